@@ -1,0 +1,132 @@
+"""`shopfloor check`: proves every running total equals the sum of its entries.
+
+Stock on hand, material held against work orders and stage done/scrap are all kept
+alongside the append-only entries for speed; this recomputes each from the entries
+and lists every difference, so a bug or a hand edit cannot hide.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from db.quantity import text
+
+
+@dataclass
+class CheckReport:
+    differences: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    movements: int = 0
+    progress_entries: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+_STOCK = """
+WITH ledger AS (
+    SELECT item, to_location AS location, lot, qty_milli AS q FROM movements
+     WHERE to_location IS NOT NULL
+    UNION ALL
+    SELECT item, from_location, lot, -qty_milli FROM movements WHERE from_location IS NOT NULL
+), summed AS (
+    SELECT item, location, lot, SUM(q) AS q FROM ledger GROUP BY item, location, lot
+)
+SELECT COALESCE(s.item, k.item) AS item, COALESCE(s.location, k.location) AS location,
+       COALESCE(s.lot, k.lot) AS lot, COALESCE(s.q, 0) AS expected,
+       COALESCE(k.qty_milli, 0) AS recorded
+FROM summed s FULL OUTER JOIN stock k
+  ON k.item = s.item AND k.location = s.location AND k.lot = s.lot
+WHERE COALESCE(s.q, 0) != COALESCE(k.qty_milli, 0)
+"""
+
+_MATERIALS = """
+WITH entries AS (
+    SELECT work_order, item, lot,
+           CASE WHEN (kind = 'issue') = (reverses IS NULL) THEN to_location
+                ELSE from_location END AS location,
+           kind, CASE WHEN reverses IS NULL THEN qty_milli ELSE -qty_milli END AS q
+    FROM movements WHERE work_order IS NOT NULL AND kind IN ('issue', 'return', 'consume')
+), summed AS (
+    SELECT work_order, item, lot, location,
+           SUM(CASE WHEN kind = 'issue' THEN q ELSE 0 END) AS issued,
+           SUM(CASE WHEN kind = 'return' THEN q ELSE 0 END) AS returned,
+           SUM(CASE WHEN kind = 'consume' THEN q ELSE 0 END) AS consumed
+    FROM entries GROUP BY work_order, item, lot, location
+)
+SELECT COALESCE(s.work_order, m.work_order) AS work_order, COALESCE(s.item, m.item) AS item,
+       COALESCE(s.lot, m.lot) AS lot,
+       COALESCE(s.issued, 0) AS e_issued, COALESCE(m.issued_milli, 0) AS r_issued,
+       COALESCE(s.returned, 0) AS e_returned, COALESCE(m.returned_milli, 0) AS r_returned,
+       COALESCE(s.consumed, 0) AS e_consumed, COALESCE(m.consumed_milli, 0) AS r_consumed
+FROM summed s FULL OUTER JOIN work_order_materials m
+  ON m.work_order = s.work_order AND m.item = s.item AND m.lot = s.lot
+ AND m.location = s.location
+WHERE COALESCE(s.issued, 0) != COALESCE(m.issued_milli, 0)
+   OR COALESCE(s.returned, 0) != COALESCE(m.returned_milli, 0)
+   OR COALESCE(s.consumed, 0) != COALESCE(m.consumed_milli, 0)
+"""
+
+_PROGRESS = """
+WITH summed AS (
+    SELECT work_order, seq,
+           SUM(CASE WHEN kind = 'done' THEN (CASE WHEN reverses IS NULL THEN qty_milli
+               ELSE -qty_milli END) ELSE 0 END) AS done,
+           SUM(CASE WHEN kind = 'scrap' THEN (CASE WHEN reverses IS NULL THEN qty_milli
+               ELSE -qty_milli END) ELSE 0 END) AS scrap
+    FROM progress_entries GROUP BY work_order, seq
+)
+SELECT w.work_order, w.seq, w.stage, COALESCE(s.done, 0) AS e_done, w.done_milli,
+       COALESCE(s.scrap, 0) AS e_scrap, w.scrap_milli
+FROM work_order_stages w LEFT JOIN summed s ON s.work_order = w.work_order AND s.seq = w.seq
+WHERE COALESCE(s.done, 0) != w.done_milli OR COALESCE(s.scrap, 0) != w.scrap_milli
+"""
+
+
+def check(conn: sqlite3.Connection) -> CheckReport:
+    """Recompute the totals from the entries, in one read snapshot."""
+    report = CheckReport()
+    conn.execute("BEGIN")
+    try:
+        report.movements = conn.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
+        report.progress_entries = conn.execute("SELECT COUNT(*) FROM progress_entries").fetchone()[
+            0
+        ]
+        for row in conn.execute(_STOCK):
+            lot = f" lot {row['lot']}" if row["lot"] else ""
+            report.differences.append(
+                f"stock {row['item']}{lot} at {row['location']}: movements sum to "
+                f"{text(row['expected'])}, stock says {text(row['recorded'])}"
+            )
+        for row in conn.execute(_MATERIALS):
+            report.differences.append(
+                f"material {row['item']} held for {row['work_order']}: entries say issued "
+                f"{text(row['e_issued'])}/returned {text(row['e_returned'])}/consumed "
+                f"{text(row['e_consumed'])}, totals say {text(row['r_issued'])}/"
+                f"{text(row['r_returned'])}/{text(row['r_consumed'])}"
+            )
+        for row in conn.execute(_PROGRESS):
+            report.differences.append(
+                f"progress {row['work_order']} stage {row['seq']} {row['stage']}: entries say "
+                f"done {text(row['e_done'])} scrap {text(row['e_scrap'])}, totals say done "
+                f"{text(row['done_milli'])} scrap {text(row['scrap_milli'])}"
+            )
+        for row in conn.execute(
+            "SELECT item, location, lot, qty_milli FROM stock WHERE qty_milli < 0"
+        ):
+            lot = f" lot {row['lot']}" if row["lot"] else ""
+            report.warnings.append(
+                f"negative stock: {row['item']}{lot} at {row['location']} is "
+                f"{text(row['qty_milli'])}; count the bin"
+            )
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM scan_journal j LEFT JOIN scan_outcomes o ON o.scan = j.id "
+            "WHERE o.scan IS NULL"
+        ).fetchone()[0]
+        if orphans:
+            report.differences.append(f"{orphans} journaled scans have no outcome")
+    finally:
+        conn.execute("COMMIT")
+    return report

@@ -1,0 +1,341 @@
+"""The schema of the floor's record and its migrations (sqlite-utils `Migrations`).
+
+Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
+milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
+entries, the scan journal and its outcomes) are append-only: triggers refuse UPDATE
+and DELETE in the database itself, so no tool, not even the sqlite3 shell, can
+rewrite history. Corrections are reversal entries.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from db.connection import connect
+
+migrations = Migrations("shopfloor")
+
+LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
+ROLES = ("storeroom", "operator", "supervisor", "coordinator")
+MODES = ("RECEIVE", "ISSUE", "RETURN", "MOVE", "PROGRESS", "SCRAP", "COUNT", "SHIP")
+MOVEMENT_KINDS = (
+    "receive",
+    "transfer",
+    "issue",
+    "return",
+    "produce",
+    "consume",
+    "scrap",
+    "adjust",
+    "ship",
+)
+WORK_ORDER_STATUSES = ("released", "in_progress", "on_hold", "done", "cancelled")
+
+_APPEND_ONLY = ("movements", "progress_entries", "scan_journal", "scan_outcomes")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+_V1 = f"""
+CREATE TABLE locations (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN {_in(LOCATION_KINDS)}),
+    barcode TEXT NOT NULL UNIQUE
+);
+CREATE TABLE stages (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    location TEXT REFERENCES locations(code)
+);
+CREATE TABLE items (
+    sku TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    uom TEXT NOT NULL DEFAULT 'pcs',
+    gtin TEXT UNIQUE,
+    lot_tracked INTEGER NOT NULL DEFAULT 0 CHECK (lot_tracked IN (0, 1)),
+    barcode TEXT NOT NULL UNIQUE
+);
+CREATE TABLE routings (
+    product TEXT NOT NULL REFERENCES items(sku),
+    seq INTEGER NOT NULL,
+    stage TEXT NOT NULL REFERENCES stages(code),
+    PRIMARY KEY (product, seq)
+);
+CREATE TABLE bill_of_materials (
+    product TEXT NOT NULL REFERENCES items(sku),
+    component TEXT NOT NULL REFERENCES items(sku),
+    qty_per_milli INTEGER NOT NULL CHECK (qty_per_milli > 0),
+    stage TEXT REFERENCES stages(code),
+    PRIMARY KEY (product, component)
+);
+CREATE TABLE operators (
+    badge TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN {_in(ROLES)})
+);
+CREATE TABLE stations (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    location TEXT REFERENCES locations(code),
+    stage TEXT REFERENCES stages(code),
+    mode TEXT NOT NULL DEFAULT 'RECEIVE' CHECK (mode IN {_in(MODES)})
+);
+CREATE TABLE work_orders (
+    number TEXT PRIMARY KEY,
+    product TEXT NOT NULL REFERENCES items(sku),
+    qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+    due TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 3,
+    barcode TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'released' CHECK (status IN {_in(WORK_ORDER_STATUSES)}),
+    created_ms INTEGER NOT NULL,
+    last_activity_ms INTEGER
+);
+CREATE INDEX work_orders_open ON work_orders(status, due);
+-- A work order copies its product's routing so later routing edits don't rewrite history.
+CREATE TABLE work_order_stages (
+    work_order TEXT NOT NULL REFERENCES work_orders(number),
+    seq INTEGER NOT NULL,
+    stage TEXT NOT NULL REFERENCES stages(code),
+    done_milli INTEGER NOT NULL DEFAULT 0,
+    scrap_milli INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (work_order, seq)
+);
+CREATE INDEX work_order_stages_by_stage ON work_order_stages(stage);
+-- One value per barcode across every kind of thing, so a scan always means one thing.
+CREATE TABLE barcodes (
+    value TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('item', 'location', 'work_order', 'operator')),
+    code TEXT NOT NULL,
+    UNIQUE (kind, code)
+);
+
+CREATE TABLE scan_journal (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('serial', 'keyboard', 'command', 'replay')),
+    scanner TEXT,
+    station TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    raw_length INTEGER NOT NULL,
+    replay_of INTEGER REFERENCES scan_journal(id)
+);
+CREATE INDEX scan_journal_station ON scan_journal(station, id);
+CREATE TABLE scan_outcomes (
+    scan INTEGER PRIMARY KEY REFERENCES scan_journal(id),
+    status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'duplicate')),
+    message TEXT NOT NULL
+);
+CREATE INDEX scan_outcomes_status ON scan_outcomes(status);
+-- A rejected scan leaves the supervisor's inbox only by a replay or a dismissal.
+CREATE TABLE inbox_resolutions (
+    scan INTEGER PRIMARY KEY REFERENCES scan_journal(id),
+    action TEXT NOT NULL CHECK (action IN ('replayed', 'dismissed')),
+    by_operator TEXT NOT NULL REFERENCES operators(badge),
+    note TEXT NOT NULL DEFAULT '',
+    replay_scan INTEGER REFERENCES scan_journal(id),
+    time_ms INTEGER NOT NULL
+);
+
+CREATE TABLE movements (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN {_in(MOVEMENT_KINDS)}),
+    item TEXT NOT NULL REFERENCES items(sku),
+    lot TEXT NOT NULL DEFAULT '',
+    qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+    from_location TEXT REFERENCES locations(code),
+    to_location TEXT REFERENCES locations(code),
+    work_order TEXT REFERENCES work_orders(number),
+    stage TEXT REFERENCES stages(code),
+    operator TEXT REFERENCES operators(badge),
+    station TEXT REFERENCES stations(code),
+    scan INTEGER REFERENCES scan_journal(id),
+    reverses INTEGER UNIQUE REFERENCES movements(id),
+    -- the stage completion whose backflush or finished goods this movement is
+    progress_entry INTEGER REFERENCES progress_entries(id),
+    CHECK (from_location IS NOT NULL OR to_location IS NOT NULL)
+);
+CREATE INDEX movements_item ON movements(item, id);
+CREATE INDEX movements_work_order ON movements(work_order, id);
+CREATE INDEX movements_station ON movements(station, id);
+CREATE INDEX movements_time ON movements(time_ms);
+CREATE INDEX movements_scan ON movements(scan);
+CREATE INDEX movements_progress ON movements(progress_entry);
+
+-- On hand per item, location and lot ('' = no lot): kept in the posting's transaction.
+CREATE TABLE stock (
+    item TEXT NOT NULL REFERENCES items(sku),
+    location TEXT NOT NULL REFERENCES locations(code),
+    lot TEXT NOT NULL DEFAULT '',
+    qty_milli INTEGER NOT NULL,
+    PRIMARY KEY (item, location, lot)
+);
+CREATE INDEX stock_location ON stock(location);
+
+-- Material held against a work order (its work in progress), per component and lot.
+CREATE TABLE work_order_materials (
+    work_order TEXT NOT NULL REFERENCES work_orders(number),
+    item TEXT NOT NULL REFERENCES items(sku),
+    lot TEXT NOT NULL DEFAULT '',
+    location TEXT NOT NULL REFERENCES locations(code),
+    issued_milli INTEGER NOT NULL DEFAULT 0,
+    returned_milli INTEGER NOT NULL DEFAULT 0,
+    consumed_milli INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (work_order, item, lot, location)
+);
+
+CREATE TABLE progress_entries (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    work_order TEXT NOT NULL REFERENCES work_orders(number),
+    seq INTEGER NOT NULL,
+    stage TEXT NOT NULL REFERENCES stages(code),
+    kind TEXT NOT NULL CHECK (kind IN ('done', 'scrap')),
+    qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+    operator TEXT REFERENCES operators(badge),
+    station TEXT REFERENCES stations(code),
+    scan INTEGER REFERENCES scan_journal(id),
+    reverses INTEGER UNIQUE REFERENCES progress_entries(id),
+    FOREIGN KEY (work_order, seq) REFERENCES work_order_stages(work_order, seq)
+);
+CREATE INDEX progress_work_order ON progress_entries(work_order, seq);
+CREATE INDEX progress_time ON progress_entries(time_ms);
+CREATE INDEX progress_scan ON progress_entries(scan);
+
+CREATE TABLE due_date_changes (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    work_order TEXT NOT NULL REFERENCES work_orders(number),
+    old_due TEXT NOT NULL,
+    new_due TEXT NOT NULL,
+    by_operator TEXT NOT NULL REFERENCES operators(badge),
+    reason TEXT NOT NULL
+);
+CREATE TABLE status_changes (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    work_order TEXT NOT NULL REFERENCES work_orders(number),
+    old_status TEXT NOT NULL,
+    new_status TEXT NOT NULL,
+    by_operator TEXT REFERENCES operators(badge),
+    reason TEXT NOT NULL
+);
+
+-- The live state of each station's scan session (SPEC §4): mutable by design.
+CREATE TABLE station_sessions (
+    station TEXT PRIMARY KEY REFERENCES stations(code),
+    mode TEXT NOT NULL CHECK (mode IN {_in(MODES)}),
+    operator TEXT REFERENCES operators(badge),
+    work_order TEXT REFERENCES work_orders(number),
+    location TEXT REFERENCES locations(code),
+    to_location TEXT REFERENCES locations(code),
+    qty_milli INTEGER,
+    lot TEXT,
+    prompt TEXT NOT NULL DEFAULT '',
+    updated_ms INTEGER NOT NULL
+);
+
+CREATE TABLE scanners (
+    name TEXT PRIMARY KEY,
+    station TEXT NOT NULL,
+    url TEXT NOT NULL,
+    connected INTEGER NOT NULL DEFAULT 0,
+    last_scan_ms INTEGER,
+    scans INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_ms INTEGER NOT NULL
+);
+
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO settings (key, value) VALUES ('allow_negative_stock', '1');
+"""
+
+_VIEWS = """
+CREATE VIEW open_work_orders AS
+SELECT w.number, w.product, i.description, w.qty_milli / 1000.0 AS qty, w.due, w.priority,
+       w.status,
+       (SELECT s.done_milli / 1000.0 FROM work_order_stages s
+         WHERE s.work_order = w.number ORDER BY s.seq DESC LIMIT 1) AS completed,
+       (SELECT COUNT(*) FROM work_order_stages s WHERE s.work_order = w.number) AS stages,
+       CASE WHEN w.due < date('now') THEN 1 ELSE 0 END AS late
+FROM work_orders w JOIN items i ON i.sku = w.product
+WHERE w.status IN ('released', 'in_progress', 'on_hold');
+
+CREATE VIEW stock_by_location AS
+SELECT s.location, l.name AS location_name, s.item, i.description, s.lot,
+       s.qty_milli / 1000.0 AS qty, i.uom
+FROM stock s JOIN items i ON i.sku = s.item JOIN locations l ON l.code = s.location
+WHERE s.qty_milli != 0;
+
+CREATE VIEW todays_movements AS
+SELECT m.id, strftime('%Y-%m-%dT%H:%M:%fZ', m.time_ms / 1000.0, 'unixepoch') AS time,
+       m.kind, m.item, m.lot, m.qty_milli / 1000.0 AS qty, m.from_location, m.to_location,
+       m.work_order, m.stage, m.operator, m.station, m.reverses
+FROM movements m
+WHERE m.time_ms >= CAST(strftime('%s', date('now')) AS INTEGER) * 1000;
+"""
+
+
+def _append_only_triggers() -> str:
+    parts = []
+    for table in _APPEND_ONLY:
+        for action in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: "
+                f"post a correcting entry instead'); END;"
+            )
+    return "\n".join(parts)
+
+
+def _run(db: Database, script: str) -> None:
+    # executescript would COMMIT behind the migration's transaction; run statement by statement.
+    for statement in _split(script):
+        db.execute(statement)
+
+
+def _split(script: str) -> list[str]:
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+@migrations()
+def m001_floor_record(db: Database) -> None:
+    _run(db, _V1)
+    _run(db, _append_only_triggers())
+    _run(db, _VIEWS)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database to the current schema; safe to run on every start."""
+    migrations.apply(Database(conn))
+
+
+def init_db(path: str | Path) -> sqlite3.Connection:
+    """Create or migrate the database file and return an open connection to it."""
+    conn = connect(path)
+    migrate(conn)
+    return conn

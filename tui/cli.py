@@ -1,0 +1,269 @@
+"""The `shopfloor` command: thin click wrappers over db/ and devices/, and the TUI's entry.
+
+Every subcommand takes `--db` (else $SHOPFLOOR_DB, else ./shopfloor.db); reports take
+`--json` for machines and print aligned tables for people. Errors a person can fix
+exit 1 with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from db import reports
+from db.check import check as run_check
+from db.connection import default_db_path
+from db.masterdata import KINDS, ImportError_, import_dir, import_file
+from db.schema import init_db
+
+
+def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        default=default_db_path,
+        show_default="$SHOPFLOOR_DB or ./shopfloor.db",
+        help="The floor's database file.",
+    )(func)
+
+
+def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+
+
+def open_db(db_path: str, *, create: bool = False) -> sqlite3.Connection:
+    """Open (and migrate) the database; refuse to invent an empty one by a typo in --db."""
+    if not create and not Path(db_path).exists():
+        raise click.ClickException(
+            f"no database at {db_path}: run `shopfloor init --db {db_path}` first"
+        )
+    return init_db(db_path)
+
+
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    """An aligned plain-text table, numbers right-aligned."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], len(value))
+    numeric = [
+        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
+        for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(widths[i]) if numeric[i] else v.ljust(widths[i]) for i, v in enumerate(values)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(row) for row in cells]
+    return "\n".join(out)
+
+
+def emit(as_json: bool, payload: Any, human: Callable[[], str]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        click.echo(human())
+
+
+@click.group(invoke_without_command=True)
+@_db_option
+@click.option("--station", help="Open the scan station screen for this station code.")
+@click.option("--kiosk", is_flag=True, help="Lock the app to the station; a supervisor badge leaves.")
+@click.option("--scanner", "scanner_url", help="Read a local serial scanner (pyserial URL).")
+@click.pass_context
+def cli(
+    ctx: click.Context, db_path: str, station: str | None, kiosk: bool, scanner_url: str | None
+) -> None:
+    """shopfloor: the factory floor's scans, stock and work orders in one terminal."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tui.app import create_app
+
+    conn = open_db(db_path)
+    conn.close()
+    app = create_app(db_path, station=station, kiosk=kiosk, scanner_url=scanner_url)
+    app.run()
+
+
+@cli.command()
+@_db_option
+@click.option("--demo", is_flag=True, help="Fill a new database with the demo plant.")
+def init(db_path: str, demo: bool) -> None:
+    """Create or migrate the database."""
+    fresh = not Path(db_path).exists()
+    conn = init_db(db_path)
+    if demo:
+        if not fresh and conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]:
+            raise click.ClickException(f"{db_path} already holds a plant; use a new file for --demo")
+        from db.demo import build_demo
+
+        build_demo(conn)
+    click.echo(f"{'created' if fresh else 'migrated'} {db_path}" + (" with demo plant" if demo else ""))
+
+
+@cli.command(name="import")
+@_db_option
+@click.argument("what")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@_json_option
+def import_cmd(db_path: str, what: str, file: str | None, as_json: bool) -> None:
+    """Load master data: `import DIR` (every CSV found) or `import KIND FILE`.
+
+    KIND is one of: locations, stages, items, operators, routings, bom, stations, workorders.
+    """
+    conn = open_db(db_path, create=True)
+    try:
+        if file is None:
+            results = import_dir(conn, what)
+        else:
+            results = [import_file(conn, what, file)]
+    except ImportError_ as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo("nothing was loaded; fix the row and run the import again", err=True)
+        sys.exit(1)
+    emit(
+        as_json,
+        [{"kind": r.kind, "file": r.file, "rows": r.rows} for r in results],
+        lambda: "\n".join(f"{r.file}: {r.rows} rows" for r in results),
+    )
+
+
+assert set(KINDS)  # the help text above lists these kinds
+
+
+@cli.command()
+@_db_option
+@_json_option
+@click.option("--open", "open_only", is_flag=True, help="Only released, in progress, on hold.")
+@click.option("--order", "number", help="One work order.")
+def status(db_path: str, as_json: bool, open_only: bool, number: str | None) -> None:
+    """Work orders and their stage progress."""
+    rows = reports.status(open_db(db_path), open_only=open_only, number=number)
+
+    def human() -> str:
+        def stages(r: dict[str, Any]) -> str:
+            return " ".join(f"{s['stage']}:{s['done']}" for s in r["stages"])
+
+        return table(
+            [
+                [r["number"], r["product"], r["qty"], r["due"], r["status"],
+                 "LATE" if r["late"] else "", r["completed"], stages(r)]
+                for r in rows
+            ],
+            ["order", "product", "qty", "due", "status", "late", "completed", "stages (done)"],
+        )  # fmt: skip
+
+    emit(as_json, rows, human)
+
+
+@cli.command()
+@_db_option
+@_json_option
+@click.option("--item")
+@click.option("--location")
+def stock(db_path: str, as_json: bool, item: str | None, location: str | None) -> None:
+    """Stock on hand by item, location and lot (non-zero rows)."""
+    rows = reports.stock(open_db(db_path), item=item, location=location)
+    emit(
+        as_json,
+        rows,
+        lambda: table(
+            [[r["item"], r["location"], r["lot"], r["qty"]] for r in rows],
+            ["item", "location", "lot", "qty"],
+        ),
+    )
+
+
+@cli.command()
+@_db_option
+@_json_option
+@click.option("--limit", type=int, help="Only the last N.")
+@click.option("--order", "work_order")
+@click.option("--item")
+def movements(
+    db_path: str, as_json: bool, limit: int | None, work_order: str | None, item: str | None
+) -> None:
+    """The movement ledger."""
+    rows = reports.movements(open_db(db_path), limit=limit, work_order=work_order, item=item)
+    emit(
+        as_json,
+        rows,
+        lambda: table(
+            [
+                [r["id"], r["time"], r["kind"], r["item"], r["lot"], r["qty"],
+                 r["from_location"], r["to_location"], r["work_order"], r["operator"],
+                 r["reverses"]]
+                for r in rows
+            ],
+            ["id", "time", "kind", "item", "lot", "qty", "from", "to", "order", "operator",
+             "reverses"],
+        ),
+    )  # fmt: skip
+
+
+@cli.command()
+@_db_option
+@_json_option
+@click.option("--limit", type=int, help="Only the last N.")
+@click.option("--station")
+@click.option("--status", "status_filter", type=click.Choice(["accepted", "rejected", "duplicate"]))
+def scans(
+    db_path: str, as_json: bool, limit: int | None, station: str | None, status_filter: str | None
+) -> None:
+    """The scan journal: every line a scanner or keyboard delivered, with its outcome."""
+    rows = reports.scans(
+        open_db(db_path), limit=limit, station=station, status_filter=status_filter
+    )
+    emit(
+        as_json,
+        rows,
+        lambda: table(
+            [[r["id"], r["time"], r["station"], r["source"], r["raw"], r["status"], r["message"]]
+             for r in rows],
+            ["id", "time", "station", "source", "raw", "status", "message"],
+        ),
+    )  # fmt: skip
+
+
+@cli.command()
+@_db_option
+@_json_option
+def check(db_path: str, as_json: bool) -> None:
+    """Verify that stock and progress equal the sum of their entries; exit 1 otherwise."""
+    report = run_check(open_db(db_path))
+    payload = {
+        "ok": report.ok,
+        "movements": report.movements,
+        "progress_entries": report.progress_entries,
+        "differences": report.differences,
+        "warnings": report.warnings,
+    }
+
+    def human() -> str:
+        lines = [
+            f"checked {report.movements} movements and {report.progress_entries} progress entries"
+        ]
+        lines += [f"DIFFERENCE: {d}" for d in report.differences]
+        lines += [f"warning: {w}" for w in report.warnings]
+        lines.append("ok: every total equals its entries" if report.ok else "FAILED")
+        return "\n".join(lines)
+
+    emit(as_json, payload, human)
+    if not report.ok:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli()
