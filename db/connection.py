@@ -79,7 +79,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 @contextmanager
 def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One short write transaction, taken IMMEDIATE so a writer never upgrades mid-way and deadlocks."""
+    """One short write transaction, IMMEDIATE so a writer never upgrades mid-way and deadlocks."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

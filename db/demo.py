@@ -201,7 +201,11 @@ def write_csvs(folder: Path, *, work_orders: int = DEMO_WORK_ORDERS, seed: int =
     put(
         "routings.csv",
         ["product", "seq", "stage"],
-        [[sku, (n + 1) * 10, stage] for sku, _, route, _ in PRODUCTS for n, stage in enumerate(route)],
+        [
+            [sku, (n + 1) * 10, stage]
+            for sku, _, route, _ in PRODUCTS
+            for n, stage in enumerate(route)
+        ],
     )
     put(
         "bom.csv",

@@ -134,7 +134,9 @@ def on_hand(conn: sqlite3.Connection, item: str, location: str, lot: str = "") -
     return int(row[0]) if row else 0
 
 
-def _wip_location(conn: sqlite3.Connection, number: str, product: str, item: str) -> tuple[str, str]:
+def _wip_location(
+    conn: sqlite3.Connection, number: str, product: str, item: str
+) -> tuple[str, str]:
     """Where material issued to an order waits: the WIP location of the stage that uses it."""
     row = conn.execute(
         "SELECT b.stage FROM bill_of_materials b WHERE b.product = ? AND b.component = ?",
@@ -230,7 +232,8 @@ def _post(
 def _add_stock(conn: sqlite3.Connection, item: str, location: str, lot: str, delta: int) -> None:
     conn.execute(
         "INSERT INTO stock (item, location, lot, qty_milli) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (item, location, lot) DO UPDATE SET qty_milli = qty_milli + excluded.qty_milli",
+        "ON CONFLICT (item, location, lot) "
+        "DO UPDATE SET qty_milli = qty_milli + excluded.qty_milli",
         (item, location, lot, delta),
     )
 
@@ -463,7 +466,9 @@ def reverse_movement(conn: sqlite3.Connection, movement_id: int, *, origin: Orig
             raise LedgerError(f"movement {movement_id} does not exist")
         if original["reverses"] is not None:
             raise LedgerError(f"movement {movement_id} is itself a reversal; post the entry again")
-        done = conn.execute("SELECT id FROM movements WHERE reverses = ?", (movement_id,)).fetchone()
+        done = conn.execute(
+            "SELECT id FROM movements WHERE reverses = ?", (movement_id,)
+        ).fetchone()
         if done is not None:
             raise LedgerError(f"movement {movement_id} was already reversed by {done['id']}")
         if original["progress_entry"] is not None:
@@ -549,7 +554,7 @@ def report_progress(
         available = stage_available(conn, number, seq)
         if qty_milli is None:
             qty_milli = available
-        if qty_milli <= 0:
+        if available <= 0 or qty_milli <= 0:
             raise LedgerError(
                 f"nothing of {number} is waiting at {stage_code}; "
                 "scan the work order at the stage before it"
@@ -569,7 +574,8 @@ def report_progress(
         entry = int(cur.lastrowid or 0)
         column = "done_milli" if kind == "done" else "scrap_milli"
         conn.execute(
-            f"UPDATE work_order_stages SET {column} = {column} + ? WHERE work_order = ? AND seq = ?",
+            f"UPDATE work_order_stages SET {column} = {column} + ? "
+            "WHERE work_order = ? AND seq = ?",
             (qty_milli, number, seq),
         )
         _touch_work_order(conn, number, at, origin)
@@ -687,7 +693,8 @@ def reverse_progress(conn: sqlite3.Connection, entry_id: int, *, origin: Origin 
         )  # fmt: skip
         column = "done_milli" if original["kind"] == "done" else "scrap_milli"
         conn.execute(
-            f"UPDATE work_order_stages SET {column} = {column} - ? WHERE work_order = ? AND seq = ?",
+            f"UPDATE work_order_stages SET {column} = {column} - ? "
+            "WHERE work_order = ? AND seq = ?",
             (qty, number, seq),
         )
         for movement in conn.execute(

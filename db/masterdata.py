@@ -331,7 +331,9 @@ def _load(conn: sqlite3.Connection, kind: str, path: Path) -> ImportResult:
         try:
             _LOADERS[kind](conn, row)
         except sqlite3.IntegrityError as exc:
-            raise ImportError_(f"{row.file}:{row.line}: -: refused by the database: {exc}") from None
+            raise ImportError_(
+                f"{row.file}:{row.line}: -: refused by the database: {exc}"
+            ) from None
         count += 1
     return ImportResult(kind, path.name, count)
 

@@ -131,7 +131,9 @@ CREATE INDEX scan_journal_station ON scan_journal(station, id);
 CREATE TABLE scan_outcomes (
     scan INTEGER PRIMARY KEY REFERENCES scan_journal(id),
     status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'duplicate')),
-    message TEXT NOT NULL
+    message TEXT NOT NULL,
+    -- the station's context at a rejection, so an inbox replay acts as the scan meant to
+    context TEXT
 );
 CREATE INDEX scan_outcomes_status ON scan_outcomes(status);
 -- A rejected scan leaves the supervisor's inbox only by a replay or a dismissal.

@@ -80,7 +80,9 @@ def emit(as_json: bool, payload: Any, human: Callable[[], str]) -> None:
 @click.group(invoke_without_command=True)
 @_db_option
 @click.option("--station", help="Open the scan station screen for this station code.")
-@click.option("--kiosk", is_flag=True, help="Lock the app to the station; a supervisor badge leaves.")
+@click.option(
+    "--kiosk", is_flag=True, help="Lock the app to the station; a supervisor badge leaves."
+)
 @click.option("--scanner", "scanner_url", help="Read a local serial scanner (pyserial URL).")
 @click.pass_context
 def cli(
@@ -106,11 +108,15 @@ def init(db_path: str, demo: bool) -> None:
     conn = init_db(db_path)
     if demo:
         if not fresh and conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]:
-            raise click.ClickException(f"{db_path} already holds a plant; use a new file for --demo")
+            raise click.ClickException(
+                f"{db_path} already holds a plant; use a new file for --demo"
+            )
         from db.demo import build_demo
 
         build_demo(conn)
-    click.echo(f"{'created' if fresh else 'migrated'} {db_path}" + (" with demo plant" if demo else ""))
+    click.echo(
+        f"{'created' if fresh else 'migrated'} {db_path}" + (" with demo plant" if demo else "")
+    )
 
 
 @cli.command(name="import")
@@ -263,6 +269,126 @@ def check(db_path: str, as_json: bool) -> None:
     emit(as_json, payload, human)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command()
+@_db_option
+@_json_option
+@click.option("--station", required=True, help="The station whose session interprets the scans.")
+@click.argument("barcodes", nargs=-1, required=True)
+def scan(db_path: str, as_json: bool, station: str, barcodes: tuple[str, ...]) -> None:
+    """Feed barcodes through the same path as a scanner; exit 1 if any was rejected."""
+    from db.scanning import ScanInput, process_batch
+
+    conn = open_db(db_path)
+    results = process_batch(
+        conn,
+        [
+            ScanInput(station=station, raw=code.encode("utf-8"), source="command")
+            for code in barcodes
+        ],
+    )
+    payload: list[dict[str, Any]] = [
+        {"scan": r.scan_id, "barcode": code, "status": r.status, "message": r.message,
+         "next": r.prompt}
+        for code, r in zip(barcodes, results, strict=True)
+    ]  # fmt: skip
+
+    def human() -> str:
+        marks = {"accepted": "✓", "rejected": "✗", "duplicate": "="}
+        lines = [f"{marks[r['status']]} {r['barcode']}: {r['message']}" for r in payload]
+        lines.append(f"next: {results[-1].prompt}")
+        return "\n".join(lines)
+
+    emit(as_json, payload, human)
+    if any(r.status == "rejected" for r in results):
+        sys.exit(1)
+
+
+@cli.command()
+@_db_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TOML file with one [[scanner]] table per scanner.",
+)
+@click.option(
+    "--scanner",
+    "scanner_options",
+    multiple=True,
+    metavar="STATION=URL",
+    help="A scanner bound to a station (repeatable).",
+)
+@click.option("--quiet", is_flag=True, help="Log only scanner state changes, not every scan.")
+def listen(
+    db_path: str, config_path: str | None, scanner_options: tuple[str, ...], quiet: bool
+) -> None:
+    """Headless: read scanners into the record until stopped (SIGINT/SIGTERM)."""  # fmt: skip
+    import signal
+    import threading
+    import time
+
+    from db.listen import ConfigError, Listener, load_config, parse_scanner_option
+
+    open_db(db_path).close()
+    try:
+        scanners = load_config(config_path) if config_path else []
+        scanners += [parse_scanner_option(o, n) for n, o in enumerate(scanner_options, start=1)]
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not scanners:
+        raise click.ClickException("no scanners: give --config FILE or --scanner STATION=URL")
+
+    def say(line: str) -> None:
+        if quiet and " scan " in line:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        click.echo(f"{stamp} {line}", err=True)
+
+    listener = Listener(db_path, scanners, on_event=say)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    listener.start()
+    say(f"listening to {len(scanners)} scanner(s); Ctrl+C stops")
+    while not stop.wait(0.5):
+        pass
+    listener.stop()
+    say("stopped; everything read was committed")
+
+
+@cli.command()
+@_json_option
+def ports(as_json: bool) -> None:
+    """The serial ports on this machine, with USB vendor/product ids and serial numbers."""
+    from devices.ports import list_scanner_ports
+
+    found = list_scanner_ports()
+    rows = [
+        {
+            "device": p.device,
+            "vid_pid": f"{p.vid:04x}:{p.pid:04x}"
+            if p.vid is not None and p.pid is not None
+            else None,
+            "serial_number": p.serial_number,
+            "manufacturer": p.manufacturer,
+            "description": p.description,
+        }
+        for p in found
+    ]
+    emit(
+        as_json,
+        rows,
+        lambda: (
+            table(
+                [[r["device"], r["vid_pid"], r["serial_number"], r["description"]] for r in rows],
+                ["device", "VID:PID", "serial", "description"],
+            )
+            if rows
+            else "no serial ports found"
+        ),
+    )
 
 
 def main() -> None:
