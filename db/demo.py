@@ -12,6 +12,7 @@ import csv
 import random
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -340,3 +341,94 @@ def create_demo_db(path: str | Path) -> sqlite3.Connection:
     conn = init_db(path)
     build_demo(conn)
     return conn
+
+
+def scan_script(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tuple[str, str]]:
+    """An endless, plausible stream of (station, barcode) for the demo's simulated scanners.
+
+    Reads the floor each round so the scans follow what is really waiting at each stage:
+    operators report what reached them, stores issue what orders lack, receiving takes
+    deliveries by GS1 label, and now and then someone scans a label the plant doesn't know.
+    """
+    while True:
+        roll = rnd.random()
+        if roll < 0.55:
+            yield from _stage_round(conn, rnd)
+        elif roll < 0.8:
+            yield from _stores_round(conn, rnd)
+        elif roll < 0.93:
+            yield from _receiving_round(conn, rnd)
+        else:
+            station = rnd.choice(["STORES", "CUT-1", "ASSY-1"])
+            yield station, rnd.choice(["SCR-M8X20", "WO-99999", "4006381333931"])
+
+
+def _stage_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tuple[str, str]]:
+    waiting = conn.execute(
+        "SELECT s.work_order, s.stage, "
+        " COALESCE((SELECT p.done_milli FROM work_order_stages p WHERE p.work_order = s.work_order"
+        "   AND p.seq < s.seq ORDER BY p.seq DESC LIMIT 1), w.qty_milli)"
+        " - s.done_milli - s.scrap_milli AS waiting "
+        "FROM work_order_stages s JOIN work_orders w ON w.number = s.work_order "
+        "WHERE w.status IN ('released', 'in_progress') ORDER BY s.work_order, s.seq"
+    ).fetchall()
+    candidates = [r for r in waiting if r["waiting"] >= 1000]
+    if not candidates:
+        return
+    pick = rnd.choice(candidates)
+    station = f"{pick['stage']}-1"
+    yield station, rnd.choice(OPERATORS[2:7])[0]
+    yield station, pick["work_order"]
+    amount = min(int(pick["waiting"]) // 1000, rnd.choice([1, 2, 3, 5]))
+    if rnd.random() < 0.08:
+        yield station, "CMD:MODE:SCRAP"
+        yield station, pick["work_order"]
+        yield station, "QTY:1"
+        yield station, "CMD:DONE"
+        yield station, "CMD:MODE:PROGRESS"
+        return
+    yield station, f"QTY:{amount}"
+    yield station, "CMD:DONE"
+
+
+def _stores_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tuple[str, str]]:
+    short = conn.execute(
+        "SELECT w.number, b.component, i.barcode, i.lot_tracked FROM work_orders w "
+        "JOIN bill_of_materials b ON b.product = w.product JOIN items i ON i.sku = b.component "
+        "WHERE w.status IN ('released', 'in_progress') AND i.uom = 'pcs' "
+        "AND b.qty_per_milli * w.qty_milli / 1000 > COALESCE((SELECT SUM(m.issued_milli - "
+        " m.returned_milli) FROM work_order_materials m WHERE m.work_order = w.number "
+        " AND m.item = b.component), 0) LIMIT 50"
+    ).fetchall()
+    if not short:
+        return
+    pick = rnd.choice(short)
+    yield "STORES", "B1002"
+    yield "STORES", "CMD:MODE:ISSUE"
+    yield "STORES", pick["number"]
+    lot = None
+    if pick["lot_tracked"]:
+        lot = conn.execute(
+            "SELECT lot FROM stock WHERE item = ? AND qty_milli > 0 AND lot != '' LIMIT 1",
+            (pick["component"],),
+        ).fetchone()
+        if lot is None:
+            return
+    for _ in range(rnd.randint(1, 3)):
+        if pick["lot_tracked"]:
+            # LOT: holds for the next action only, as on the floor.
+            yield "STORES", f"LOT:{lot['lot']}"
+        yield "STORES", pick["barcode"]
+
+
+def _receiving_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT sku, gtin, lot_tracked FROM items WHERE gtin IS NOT NULL"
+    ).fetchall()
+    pick = rnd.choice(rows)
+    yield "RECEIVING", "B1001"
+    yield "RECEIVING", "CMD:MODE:RECEIVE"
+    gs1 = f"(01){pick['gtin']}"
+    if pick["lot_tracked"]:
+        gs1 += f"(10)L{rnd.randint(2700, 2799)}"
+    yield "RECEIVING", gs1 + f"(37){rnd.choice([10, 20, 50, 100])}"

@@ -261,7 +261,9 @@ def _interpret_and_record(
     before = replace(session)
     conn.execute("SAVEPOINT scan")
     try:
-        decoded = decode(bytes(scan.raw), truncated_from=scan.length)
+        raw = bytes(scan.raw)
+        cut = scan.length if scan.length is not None and scan.length > len(raw) else None
+        decoded = decode(raw, truncated_from=cut)
         message = _interpret(conn, session, decoded, scan_id)
     except (_Rejected, LedgerError) as exc:
         conn.execute("ROLLBACK TO scan")

@@ -391,5 +391,75 @@ def ports(as_json: bool) -> None:
     )
 
 
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default="shopfloor-demo.db",
+    show_default=True,
+    help="Where to build the demo plant (rebuilt on every run).",
+)
+@click.option(
+    "--pace",
+    type=float,
+    default=1.2,
+    show_default=True,
+    help="Average seconds between simulated scans.",
+)
+@click.option("--station", help="Open the scan station screen for this station.")
+def demo(db_path: str, pace: float, station: str | None) -> None:
+    """The demo plant with simulated scanners on real ptys, opened in the TUI."""  # fmt: skip
+    import random
+    import threading
+
+    from db.demo import build_demo, scan_script
+    from db.ledger import setting
+    from db.listen import Listener
+    from devices.reader import ScannerConfig
+    from devices.simulator import PtyScanner
+    from tui.app import create_app
+
+    path = Path(db_path)
+    if path.exists():
+        existing = init_db(path)
+        is_demo = setting(existing, "demo_plant") == "1"
+        existing.close()
+        if not is_demo:
+            raise click.ClickException(f"{db_path} is not a demo database; choose another --db")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    conn = init_db(path)
+    build_demo(conn)
+    stations = ["STORES", "RECEIVING"] + [f"{s}-1" for s in ("CUT", "BEND", "WELD", "PAINT",
+                                                                "ASSY", "PACK")]  # fmt: skip
+    simulated = {code: PtyScanner() for code in stations}
+    listener = Listener(
+        db_path,
+        [ScannerConfig(name=f"sim-{code.lower()}", url=sim.device_path, station=code)
+         for code, sim in simulated.items()],
+        on_event=lambda _line: None,
+    )  # fmt: skip
+    listener.start()
+    stop = threading.Event()
+
+    def feed() -> None:
+        rnd = random.Random()
+        script = scan_script(init_db(path), rnd)
+        while not stop.is_set():
+            code, barcode = next(script)
+            simulated[code].send(barcode)
+            stop.wait(rnd.uniform(0.3, 1.7) * pace)
+
+    threading.Thread(target=feed, name="demo-scanners", daemon=True).start()
+    try:
+        create_app(db_path, station=station).run()
+    finally:
+        stop.set()
+        listener.stop()
+        for sim in simulated.values():
+            sim.close()
+
+
 def main() -> None:
     cli()
