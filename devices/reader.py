@@ -1,0 +1,426 @@
+"""Reading a scanner: open its serial transport, cut the byte stream into lines, hand
+them over in order, and reconnect when the device or link goes away.
+
+One `ScannerReader` per scanner, each on its own daemon thread. It owns the port and
+nothing else: what a line means (`devices.decode`), journaling, and double-read
+suppression belong to whoever receives the lines. The reader hands over all the
+complete lines of one read together and does not read again until the receiver
+returns, so bytes it has not yet taken stay in the device's buffer and survive the
+receiver being killed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+import serial
+from serial import rfc2217
+
+from devices.ports import matching_ports
+
+__all__ = [
+    "LineFramer",
+    "LineRead",
+    "ScannerConfig",
+    "ScannerReader",
+    "ScannerState",
+    "Terminator",
+]
+
+log = logging.getLogger(__name__)
+
+Terminator = Literal["auto", "CR", "LF", "CRLF"]
+
+# Short, so stop() and a dropped link are noticed quickly; reads return as soon as
+# bytes are there, so this costs no latency.
+READ_TIMEOUT_S = 0.05
+# One read never takes more than this, whatever the device has queued: it bounds
+# memory and the size of one hand-over (one group commit downstream).
+READ_CHUNK = 65536
+FIRST_RETRY_S = 0.1
+MAX_RETRY_S = 0.5
+
+# A TCP link whose cable is pulled sends no FIN; without keepalive a reader would
+# wait on it forever.
+_KEEPALIVE = (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3))
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    """How to reach one scanner, and how it ends its lines."""
+
+    name: str  # e.g. "stores-1"
+    url: str  # anything serial.serial_for_url takes: a device path, rfc2217://, socket://
+    station: str
+    baud: int = 9600
+    terminator: Terminator = "auto"
+    max_line: int = 4096
+    dedupe_ms: int = 250  # for the receiver's double-read check; the reader never dedupes
+    # With USB ids set, the port is looked up on every (re)connect, because device
+    # names move between plugs; `url` is then unused.
+    vid: int | None = None
+    pid: int | None = None
+    serial_number: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.terminator not in get_args(Terminator):
+            raise ValueError(
+                f"scanner {self.name}: terminator must be one of "
+                f"{', '.join(get_args(Terminator))}, not {self.terminator!r}"
+            )
+        if self.max_line < 1:
+            raise ValueError(f"scanner {self.name}: max_line must be at least 1")
+
+    @property
+    def by_usb_ids(self) -> bool:
+        return self.vid is not None or self.pid is not None or self.serial_number is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LineRead:
+    """One line as it came off the wire, terminator stripped."""
+
+    scanner: str
+    raw: bytes  # for an over-long line, only its first max_line bytes
+    at_ms: int  # UTC milliseconds when the line completed
+    length: int  # full length in bytes; > len(raw) when the line was too long
+
+
+@dataclass(frozen=True)
+class ScannerState:
+    """Whether a scanner is connected, and if not (or if something failed) why."""
+
+    scanner: str
+    connected: bool
+    error: str | None
+    at_ms: int
+
+
+class LineFramer:
+    """Cuts a byte stream into lines, holding at most `max_line` bytes of an unfinished one.
+
+    `feed` returns (head, full length) for each line completed by the chunk. Empty
+    lines are dropped, which is also why "auto" can treat CR and LF each as an end of
+    line: the empty line between the CR and LF of a CRLF disappears.
+    """
+
+    def __init__(self, terminator: Terminator = "auto", max_line: int = 4096) -> None:
+        if terminator not in get_args(Terminator):
+            raise ValueError(f"unknown terminator {terminator!r}")
+        self._terminator = terminator
+        self._max_line = max_line
+        self._head = bytearray()
+        self._length = 0  # of the unfinished line, counting bytes not kept in _head
+        self._held_cr = False  # CRLF mode: a chunk ended between CR and LF
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of the unfinished line held in memory."""
+        return len(self._head) + self._held_cr
+
+    def feed(self, chunk: bytes) -> list[tuple[bytes, int]]:
+        if self._held_cr:
+            chunk = b"\r" + chunk
+            self._held_cr = False
+        if self._terminator == "CRLF" and chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+            self._held_cr = True
+
+        *complete, rest = self._split(chunk)
+        lines: list[tuple[bytes, int]] = []
+        for piece in complete:
+            if self._length:
+                self._extend(piece)
+                head, length = bytes(self._head), self._length
+                self._head.clear()
+                self._length = 0
+            else:
+                head, length = piece[: self._max_line], len(piece)
+            if length:
+                lines.append((head, length))
+        if rest:
+            self._extend(rest)
+        return lines
+
+    def drop_partial(self) -> None:
+        self._head.clear()
+        self._length = 0
+        self._held_cr = False
+
+    def _split(self, chunk: bytes) -> list[bytes]:
+        if self._terminator == "CR":
+            return chunk.split(b"\r")
+        if self._terminator == "LF":
+            return chunk.split(b"\n")
+        if self._terminator == "CRLF":
+            return chunk.split(b"\r\n")
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r", b"\n")
+        return chunk.split(b"\n")
+
+    def _extend(self, piece: bytes) -> None:
+        room = self._max_line - len(self._head)
+        if room > 0:
+            self._head += piece[:room]
+        self._length += len(piece)
+
+
+class _LinkDropped(Exception):
+    """The far end of a network transport went away without an error on our side."""
+
+
+class ScannerReader:
+    """Reads one scanner on a daemon thread until stopped, reconnecting as needed.
+
+    `on_lines` and `on_state` are called on the reader's thread. `on_lines` gets every
+    complete line of one read, in order, and the reader waits for it to return.
+    """
+
+    def __init__(
+        self,
+        config: ScannerConfig,
+        on_lines: Callable[[list[LineRead]], None],
+        on_state: Callable[[ScannerState], None],
+    ) -> None:
+        self._config = config
+        self._on_lines = on_lines
+        self._on_state = on_state
+        self._framer = LineFramer(config.terminator, config.max_line)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connected = False
+        self._last_state: tuple[bool, str | None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> None:
+        # Also refuses while a stopped thread is still finishing: clearing the stop flag
+        # under it would leave two threads reading one port.
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError(f"scanner {self._config.name} is already being read")
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"scanner {self._config.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the thread to close the port and end; wait up to `timeout` for it.
+
+        A thread still inside `on_lines` or a slow network open after `timeout` is left
+        to finish on its own: it closes the port itself and reads nothing more.
+        """
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # The reader thread.
+
+    def _run(self) -> None:
+        delay = FIRST_RETRY_S
+        while not self._stopping.is_set():
+            where = self._config.url
+            try:
+                where = self._where()
+                port = self._open(where)
+            except _Unavailable as exc:
+                self._report(False, f"{exc}; retrying")
+            except (serial.SerialException, OSError, ValueError) as exc:
+                self._report(False, f"{_cannot_open(where, exc)}; retrying")
+            except Exception as exc:
+                # Whatever else goes wrong opening, the thread must live to retry.
+                log.exception("scanner %s: opening %s failed", self._config.name, where)
+                self._report(False, f"cannot open {where}: {exc!r}; retrying")
+            else:
+                self._connected = True
+                self._report(True, None)
+                if self._read_until_lost(port, where):
+                    delay = FIRST_RETRY_S
+                if self._stopping.is_set():
+                    break
+            self._stopping.wait(delay)
+            delay = min(delay * 2, MAX_RETRY_S)
+        self._report(False, None)
+
+    def _where(self) -> str:
+        config = self._config
+        if not config.by_usb_ids:
+            return config.url
+        found = matching_ports(config.vid, config.pid, config.serial_number)
+        if len(found) == 1:
+            return found[0].device
+        ids = _usb_ids(config)
+        if not found:
+            raise _Unavailable(f"no scanner with {ids} is plugged in")
+        devices = ", ".join(port.device for port in found)
+        raise _Unavailable(f"{len(found)} scanners match {ids} ({devices}); set the serial number")
+
+    def _open(self, where: str) -> Any:
+        port = serial.serial_for_url(
+            where, do_not_open=True, baudrate=self._config.baud, timeout=READ_TIMEOUT_S
+        )
+        # Two programs reading one scanner would each get half of every burst. Only
+        # local device files can be locked; network and loop transports cannot.
+        if isinstance(port, serial.Serial):
+            port.exclusive = True
+        port.open()
+        _keep_alive(port)
+        return port
+
+    def _read_until_lost(self, port: Any, where: str) -> bool:
+        """Read until stopped or the port fails; True if any bytes arrived."""
+        got_bytes = False
+        lost: str | None = None
+        try:
+            while not self._stopping.is_set():
+                chunk = self._read_chunk(port)
+                if not chunk:
+                    continue
+                got_bytes = True
+                completed = self._framer.feed(chunk)
+                if completed:
+                    self._hand_over(completed)
+        except _LinkDropped:
+            lost = f"connection to {where} dropped"
+        except (serial.SerialException, OSError) as exc:
+            lost = _lost(where, exc)
+        except Exception as exc:
+            # A fault of ours must not end the thread silently: say it, and start over.
+            log.exception("scanner %s: reader failed", self._config.name)
+            lost = f"reader failed: {exc!r}"
+        finally:
+            self._connected = False
+            # A line cut off by the disconnect is dropped rather than joined to
+            # whatever arrives after reconnecting: its head alone could be another
+            # valid code, and the operator saw no confirmation for it anyway.
+            self._framer.drop_partial()
+            _close(port)
+        if lost is not None and not self._stopping.is_set():
+            self._report(False, f"{lost}; retrying")
+        return got_bytes
+
+    def _read_chunk(self, port: Any) -> bytes:
+        chunk = bytearray(port.read(min(max(1, port.in_waiting), READ_CHUNK)))
+        if not chunk:
+            if _link_dropped(port):
+                raise _LinkDropped
+            return b""
+        # Take what else is already waiting, so a burst is handed over in few,
+        # large batches.
+        while len(chunk) < READ_CHUNK and (waiting := port.in_waiting) > 0:
+            more = port.read(min(waiting, READ_CHUNK - len(chunk)))
+            if not more:
+                break
+            chunk += more
+        return bytes(chunk)
+
+    def _hand_over(self, completed: list[tuple[bytes, int]]) -> None:
+        at_ms = time.time_ns() // 1_000_000
+        name = self._config.name
+        # Positional: a burst makes thousands of these, and keywords cost a third more.
+        lines = [LineRead(name, raw, at_ms, length) for raw, length in completed]
+        try:
+            self._on_lines(lines)
+        except Exception as exc:
+            log.exception("scanner %s: handling %d lines failed", name, len(lines))
+            self._report(True, f"handling {len(lines)} scanned lines failed: {exc!r}")
+        else:
+            self._report(True, None)
+
+    def _report(self, connected: bool, error: str | None) -> None:
+        # Repeated failed retries say the same thing; the screen needs it once.
+        if self._last_state == (connected, error):
+            return
+        self._last_state = (connected, error)
+        state = ScannerState(
+            scanner=self._config.name,
+            connected=connected,
+            error=error,
+            at_ms=time.time_ns() // 1_000_000,
+        )
+        try:
+            self._on_state(state)
+        except Exception:
+            log.exception("scanner %s: reporting state failed", self._config.name)
+
+
+class _Unavailable(Exception):
+    """The scanner cannot be opened for a reason already in plain words."""
+
+
+def _usb_ids(config: ScannerConfig) -> str:
+    parts: list[str] = []
+    if config.vid is not None or config.pid is not None:
+        vid = f"{config.vid:04x}" if config.vid is not None else "*"
+        pid = f"{config.pid:04x}" if config.pid is not None else "*"
+        parts.append(f"USB id {vid}:{pid}")
+    if config.serial_number is not None:
+        parts.append(f"serial number {config.serial_number}")
+    return " and ".join(parts)
+
+
+def _is_device_path(where: str) -> bool:
+    return "://" not in where
+
+
+def _cannot_open(where: str, exc: BaseException) -> str:
+    if _is_device_path(where) and not os.path.exists(where):
+        return f"device {where} not present"
+    message = f"cannot open {where}: {exc}"
+    if "waiting for option 'control'" in str(exc):
+        # ser2net in front of a port without modem lines never acknowledges DTR/RTS.
+        message += " (the server does not answer modem-control requests: add ?ign_set_control)"
+    return message
+
+
+def _lost(where: str, exc: BaseException) -> str:
+    if not _is_device_path(where):
+        return f"connection to {where} dropped ({exc})"
+    if not os.path.exists(where):
+        return f"device {where} vanished"
+    return f"device {where} stopped answering ({exc})"
+
+
+def _link_dropped(port: Any) -> bool:
+    """After an empty read: has the RFC 2217 link gone, rather than the read timed out?
+
+    pyserial's RFC 2217 client reads the socket on its own thread; when the server
+    closes the connection that thread queues an end marker and exits, and the next
+    `read` returns b'' early instead of raising. A timed-out read also returns b'',
+    but with the thread still running. (If the thread has not quite exited yet, the
+    following read raises "reader thread died", so the drop is caught either way.)
+    """
+    if not isinstance(port, rfc2217.Serial):
+        return False
+    thread = getattr(port, "_thread", None)
+    return thread is None or not thread.is_alive()
+
+
+def _keep_alive(port: Any) -> None:
+    sock = getattr(port, "_socket", None)
+    if not isinstance(sock, socket.socket):
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for option, value in _KEEPALIVE:
+            if hasattr(socket, option):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+    except OSError:
+        log.debug("TCP keepalive not available on %r", port)
+
+
+def _close(port: Any) -> None:
+    try:
+        port.close()
+    except Exception:
+        # Closing a port whose device has vanished can fail; it is closed either way.
+        log.debug("closing %r failed", port, exc_info=True)

@@ -1,0 +1,183 @@
+"""What `devices.decode` makes of scanned lines: plain codes, AIM ids, GS1, and garbage."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devices.decode import GS1Fields, Scan, decode
+
+GS = b"\x1d"
+GTIN = "09506000134352"
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["WO-1001", "CMD:MODE:ISSUE", "QTY:5", "LOT:A1", "RM-STEEL-01", "CMD:DONE", "BIN-A-01-3"],
+)
+def test_plain_codes_come_back_unchanged(code: str) -> None:
+    assert decode(code.encode()) == Scan(
+        raw=code.encode(), text=code, symbology=None, gs1=None, problem=None
+    )
+
+
+@pytest.mark.parametrize("digits", ["95060001", "950600013435", "9506000134352", GTIN])
+def test_bare_digits_are_text_not_gs1(digits: str) -> None:
+    scan = decode(digits.encode())
+    assert (scan.text, scan.gs1, scan.problem) == (digits, None, None)
+
+
+def test_surrounding_whitespace_is_stripped_from_text_not_from_raw() -> None:
+    scan = decode(b"  WO-1001\t\r")
+    assert scan.text == "WO-1001"
+    assert scan.raw == b"  WO-1001\t\r"
+
+
+@pytest.mark.parametrize(
+    ("raw", "symbology", "text"),
+    [
+        (b"]A0RM-STEEL-01", "]A0", "RM-STEEL-01"),
+        (b"]C0WO-1001", "]C0", "WO-1001"),
+        (b"]E09506000134352", "]E0", "9506000134352"),
+        (b"]Q1CMD:MODE:ISSUE", "]Q1", "CMD:MODE:ISSUE"),
+        (b"]d1LOT:A1", "]d1", "LOT:A1"),
+    ],
+)
+def test_aim_identifier_is_stripped_and_kept(raw: bytes, symbology: str, text: str) -> None:
+    scan = decode(raw)
+    assert (scan.symbology, scan.text, scan.gs1, scan.problem) == (symbology, text, None, None)
+
+
+def test_text_that_merely_starts_with_a_bracket_is_left_alone() -> None:
+    assert decode(b"]A-17").text == "]A-17"
+    assert decode(b"]").text == "]"
+
+
+def test_gs1_128_with_group_separator() -> None:
+    raw = b"]C1" + b"01" + GTIN.encode() + b"10ABC123" + GS + b"3712"
+    scan = decode(raw)
+    assert scan.problem is None
+    assert scan.symbology == "]C1"
+    assert scan.text == raw[3:].decode()
+    assert scan.gs1 == GS1Fields(gtin=GTIN, lot="ABC123", quantity=Decimal(12))
+
+
+@pytest.mark.parametrize("symbology", [b"]d2", b"]Q3", b"]e0"])
+def test_other_gs1_symbologies(symbology: bytes) -> None:
+    scan = decode(symbology + b"01" + GTIN.encode() + b"3005")
+    assert scan.gs1 == GS1Fields(gtin=GTIN, lot=None, quantity=Decimal(5))
+
+
+def test_gs1_without_symbology_identifier_recognised_by_group_separator() -> None:
+    # FNC1 in first position sent as a leading GS, as many scanners do.
+    scan = decode(GS + b"01" + GTIN.encode() + b"10L-7" + GS + b"3003")
+    assert scan.symbology is None
+    assert scan.gs1 == GS1Fields(gtin=GTIN, lot="L-7", quantity=Decimal(3))
+
+
+def test_parenthesised_hri_typed_on_a_keyboard() -> None:
+    text = f"(01){GTIN}(10)ABC123(37)12"
+    scan = decode(text.encode())
+    assert scan.text == text
+    assert scan.gs1 == GS1Fields(gtin=GTIN, lot="ABC123", quantity=Decimal(12))
+
+
+def test_ai_02_counts_as_the_gtin() -> None:
+    scan = decode(f"(02){GTIN}(37)40".encode())
+    assert scan.gs1 == GS1Fields(gtin=GTIN, lot=None, quantity=Decimal(40))
+
+
+def test_gs1_without_a_gtin_is_text_without_fields() -> None:
+    # An SSCC pallet label: a good barcode, not an item.
+    scan = decode(b"]C100106141411234567897")
+    assert (scan.text, scan.gs1, scan.problem) == ("00106141411234567897", None, None)
+
+
+def test_parentheses_that_are_not_ais_are_plain_text() -> None:
+    assert decode(b"(spare) bin").text == "(spare) bin"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"]C1" + b"01" + b"09506000134353", "check digit"),  # misread last digit
+        (b"]C1garbage", "not a valid GS1 code"),
+        (b"(01)123", "not a valid GS1 code"),
+    ],
+)
+def test_broken_gs1_is_a_problem(raw: bytes, reason: str) -> None:
+    scan = decode(raw)
+    assert scan.text is None and scan.gs1 is None
+    assert scan.problem is not None and reason in scan.problem
+
+
+def test_invalid_utf8_is_a_problem_and_raw_is_kept() -> None:
+    raw = b"WO-\xff\xfe1001"
+    scan = decode(raw)
+    assert scan == Scan(
+        raw=raw, text=None, symbology=None, gs1=None, problem="not a barcode: invalid UTF-8 bytes"
+    )
+
+
+@pytest.mark.parametrize("raw", [b"WO\x001001", b"\x07\x07", b"AB\x1bC", b"QTY:\x7f5", b"LOT\tA1"])
+def test_control_characters_are_a_problem(raw: bytes) -> None:
+    scan = decode(raw)
+    assert scan.text is None
+    assert scan.problem == "not a barcode: contains control characters"
+    assert scan.raw == raw
+
+
+def test_group_separator_is_not_a_problem_inside_gs1() -> None:
+    assert decode(b"01" + GTIN.encode() + b"10A" + GS + b"3001").problem is None
+
+
+@pytest.mark.parametrize("raw", [b"", b"   ", b"\t \r"])
+def test_empty_line(raw: bytes) -> None:
+    assert decode(raw).problem == "empty line"
+
+
+def test_identifier_with_nothing_after_it() -> None:
+    scan = decode(b"]C1")
+    assert scan.symbology == "]C1"
+    assert scan.problem is not None and "empty barcode" in scan.problem
+
+
+def test_too_long_line_names_both_lengths_and_what_to_check() -> None:
+    head = b"A" * 4096
+    scan = decode(head, truncated_from=1_048_576)
+    assert scan.raw == head
+    assert scan.text is None
+    assert scan.problem == (
+        "line too long (1048576 bytes, limit 4096): check the scanner's terminator setting"
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_give_a_scan_with_raw_unchanged(raw: bytes) -> None:
+    scan = decode(raw)
+    assert scan.raw == raw
+    assert (scan.text is None) == (scan.problem is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"]C1", b"]d2", b"(01)", b"(10)", b"(37)", b"01", b"10", b"37", b"02", b"30", GS]
+        )
+        | st.binary(max_size=16)
+        | st.text(alphabet="0123456789()", max_size=16).map(str.encode),
+        max_size=8,
+    ).map(b"".join)
+)
+def test_gs1_shaped_noise_never_raises(raw: bytes) -> None:
+    scan = decode(raw)
+    assert scan.raw == raw
+    if scan.gs1 is not None:
+        assert len(scan.gs1.gtin) == 14 and scan.gs1.gtin.isdigit()
