@@ -417,6 +417,7 @@ def _stores_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tupl
     for _ in range(rnd.randint(1, 3)):
         if pick["lot_tracked"]:
             # LOT: holds for the next action only, as on the floor.
+            assert lot is not None
             yield "STORES", f"LOT:{lot['lot']}"
         yield "STORES", pick["barcode"]
 

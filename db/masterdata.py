@@ -80,7 +80,11 @@ def _read(path: Path, kind: str) -> Iterator[_Row]:
         raise ImportError_(f"{path}: cannot open: {exc.strerror}") from None
     with handle:
         reader = csv.DictReader(handle)
-        headers = [h.strip() for h in (reader.fieldnames or [])]
+        try:
+            headers = [h.strip() for h in (reader.fieldnames or [])]
+        except UnicodeDecodeError:
+            # The first read decodes a whole buffer: a bad byte anywhere in a small file lands here.
+            raise _not_utf8(path) from None
         missing = [c for c in required if c not in headers]
         if missing:
             raise ImportError_(
@@ -99,11 +103,19 @@ def _read(path: Path, kind: str) -> Iterator[_Row]:
                     continue
                 yield _Row(path.name, reader.line_num, values)
         except UnicodeDecodeError:
-            raise ImportError_(
-                f"{path.name}:{reader.line_num}: -: not UTF-8 text; save the file as UTF-8 CSV"
-            ) from None
+            raise _not_utf8(path) from None
         except csv.Error as exc:
             raise ImportError_(f"{path.name}:{reader.line_num}: -: {exc}") from None
+
+
+def _not_utf8(path: Path) -> ImportError_:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        line = 1
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+    return ImportError_(f"{path.name}:{line}: -: not UTF-8 text; save the file as UTF-8 CSV")
 
 
 def _exists(conn: sqlite3.Connection, table: str, column: str, value: str) -> bool:
@@ -122,14 +134,14 @@ def _refer(conn: sqlite3.Connection, row: _Row, column: str, table: str, key: st
 
 
 def _register_barcode(
-    conn: sqlite3.Connection, row: _Row, kind: str, code: str, value: str
+    conn: sqlite3.Connection, row: _Row, kind: str, code: str, value: str, column: str = "barcode"
 ) -> None:
     if value.upper().startswith(RESERVED_PREFIXES):
-        raise row.fail("barcode", f"{value!r} starts with a prefix reserved for scan commands")
+        raise row.fail(column, f"{value!r} starts with a prefix reserved for scan commands")
     owner = conn.execute("SELECT kind, code FROM barcodes WHERE value = ?", (value,)).fetchone()
     if owner is not None and (owner["kind"], owner["code"]) != (kind, code):
         raise row.fail(
-            "barcode",
+            column,
             f"{value!r} is already the barcode of {owner['kind'].replace('_', ' ')} "
             f"{owner['code']}; give one of them another barcode",
         )
@@ -176,13 +188,14 @@ def _qty(row: _Row, column: str) -> int:
 def _locations(conn: sqlite3.Connection, row: _Row) -> None:
     code = row.need("code")
     barcode = row.get("barcode") or code
+    # The registry first: a collision, even with a row of the same kind, is named in full.
+    _register_barcode(conn, row, "location", code, barcode)
     conn.execute(
         "INSERT INTO locations (code, name, kind, barcode) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
         "barcode = excluded.barcode",
         (code, row.need("name"), _choice(row, "kind", LOCATION_KINDS), barcode),
     )
-    _register_barcode(conn, row, "location", code, barcode)
 
 
 def _stages(conn: sqlite3.Connection, row: _Row) -> None:
@@ -207,6 +220,7 @@ def _items(conn: sqlite3.Connection, row: _Row) -> None:
         if other is not None:
             raise row.fail("gtin", f"{gtin_text} is already the GTIN of item {other['sku']}")
     barcode = row.get("barcode") or sku
+    _register_barcode(conn, row, "item", sku, barcode)
     conn.execute(
         "INSERT INTO items (sku, description, uom, gtin, lot_tracked, barcode) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET "
@@ -215,7 +229,6 @@ def _items(conn: sqlite3.Connection, row: _Row) -> None:
         (sku, row.need("description"), row.get("uom") or "pcs", gtin, _flag(row, "lot_tracked"),
          barcode),
     )  # fmt: skip
-    _register_barcode(conn, row, "item", sku, barcode)
 
 
 def _operators(conn: sqlite3.Connection, row: _Row) -> None:
@@ -225,7 +238,7 @@ def _operators(conn: sqlite3.Connection, row: _Row) -> None:
         "DO UPDATE SET name = excluded.name, role = excluded.role",
         (badge, row.need("name"), _choice(row, "role", ROLES)),
     )
-    _register_barcode(conn, row, "operator", badge, badge)
+    _register_barcode(conn, row, "operator", badge, badge, column="badge")
 
 
 def _int(row: _Row, column: str, default: int | None = None) -> int:
@@ -293,6 +306,7 @@ def _workorders(conn: sqlite3.Connection, row: _Row) -> None:
     if not route:
         raise row.fail("product", f"{product} has no routing; add its stages to routings.csv")
     barcode = row.get("barcode") or number
+    _register_barcode(conn, row, "work_order", number, barcode)
     conn.execute(
         "INSERT INTO work_orders (number, product, qty_milli, due, priority, barcode, created_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
@@ -300,7 +314,6 @@ def _workorders(conn: sqlite3.Connection, row: _Row) -> None:
         "priority = excluded.priority, barcode = excluded.barcode",
         (number, product, _qty(row, "qty"), due, _int(row, "priority", 3), barcode, now_ms()),
     )
-    _register_barcode(conn, row, "work_order", number, barcode)
     started = conn.execute(
         "SELECT 1 FROM progress_entries WHERE work_order = ? LIMIT 1", (number,)
     ).fetchone()

@@ -217,7 +217,8 @@ def _outcome(
 
 
 def _is_double_read(conn: sqlite3.Connection, scan: ScanInput, scan_id: int, at: int) -> bool:
-    if scan.dedupe_ms <= 0 or scan.scanner is None:
+    # Only a scanner on a serial line double-reads; typed and command input never is one.
+    if scan.source != "serial" or scan.dedupe_ms <= 0 or scan.scanner is None:
         return False
     previous = conn.execute(
         "SELECT raw, time_ms FROM scan_journal WHERE scanner = ? AND id < ? ORDER BY id DESC "

@@ -290,8 +290,24 @@ WHERE m.time_ms >= CAST(strftime('%s', date('now')) AS INTEGER) * 1000;
 """
 
 
+# INSERT OR REPLACE deletes the old row without firing DELETE triggers (unless
+# recursive_triggers is on, which the sqlite3 shell does not set): refuse a clashing key.
+_KEYS = {
+    "movements": "id = NEW.id OR (NEW.reverses IS NOT NULL AND reverses = NEW.reverses)",
+    "progress_entries": "id = NEW.id OR (NEW.reverses IS NOT NULL AND reverses = NEW.reverses)",
+    "scan_journal": "id = NEW.id",
+    "scan_outcomes": "scan = NEW.scan",
+}
+
+
 def _append_only_triggers() -> str:
-    parts = []
+    parts = [
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: "
+        f"post a correcting entry instead'); END;"
+        for table, clash in _KEYS.items()
+    ]
     for table in _APPEND_ONLY:
         for action in ("UPDATE", "DELETE"):
             parts.append(

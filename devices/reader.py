@@ -272,6 +272,9 @@ class ScannerReader:
         # local device files can be locked; network and loop transports cannot.
         if isinstance(port, serial.Serial):
             port.exclusive = True
+            # pyserial flushes the input on open; what the device buffered while no one
+            # was reading (a restart after a crash) are scans, and must be read.
+            port._reset_input_buffer = lambda: None
         port.open()
         _keep_alive(port)
         return port

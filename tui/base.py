@@ -22,7 +22,13 @@ from tui.messages import FloorChanged
 class FloorScreen(Screen[None]):
     """A screen that shows part of the floor's record and keeps it live."""
 
-    def __init__(self, db_path: str, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(name=name, id=id)
         self.db_path = db_path
         self._reader: sqlite3.Connection | None = None
@@ -53,7 +59,9 @@ class FloorScreen(Screen[None]):
     def _load_worker(self) -> None:
         with self._reader_lock:
             result = self.load(self.reader)
-        self.app.call_from_thread(self.show, result)
+            # Shown while still holding the lock, so results reach the screen in the order
+            # they were read: a screen applying deltas (the board) never sees an older one last.
+            self.app.call_from_thread(self.show, result)
 
     def load(self, conn: sqlite3.Connection) -> Any:
         """Read what the screen shows. Runs in a worker thread: no widget access here."""

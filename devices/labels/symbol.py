@@ -10,9 +10,31 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from barcode.codex import Code128, Gs1_128
+from barcode.codex import Code128 as _LibraryCode128
+from barcode.codex import Gs1_128 as _LibraryGs1_128
 
 from devices.labels.model import GS1Content, Label
+
+
+def _optimize(encoded: list[int]) -> list[int]:
+    # python-barcode folds "start B, switch to C" into "start C", but also folds
+    # start C followed by the *data* pair 99 (the value "99…"), dropping two digits.
+    if len(encoded) > 1 and not (encoded[0] == 105 and encoded[1] == 99):
+        switch_to_start = {101: 103, 100: 104, 99: 105}
+        if encoded[1] in switch_to_start:
+            encoded[:2] = [switch_to_start[encoded[1]]]
+    return encoded
+
+
+class Code128(_LibraryCode128):  # type: ignore[misc]
+    def _try_to_optimize(self, encoded: list[int]) -> list[int]:
+        return _optimize(encoded)
+
+
+class Gs1_128(_LibraryGs1_128):  # type: ignore[misc]
+    def _try_to_optimize(self, encoded: list[int]) -> list[int]:
+        return _optimize(encoded)
+
 
 # Code 128 needs at least ten modules of blank space either side (ISO/IEC 15417).
 QUIET_MODULES = 10
@@ -103,7 +125,10 @@ def gs1_elements(content: GS1Content) -> list[tuple[str, str]]:
 
 
 def gs1_128(content: GS1Content) -> Symbol:
-    """The GS1-128 symbol for `content`: FNC1 first, FNC1 after every variable field but the last."""
+    """The GS1-128 symbol for `content`.
+
+    FNC1 comes first, and after every variable-length field but the last.
+    """
     elements = gs1_elements(content)
     encoded = ""
     data = ""
@@ -114,6 +139,9 @@ def gs1_128(content: GS1Content) -> Symbol:
         if ai != "01" and i < len(elements) - 1:
             encoded += Gs1_128.FNC1_CHAR
             data += "\x1d"
+    if len(data) > 48:
+        # GS1 General Specifications 5.4.1: at most 48 data characters per symbol.
+        raise ValueError(f"GS1 data {data!r} is longer than the 48 characters GS1-128 allows")
     symbol = Gs1_128(encoded)
     codewords: list[int] = list(symbol._build())
     modules: str = symbol.build()[0]

@@ -1,0 +1,59 @@
+"""Labels out: barcode labels as PNG, SVG and PDF sheets, the command sheet, travelers.
+
+Plain dataclasses in (`Label`, `Traveler`), bytes or text out; the database side
+decides what to print. Every barcode here is Code 128 (GS1-128 for GS1 content) whose
+bars are whole printer dots, with quiet zones, and a value that does not fit its label
+is refused with a ValueError rather than printed unscannable. ZPL for thermal
+printers is in `devices.zpl`, sending to printers in `devices.printing`.
+"""
+
+from __future__ import annotations
+
+from devices.labels.model import (
+    PAPER,
+    SIZES,
+    GS1Content,
+    Label,
+    LabelSize,
+    Traveler,
+    TravelerPick,
+    TravelerStage,
+    paper_size,
+)
+from devices.labels.raster import render_image, render_png, render_svg
+from devices.labels.sheets import (
+    QUANTITIES,
+    command_sheet,
+    command_sheet_pages,
+    command_sheet_pdf,
+    sheet_pages,
+    sheet_pdf,
+)
+from devices.labels.symbol import Symbol, symbol_for
+from devices.labels.traveler import traveler_pages, traveler_pdf, traveler_png
+
+__all__ = [
+    "PAPER",
+    "QUANTITIES",
+    "SIZES",
+    "GS1Content",
+    "Label",
+    "LabelSize",
+    "Symbol",
+    "Traveler",
+    "TravelerPick",
+    "TravelerStage",
+    "command_sheet",
+    "command_sheet_pages",
+    "command_sheet_pdf",
+    "paper_size",
+    "render_image",
+    "render_png",
+    "render_svg",
+    "sheet_pages",
+    "sheet_pdf",
+    "symbol_for",
+    "traveler_pages",
+    "traveler_pdf",
+    "traveler_png",
+]

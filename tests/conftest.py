@@ -1,0 +1,97 @@
+"""Fixtures the test modules share: a demo plant frozen in time, and a steady terminal.
+
+The demo plant draws its due dates from today and stamps its history from now, so
+`demo_db` builds it as if it were `BUILT_MS` (2026-11-18 11:00 UTC): screens given
+the same clock show the same words on any day, and snapshots hold. Local time is
+UTC in every test, and the input cursor does not blink, for the same reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+import db.demo
+from db.connection import clock
+from db.demo import create_demo_db
+
+BUILT_MS = int(datetime(2026, 11, 18, 11, tzinfo=UTC).timestamp() * 1000)
+TODAY = date(2026, 11, 18)
+
+
+class _FrozenDate(date):
+    """`date` whose today() is the plant's frozen day."""
+
+    @classmethod
+    def today(cls) -> _FrozenDate:
+        return cls(TODAY.year, TODAY.month, TODAY.day)
+
+
+def fixed_now() -> int:
+    return BUILT_MS
+
+
+@pytest.fixture(autouse=True)
+def utc() -> Iterator[None]:
+    """Local time is UTC in tests: clock times on screen do not depend on the host."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor() -> Iterator[None]:
+    """The input cursor stays lit: a blink would make screenshots differ by timing."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("textual.widgets._input.Input._toggle_cursor", lambda self: None)
+        yield
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo plant built once per run, as of `BUILT_MS`; tests get copies."""
+    path = tmp_path_factory.mktemp("demo") / "plant.db"
+    with pytest.MonkeyPatch.context() as patch, clock(fixed_now):
+        patch.setattr(db.demo, "date", _FrozenDate)
+        conn = create_demo_db(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, demo_template: Path) -> str:
+    """A fresh demo database file for one test (a copy of the session's template)."""
+    path = tmp_path / "plant.db"
+    shutil.copy(demo_template, path)
+    path.chmod(0o600)
+    return str(path)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let reads in thread workers finish and their results reach the screen."""
+    for _ in range(3):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # a newer reload (another commit landed) replaced it: wait for that one
+        await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Pause until `check()` holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {seconds} s: {check.__doc__ or check}")
+        await pilot.pause(0.02)

@@ -1,0 +1,422 @@
+"""`shopfloor listen` as a real process reading real ptys, checked through the record.
+
+The listener runs as a subprocess of the test, reading the slave side of a pty the
+test owns; the test types into the master side, as a scanner would. What landed is
+read back with `shopfloor scans/stock/status --json` and straight from the database.
+Every wait is bounded. The helpers here are also used by tests/test_faults.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tty
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from db.connection import connect
+from db.demo import create_demo_db
+from db.scanning import process_scan
+from tui.cli import cli
+
+pytestmark = pytest.mark.timeout(60)
+
+# The same interpreter and the installed project, whatever venv runs the tests.
+SHOPFLOOR = [sys.executable, "-c", "from tui.cli import main; main()"]
+POWDER_GTIN14 = "09506000000114"  # PWD-7035, lot-tracked
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+# ---------------------------------------------------------------- the scanner side
+
+
+@dataclass
+class Pty:
+    """A pty whose slave the listener opens and whose master the test writes.
+
+    The test keeps the slave open too, in raw mode, so that the device and whatever
+    is buffered in it outlive a listener that dies.
+    """
+
+    master: int
+    slave: int
+    path: str
+
+    def write(self, data: bytes, timeout: float = 20.0) -> None:
+        """Write everything from a helper thread: a full pty blocks until it is read."""
+        failure: list[BaseException] = []
+
+        def write_all() -> None:
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(self.master, view) :]
+            except OSError as exc:
+                failure.append(exc)
+
+        writer = threading.Thread(target=write_all, daemon=True)
+        writer.start()
+        writer.join(timeout)
+        assert not writer.is_alive(), f"writing {len(data)} bytes took over {timeout} s"
+        assert not failure, failure
+
+
+@pytest.fixture
+def ptys() -> Iterator[Callable[[], Pty]]:
+    opened: list[Pty] = []
+
+    def make() -> Pty:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # no echo, no CR→LF, no line editing, before anyone opens it
+        pty = Pty(master=master, slave=slave, path=os.ttyname(slave))
+        opened.append(pty)
+        return pty
+
+    yield make
+    for pty in opened:
+        os.close(pty.master)
+        os.close(pty.slave)
+
+
+@pytest.fixture
+def pty(ptys: Callable[[], Pty]) -> Pty:
+    return ptys()
+
+
+# ---------------------------------------------------------------- the listener process
+
+
+class Listen:
+    """One `shopfloor listen` process, started, stopped and killed by the test."""
+
+    def __init__(self, db: Path, args: list[str], log: Path) -> None:
+        self.argv = [*SHOPFLOOR, "listen", "--db", str(db), *args]
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert self.process is None or self.process.poll() is not None
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, as a service manager stops it; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()  # SIGKILL: no handler, no cleanup
+        self.process.wait(10)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+ListenFactory = Callable[..., Listen]
+
+
+@pytest.fixture
+def listen(tmp_path: Path) -> Iterator[ListenFactory]:
+    """Start listener processes; any still running at teardown is killed."""
+    started: list[Listen] = []
+
+    def start(db: Path, *args: str, name: str = "listen") -> Listen:
+        listener = Listen(db, list(args), tmp_path / f"{name}-{len(started)}.log")
+        started.append(listener)
+        listener.start()
+        return listener
+
+    yield start
+    for listener in started:
+        if listener.alive():
+            listener.kill()
+
+
+# ---------------------------------------------------------------- the record, read from outside
+
+
+class Floor:
+    """The database another process writes, read the way a screen would."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = connect(path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def scanner(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM scanners WHERE name = ?", (name,)).fetchone()
+        return None if row is None else dict(row)
+
+    def connected(self, name: str) -> bool:
+        row = self.scanner(name)
+        return row is not None and row["connected"] == 1
+
+    def journal(self, scanner: str | None = None) -> list[dict[str, Any]]:
+        """Journal rows with their outcomes (status None while a row has none)."""
+        where, params = ("WHERE j.scanner = ?", (scanner,)) if scanner else ("", ())
+        rows = self.conn.execute(
+            "SELECT j.id, j.time_ms, j.source, j.scanner, j.station, j.raw, j.raw_length, "
+            "o.status, o.message FROM scan_journal j LEFT JOIN scan_outcomes o ON o.scan = j.id "
+            f"{where} ORDER BY j.id",
+            params,
+        ).fetchall()
+        return [dict(r) | {"raw": bytes(r["raw"])} for r in rows]
+
+    def count(self, scanner: str | None = None) -> int:
+        if scanner is None:
+            return int(self.scalar("SELECT COUNT(*) FROM scan_journal"))
+        return int(self.scalar("SELECT COUNT(*) FROM scan_journal WHERE scanner = ?", scanner))
+
+    def wait_journal(self, scanner: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        wait_until(lambda: self.count(scanner) >= count, timeout, 0.02)
+        return self.journal(scanner)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "floor.db"
+    create_demo_db(path).close()
+    return path
+
+
+@pytest.fixture
+def floor(db_path: Path) -> Iterator[Floor]:
+    reader = Floor(db_path)
+    yield reader
+    reader.close()
+
+
+def shopfloor_json(db_path: Path, *args: str) -> Any:
+    """A report command's --json output, as a script would read it."""
+    result = CliRunner().invoke(cli, [args[0], "--db", str(db_path), "--json", *args[1:]])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def check_passes(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["check", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+
+
+def sign_in(db_path: Path, station: str, badge: str) -> None:
+    conn = connect(db_path)
+    try:
+        assert process_scan(conn, station, badge.encode()).status == "accepted"
+    finally:
+        conn.close()
+
+
+def stock_map(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str | None], float]:
+    return {(r["item"], r["location"], r["lot"]): r["qty"] for r in rows}
+
+
+def stock_changes(
+    before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> dict[tuple[str, str, str | None], float]:
+    old, new = stock_map(before), stock_map(after)
+    return {
+        key: round(new.get(key, 0) - old.get(key, 0), 3)
+        for key in old.keys() | new.keys()
+        if new.get(key, 0) != old.get(key, 0)
+    }
+
+
+def start_and_wait_connected(
+    listen: ListenFactory, floor: Floor, *args: str, names: tuple[str, ...]
+) -> Listen:
+    listener = listen(floor.path, *args)
+    up = wait_until(lambda: all(floor.connected(n) for n in names), 15, 0.02)
+    assert up, listener.output()
+    return listener
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_listen_drives_an_issue_flow(
+    listen: ListenFactory, floor: Floor, db_path: Path, pty: Pty
+) -> None:
+    stock_before = shopfloor_json(db_path, "stock")
+    status_before = {r["number"]: r for r in shopfloor_json(db_path, "status")}
+    assert status_before["WO-24003"]["status"] == "released"
+    listener = start_and_wait_connected(
+        listen, floor, "--scanner", f"STORES={pty.path}", names=("STORES-1",)
+    )
+    lines = [b"B1001", b"WO-24003", b"A-04", b"QTY:3", b"FAN-120", b"THERM-1"]
+    pty.write(b"".join(line + b"\r\n" for line in lines))
+    journal = floor.wait_journal("STORES-1", len(lines))
+    assert wait_until(lambda: all(r["status"] for r in floor.journal("STORES-1")), 5)
+
+    scans = shopfloor_json(db_path, "scans")
+    assert [(r["source"], r["station"], r["raw"], r["status"]) for r in scans] == [
+        ("serial", "STORES", line.decode(), "accepted") for line in lines
+    ], scans
+    assert [r["id"] for r in scans] == [r["id"] for r in journal]
+
+    # Exactly what was scanned: 3 fans and 1 thermostat from A-04 to assembly WIP.
+    assert stock_changes(stock_before, shopfloor_json(db_path, "stock")) == {
+        ("FAN-120", "A-04", None): -3,
+        ("FAN-120", "WIP-ASSY", None): 3,
+        ("THERM-1", "A-04", None): -1,
+        ("THERM-1", "WIP-ASSY", None): 1,
+    }
+    status_after = {r["number"]: r for r in shopfloor_json(db_path, "status")}
+    changed = {n for n in status_after if status_after[n] != status_before[n]}
+    assert changed == {"WO-24003"}
+    assert status_after["WO-24003"]["status"] == "in_progress"
+    assert status_after["WO-24003"]["stages"] == status_before["WO-24003"]["stages"]
+    moves = shopfloor_json(db_path, "movements", "--order", "WO-24003")
+    assert [(m["kind"], m["item"], m["qty"], m["operator"], m["station"]) for m in moves] == [
+        ("issue", "FAN-120", 3, "B1001", "STORES"),
+        ("issue", "THERM-1", 1, "B1001", "STORES"),
+    ]
+    scanner = floor.scanner("STORES-1")
+    assert scanner is not None
+    assert (scanner["station"], scanner["url"], scanner["scans"]) == ("STORES", pty.path, 6)
+
+    assert listener.stop() == 0
+    assert floor.connected("STORES-1") is False
+    assert "stopped" in listener.output()
+    check_passes(db_path)
+
+
+def test_listen_with_a_config_file_of_two_scanners(
+    listen: ListenFactory, floor: Floor, db_path: Path, ptys: Callable[[], Pty], tmp_path: Path
+) -> None:
+    window, dock = ptys(), ptys()
+    config = tmp_path / "shopfloor.toml"
+    config.write_text(
+        "[[scanner]]\n"
+        'name = "stores-window"\n'
+        f'url = "{window.path}"\n'
+        'station = "STORES"\n'
+        'terminator = "CR"\n'
+        "\n"
+        "[[scanner]]\n"
+        f'url = "{dock.path}"\n'
+        'station = "RECEIVING"\n'
+        "dedupe_ms = 400\n",
+        encoding="utf-8",
+    )
+    listener = start_and_wait_connected(
+        listen, floor, "--config", str(config), names=("stores-window", "RECEIVING-2")
+    )
+    window.write(b"B1002\rWO-24003\rHNG-120\r")
+    dock.write(b"B1001\nQTY:4\nNUT-M4\n")
+    stores = floor.wait_journal("stores-window", 3)
+    receiving = floor.wait_journal("RECEIVING-2", 3)
+    assert wait_until(lambda: all(r["status"] for r in floor.journal()), 5)
+    stores, receiving = floor.journal("stores-window"), floor.journal("RECEIVING-2")
+    assert [(r["station"], r["raw"], r["status"]) for r in stores] == [
+        ("STORES", b"B1002", "accepted"),
+        ("STORES", b"WO-24003", "accepted"),
+        ("STORES", b"HNG-120", "accepted"),
+    ]
+    assert [(r["station"], r["raw"], r["status"]) for r in receiving] == [
+        ("RECEIVING", b"B1001", "accepted"),
+        ("RECEIVING", b"QTY:4", "accepted"),
+        ("RECEIVING", b"NUT-M4", "accepted"),
+    ]
+    received = shopfloor_json(db_path, "stock", "--item", "NUT-M4", "--location", "RCV-DOCK")
+    assert [r["qty"] for r in received] == [4]
+    moves = shopfloor_json(db_path, "movements", "--item", "HNG-120", "--order", "WO-24003")
+    assert [(m["kind"], m["operator"]) for m in moves] == [("issue", "B1002")]
+    # The second scanner's window is its own: a double read there is 400 ms wide.
+    dock.write(b"NUT-M5\n")
+    time.sleep(0.3)
+    dock.write(b"NUT-M5\n")
+    rows = floor.wait_journal("RECEIVING-2", 5)
+    assert wait_until(lambda: floor.journal("RECEIVING-2")[-1]["status"] is not None, 5)
+    assert [r["status"] for r in floor.journal("RECEIVING-2")[3:]] == ["accepted", "duplicate"]
+    assert len(rows) == 5
+    assert listener.stop() == 0
+    check_passes(db_path)
+
+
+def test_double_read_through_the_reader_is_one_duplicate(
+    listen: ListenFactory, floor: Floor, db_path: Path, pty: Pty
+) -> None:
+    sign_in(db_path, "RECEIVING", "B1001")
+    start_and_wait_connected(
+        listen, floor, "--scanner", f"RECEIVING={pty.path}", names=("RECEIVING-1",)
+    )
+    pty.write(b"NUT-M4\r\nNUT-M4\r\n")  # the same code twice, as a trigger bounce sends it
+    floor.wait_journal("RECEIVING-1", 2)
+    time.sleep(0.5)  # past the 250 ms window: the same code again is a new scan
+    pty.write(b"NUT-M4\r\n")
+    floor.wait_journal("RECEIVING-1", 3)
+    assert wait_until(lambda: floor.journal("RECEIVING-1")[-1]["status"] is not None, 5)
+    rows = floor.journal("RECEIVING-1")
+    assert [(r["raw"], r["status"]) for r in rows] == [
+        (b"NUT-M4", "accepted"),
+        (b"NUT-M4", "duplicate"),
+        (b"NUT-M4", "accepted"),
+    ]
+    assert "double read" in rows[1]["message"]
+    moved = shopfloor_json(db_path, "stock", "--item", "NUT-M4", "--location", "RCV-DOCK")
+    assert [r["qty"] for r in moved] == [2]
+    assert floor.scalar("SELECT COUNT(*) FROM movements WHERE scan = ?", rows[1]["id"]) == 0
+
+
+def test_listen_refuses_a_bad_configuration(db_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[scanner]]\nstation = "STORES"\n', encoding="utf-8")
+    for args, words in [
+        ([], "no scanners"),
+        (["--scanner", "STORES"], "STATION=URL"),
+        (["--config", str(bad)], "url is missing"),
+    ]:
+        result = subprocess.run(
+            [*SHOPFLOOR, "listen", "--db", str(db_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 1, (args, result.stderr)
+        assert words in result.stderr, (args, result.stderr)
+
+
+def test_scanner_on_a_station_that_is_not_set_up_is_journaled_and_rejected(
+    listen: ListenFactory, floor: Floor, pty: Pty
+) -> None:
+    listener = start_and_wait_connected(
+        listen, floor, "--scanner", f"PAINT-9={pty.path}", names=("PAINT-9-1",)
+    )
+    assert "PAINT-9" in listener.output() and "not set up" in listener.output()
+    pty.write(b"WO-24003\n")
+    floor.wait_journal("PAINT-9-1", 1)
+    assert wait_until(lambda: floor.journal("PAINT-9-1")[0]["status"] is not None, 5)
+    [row] = floor.journal("PAINT-9-1")
+    assert (row["raw"], row["status"]) == (b"WO-24003", "rejected")
+    assert "stations.csv" in row["message"]

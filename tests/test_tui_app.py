@@ -1,0 +1,606 @@
+"""The app as a person meets it: the board, an order and its supervisor actions, the kiosk
+lock, the command palette, and live refresh from another process.
+
+Each test drives `create_app` with Pilot over a fresh copy of the demo plant (built as
+of a fixed moment, see conftest), with the same fixed clock, and checks what is on
+screen against the record read directly with SQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.text import Text
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from db.board import LiveBoard, board_rows, order_detail
+from db.connection import connect
+from tests.conftest import TODAY, fixed_now, settle, wait_until
+from tui.app import ShopfloorApp, create_app
+from tui.dialogs import BadgeDialog, SupervisorDialog
+from tui.screens.board import BoardScreen
+from tui.screens.order import OrderScreen
+from tui.screens.scan import ScanScreen
+from tui.screens.stock import StockScreen
+from tui.widgets.board_table import AT_RISK, LATE, BoardTable, fit_columns
+
+pytestmark = pytest.mark.timeout(60)
+
+OPEN_SQL = "SELECT number FROM work_orders WHERE status IN ('released', 'in_progress', 'on_hold')"
+PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_app(db_path: str, **options: Any) -> ShopfloorApp:
+    return create_app(db_path, now_ms=fixed_now, today=TODAY, **options)
+
+
+@pytest.fixture
+def db(demo_db: str) -> Iterator[sqlite3.Connection]:
+    conn = connect(demo_db)
+    yield conn
+    conn.close()
+
+
+def board_of(app: ShopfloorApp) -> BoardTable:
+    return app.screen.query_one(BoardTable)
+
+
+def cell_text(table: DataTable[Any], row: str, column: str) -> str:
+    value = table.get_cell(row, column)
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+def notes_of(app: ShopfloorApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Record every notification as (message, severity)."""
+    seen: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        seen.append((message, str(options.get("severity", "information"))))
+        original(message, **options)
+
+    monkeypatch.setattr(app, "notify", notify)
+    return seen
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*[("space" if ch == " " else ch) for ch in text])
+
+
+# ---------------------------------------------------------------- board
+
+
+async def test_board_shows_every_open_order(demo_db: str, db: sqlite3.Connection) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        table = board_of(app)
+        expected = {row[0] for row in db.execute(OPEN_SQL)}
+        assert set(table.shown) == expected
+        # Due order by default, as the database sorts it.
+        due = [r.due for r in (table.orders[n] for n in table.shown)]
+        assert due == sorted(due)
+        summary = str(app.screen.query_one("#board-summary").render())
+        assert f"{len(expected)} open" in summary
+
+
+async def test_board_marks_late_and_at_risk_in_words(demo_db: str, db: sqlite3.Connection) -> None:
+    rows = board_rows(db)
+    late = [r.number for r in rows if r.late(TODAY)]
+    at_risk = [r.number for r in rows if r.at_risk(TODAY)]
+    assert late and at_risk, "the frozen demo plant has late and at-risk orders"
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        for number in late:
+            marks = cell_text(table, number, "marks")
+            assert marks == LATE or marks == "⚠LATE ⏸HOLD", marks
+        for number in at_risk:
+            marks = cell_text(table, number, "marks")
+            assert marks == AT_RISK or marks == "◷RISK ⏸HOLD", marks
+        calm = [r.number for r in rows if r.number not in late + at_risk and r.status != "on_hold"]
+        assert all(cell_text(table, n, "marks") == "" for n in calm)
+
+
+async def test_board_filter_by_typing(demo_db: str) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        everything = set(table.shown)
+        await type_text(pilot, "jbox")
+        assert table.shown and all(table.orders[n].product == "JBOX-150" for n in table.shown)
+        await pilot.press("escape")
+        assert set(table.shown) == everything
+        # Two words must both match: product and current stage.
+        await type_text(pilot, "rack-19 cut")
+        assert table.shown
+        for number in table.shown:
+            row = table.orders[number]
+            assert row.product == "RACK-19" and row.current_stage == "CUT"
+
+
+async def test_board_sorts_by_priority_and_stage(demo_db: str) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        await pilot.press("f8")
+        priorities = [table.orders[n].priority for n in table.shown]
+        assert priorities == sorted(priorities)
+        await pilot.press("f9")
+        positions = []
+        for number in table.shown:
+            row = table.orders[number]
+            codes = [code for code, _, _ in row.stages]
+            positions.append(codes.index(row.current_stage) if row.current_stage else len(codes))
+        assert positions == sorted(positions)
+        await pilot.press("f7")
+        due = [table.orders[n].due for n in table.shown]
+        assert due == sorted(due)
+
+
+async def test_enter_opens_the_highlighted_order(demo_db: str, db: sqlite3.Connection) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        await pilot.press("down", "down")
+        number = table.highlighted
+        assert number == table.shown[2]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OrderScreen) and screen.number == number
+        detail = screen.detail
+        assert detail is not None
+        stages = db.execute(
+            "SELECT stage, done_milli FROM work_order_stages WHERE work_order = ? ORDER BY seq",
+            (number,),
+        ).fetchall()
+        assert [(code, done) for code, done, _ in detail.stages] == [tuple(r) for r in stages]
+        assert screen.stages_table.row_count == len(stages)
+        bom = db.execute(
+            "SELECT COUNT(*) FROM bill_of_materials b JOIN work_orders w ON w.product = b.product "
+            "WHERE w.number = ?",
+            (number,),
+        ).fetchone()[0]
+        assert screen.materials_table.row_count == bom
+        moved = db.execute(
+            "SELECT COUNT(*) FROM movements WHERE work_order = ?", (number,)
+        ).fetchone()[0]
+        assert screen.movements_table.row_count == moved
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+# ---------------------------------------------------------------- supervisor actions
+
+
+async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
+    app = pilot.app
+    assert isinstance(app, ShopfloorApp)
+    await app.open_order(number)
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, OrderScreen)
+    return screen
+
+
+async def fill_dialog(
+    pilot: Pilot[Any], *, badge: str, reason: str = "", due: str | None = None
+) -> None:
+    """Fill the supervisor dialog as a wedge scanner would (whole values), badge last."""
+    dialog = pilot.app.screen
+    assert isinstance(dialog, SupervisorDialog)
+    if due is not None:
+        dialog.query_one("#dialog-due", Input).value = due
+    dialog.reason_input.value = reason
+    dialog.badge_input.value = badge
+    dialog.badge_input.focus()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def in_progress_order(db: sqlite3.Connection) -> str:
+    return str(
+        db.execute(
+            "SELECT number FROM work_orders WHERE status = 'in_progress' ORDER BY number LIMIT 1"
+        ).fetchone()[0]
+    )
+
+
+NEW_DUE = "2026-12-24"
+
+
+async def test_due_date_change_is_recorded_with_reason(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    number = in_progress_order(db)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        order = await open_order(pilot, number)
+        await pilot.press("d")
+        await fill_dialog(pilot, due=NEW_DUE, reason="customer moved delivery", badge="B4001")
+        await wait_until(
+            pilot, lambda: order.detail is not None and order.detail.due == "2026-12-24"
+        )
+        change = db.execute(
+            "SELECT new_due, by_operator, reason FROM due_date_changes WHERE work_order = ?",
+            (number,),
+        ).fetchone()
+        assert tuple(change) == (NEW_DUE, "B4001", "customer moved delivery")
+        assert order.history_table.row_count >= 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert board_of(app).orders[number].due == NEW_DUE
+
+
+async def test_due_date_dialog_refuses_a_bad_date(demo_db: str, db: sqlite3.Connection) -> None:
+    number = in_progress_order(db)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_order(pilot, number)
+        await pilot.press("d")
+        await fill_dialog(pilot, due="next friday", reason="why not", badge="B3001")
+        assert isinstance(app.screen, SupervisorDialog), "a bad date keeps the dialog open"
+        assert "YYYY-MM-DD" in str(app.screen.query_one(".dialog-error").render())
+        assert db.execute("SELECT COUNT(*) FROM due_date_changes").fetchone()[0] == 0
+
+
+HELD = "on_hold"
+
+
+async def test_hold_and_release(demo_db: str, db: sqlite3.Connection) -> None:
+    number = in_progress_order(db)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        order = await open_order(pilot, number)
+        await pilot.press("h")
+        await fill_dialog(pilot, reason="waiting for drawing", badge="B3001")
+
+        def status() -> str:
+            return str(
+                db.execute("SELECT status FROM work_orders WHERE number = ?", (number,)).fetchone()[
+                    0
+                ]
+            )
+
+        await wait_until(pilot, lambda: status() == HELD)
+        await wait_until(
+            pilot, lambda: order.detail is not None and order.detail.status == "on_hold"
+        )
+        await pilot.press("h")
+        await fill_dialog(pilot, reason="", badge="B3002")
+        await wait_until(pilot, lambda: status() == "in_progress")
+        who = db.execute(
+            "SELECT by_operator, reason FROM status_changes WHERE work_order = ? ORDER BY id DESC "
+            "LIMIT 2",
+            (number,),
+        ).fetchall()
+        assert [tuple(r) for r in who] == [("B3002", "released"), ("B3001", "waiting for drawing")]
+
+
+async def test_cancel_takes_the_order_off_the_board(demo_db: str, db: sqlite3.Connection) -> None:
+    number = in_progress_order(db)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert number in board_of(app).orders
+        await open_order(pilot, number)
+        await pilot.press("x")
+        await fill_dialog(pilot, reason="customer withdrew", badge="B3001")
+        await wait_until(
+            pilot,
+            lambda: (
+                db.execute("SELECT status FROM work_orders WHERE number = ?", (number,)).fetchone()[
+                    0
+                ]
+                == "cancelled"
+            ),
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        assert number not in board_of(app).orders
+        assert number not in board_of(app).shown
+
+
+@pytest.mark.parametrize(
+    ("key", "badge", "words"),
+    [
+        ("h", "B2001", "Kemal Aydin is operator"),  # an operator may not hold
+        ("x", "B4001", "Julia Moreau is coordinator"),  # a coordinator may not cancel
+        ("h", "B9999", "not in the operator list"),
+    ],
+)
+async def test_a_badge_without_the_role_is_refused(
+    demo_db: str, db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, key: str, badge: str,
+    words: str,
+) -> None:  # fmt: skip
+    number = in_progress_order(db)
+    changes = "SELECT COUNT(*) FROM status_changes WHERE work_order = ?"
+    before = db.execute(changes, (number,)).fetchone()[0]
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        notes = notes_of(app, monkeypatch)
+        await settle(pilot)
+        await open_order(pilot, number)
+        await pilot.press(key)
+        await fill_dialog(pilot, reason="trying", badge=badge)
+        await wait_until(pilot, lambda: any(severity == "error" for _, severity in notes))
+        errors = [message for message, severity in notes if severity == "error"]
+        assert any(words in message for message in errors), errors
+        status = db.execute("SELECT status FROM work_orders WHERE number = ?", (number,))
+        assert status.fetchone()[0] == "in_progress"
+        assert db.execute(changes, (number,)).fetchone()[0] == before
+
+
+# ---------------------------------------------------------------- kiosk
+
+
+async def test_kiosk_cannot_be_quit_without_a_supervisor(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(demo_db, station="CUT-1", kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        notes = notes_of(app, monkeypatch)
+        await settle(pilot)
+        assert isinstance(app.screen, ScanScreen)
+        for key in ("ctrl+q", "ctrl+c"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.is_running
+            if isinstance(app.screen, BadgeDialog):
+                await pilot.press("escape")
+        # q goes to the scan input, not to quitting.
+        await pilot.press("q")
+        assert app.is_running and isinstance(app.screen, ScanScreen)
+        # The palette (which offers Quit) stays shut.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+        # An operator's badge does not open the kiosk.
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, BadgeDialog)
+        await type_text(pilot, "B2001")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(s == "error" for _, s in notes))
+        assert app.is_running
+        # A supervisor's does.
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, BadgeDialog)
+        await type_text(pilot, "B3001")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.is_running)
+
+
+async def test_kiosk_leaves_the_station_only_with_a_supervisor_badge(demo_db: str) -> None:
+    app = make_app(demo_db, station="CUT-1", kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, BadgeDialog)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ScanScreen)
+        await pilot.press("f1")
+        await type_text(pilot, "B3002")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        # Unlocked, other screens open freely, but quitting still asks.
+        await pilot.press("f4")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, BadgeDialog)
+        await pilot.press("escape")
+        assert app.is_running
+        # Back at the station, the kiosk locks again.
+        await pilot.press("f2")
+        assert isinstance(app.screen, ScanScreen)
+        await pilot.press("f3")
+        assert isinstance(app.screen, BadgeDialog)
+
+
+# ---------------------------------------------------------------- command palette
+
+
+async def test_palette_jumps_to_an_order_and_to_stock(demo_db: str) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await type_text(pilot, "WO-24008")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen))
+        assert isinstance(app.screen, OrderScreen) and app.screen.number == "WO-24008"
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await type_text(pilot, "A-01")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, StockScreen))
+        await settle(pilot)
+        stock = app.screen
+        assert isinstance(stock, StockScreen)
+        assert stock.choice == ("location", "A-01")
+
+
+# ---------------------------------------------------------------- layout
+
+
+def test_columns_fit_the_terminal() -> None:
+    for width in (80, 100, 120, 160, 200):
+        used = sum(w + 2 for _, w in fit_columns(width))
+        assert used <= width - 2
+    narrow = [c.key for c, _ in fit_columns(80)]
+    assert {"order", "due", "stage", "progress", "material", "marks"} <= set(narrow)
+    wide = [c.key for c, _ in fit_columns(200)]
+    assert {"description", "qty", "status", "strip", "stages"} <= set(wide)
+
+
+# ---------------------------------------------------------------- live refresh
+
+
+def run_elsewhere(db_path: str, code: str) -> subprocess.Popen[bytes]:
+    """Another process posting to the same database through db.ledger."""
+    return subprocess.Popen(
+        [PYTHON, "-c", f"from db.connection import connect\nconn = connect({db_path!r})\n{code}"],
+        cwd=ROOT,
+    )
+
+
+async def test_another_process_commit_shows_on_the_board(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    number = in_progress_order(db)
+    stage, seq = db.execute(
+        "SELECT stage, seq FROM work_order_stages WHERE work_order = ? ORDER BY seq LIMIT 1",
+        (number,),
+    ).fetchone()
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        assert table.orders[number].status == "in_progress"
+        writer = run_elsewhere(
+            demo_db,
+            "from db import ledger\n"
+            f"ledger.set_hold(conn, {number!r}, True, by='B3001', reason='from elsewhere')\n",
+        )
+        assert writer.wait(timeout=20) == 0
+        started = time.monotonic()
+        await wait_until(pilot, lambda: table.orders[number].status == "on_hold", seconds=3)
+        assert time.monotonic() - started < 3
+        assert "HOLD" in cell_text(table, number, "marks")
+
+
+# 1,000 scans at the stores window: issues to many orders, ten scans a commit.
+BURST = """
+from db.scanning import ScanInput, process_batch
+orders = [r[0] for r in conn.execute(
+    "SELECT number FROM work_orders WHERE status IN ('released', 'in_progress')")]
+codes = ['B1002', 'CMD:MODE:ISSUE']
+for n in range(499):
+    codes += [orders[n % len(orders)], 'NUT-M6'] if n % 2 else ['QTY:2', 'SCR-M6X16']
+for start in range(0, len(codes), 10):
+    process_batch(conn, [ScanInput('STORES', c.encode()) for c in codes[start:start + 10]])
+"""
+
+
+async def test_a_burst_of_scans_does_not_freeze_the_board(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """1,000 scans committed by another process while the board is open: the UI keeps
+    answering, and when the burst ends the board equals a fresh read."""
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        gaps: list[float] = []
+        last = [time.monotonic()]
+
+        def beat() -> None:
+            now = time.monotonic()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        app.set_interval(0.02, beat)
+        writer = run_elsewhere(demo_db, BURST)
+        while writer.poll() is None:
+            await pilot.pause(0.05)
+        assert writer.returncode == 0
+        assert db.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0] >= 1000
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert max(gaps) < 1.0, f"the UI stalled for {max(gaps):.2f} s"
+        table = board_of(app)
+        fresh = {row.number: row for row in board_rows(db)}
+        assert table.orders == fresh
+
+
+def test_board_rows_agree_with_the_order_detail(db: sqlite3.Connection) -> None:
+    """The board's one-row-per-order summary says what the order screen's lines add up to."""
+    rows = board_rows(db)
+    assert {r.number for r in rows} == {r[0] for r in db.execute(OPEN_SQL)}
+    assert any(r.short for r in rows) and any(not r.short for r in rows)
+    for row in rows:
+        detail = order_detail(db, row.number)
+        assert detail is not None
+        assert row.stages == detail.stages  # route order, as the order screen lists it
+        assert row.material_required_milli == sum(m.required_milli for m in detail.materials)
+        assert row.material_ready_milli == sum(
+            min(m.issued_milli, m.required_milli) for m in detail.materials
+        )
+        done = {code: d for code, d, _ in detail.stages}
+        qty_per = dict(
+            db.execute(
+                "SELECT component, qty_per_milli FROM bill_of_materials WHERE product = ?",
+                (row.product,),
+            ).fetchall()
+        )
+        short = any(
+            m.issued_milli * 1000 + 1000 < qty_per[m.item] * done.get(m.stage or "", 0)
+            for m in detail.materials
+        )
+        assert row.short == short, row.number
+    some = [rows[0].number, rows[-1].number, "WO-NOPE"]
+    assert [r.number for r in board_rows(db, some)] == [rows[0].number, rows[-1].number]
+    assert board_rows(db, []) == []
+
+
+def test_live_board_rereads_only_touched_orders(demo_db: str, db: sqlite3.Connection) -> None:
+    live = LiveBoard()
+    first = live.refresh(db)
+    assert first.full and len(first.rows) == len(db.execute(OPEN_SQL).fetchall())
+    assert live.refresh(db).empty
+    number = in_progress_order(db)
+    from db import ledger
+
+    ledger.set_hold(db, number, True, by="B3001", reason="test")
+    delta = live.refresh(db)
+    assert not delta.full and [r.number for r in delta.rows] == [number]
+    ledger.cancel(db, number, by="B3001", reason="test")
+    delta = live.refresh(db)
+    assert delta.rows == [] and delta.removed == [number]
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def board_snapshot_app(demo_db: str) -> ShopfloorApp:
+    return make_app(demo_db, live=False)
+
+
+async def _settled(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_board_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(board_snapshot_app(demo_db), terminal_size=size, run_before=_settled)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_order_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) -> None:
+    async def open_one(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, ShopfloorApp)
+        await app.open_order("WO-24002")
+        await settle(pilot)
+
+    assert snap_compare(board_snapshot_app(demo_db), terminal_size=size, run_before=open_one)

@@ -1,0 +1,281 @@
+"""The scan station screen: the session in words, the keyboard wedge, outcomes and the
+bell, scans arriving from other processes and from a local serial scanner.
+
+Scans typed here go through db.scanning's real pipeline into a copy of the demo plant
+(see conftest); each test checks the journal and the ledger with SQL as well as what
+the screen shows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.text import Text
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import OptionList, Static
+
+from db import ledger
+from db.connection import clock, connect
+from devices.simulator import PtyScanner
+from tests.conftest import TODAY, fixed_now, settle, wait_until
+from tui.app import ShopfloorApp, create_app
+from tui.screens.scan import ScanScreen
+
+pytestmark = pytest.mark.timeout(60)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOPFLOOR = str(Path(sys.executable).parent / "shopfloor")
+
+
+def make_app(db_path: str, **options: Any) -> ShopfloorApp:
+    return create_app(db_path, now_ms=fixed_now, today=TODAY, **options)
+
+
+@pytest.fixture
+def db(demo_db: str) -> Iterator[sqlite3.Connection]:
+    conn = connect(demo_db)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def bells(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every ring of the terminal bell (headless apps do not write the BEL byte)."""
+    rung: list[float] = []
+    monkeypatch.setattr(ShopfloorApp, "bell", lambda self: rung.append(time.monotonic()))
+    return rung
+
+
+async def scan(pilot: Pilot[Any], *codes: str, end: str = "enter") -> None:
+    """Type each code and end it, as a keyboard-wedge scanner does: one burst of keys."""
+    keys: list[str] = []
+    for code in codes:
+        keys += list(code) + [end]
+    await pilot.press(*keys)
+
+
+def station_screen(app: App[Any]) -> ScanScreen:
+    screen = app.screen
+    assert isinstance(screen, ScanScreen)
+    return screen
+
+
+def context(screen: ScanScreen, key: str) -> str:
+    return str(screen.query_one(f"#context-{key}", Static).render())
+
+
+def log_rows(screen: ScanScreen) -> list[list[str]]:
+    table = screen.log_table
+    return [
+        [cell.plain if isinstance(cell, Text) else str(cell) for cell in table.get_row_at(i)]
+        for i in range(table.row_count)
+    ]
+
+
+def journal(db: sqlite3.Connection, station: str) -> list[tuple[str, str, str]]:
+    return [
+        (bytes(r[0]).decode(), r[1], r[2])
+        for r in db.execute(
+            "SELECT j.raw, o.status, j.source FROM scan_journal j JOIN scan_outcomes o "
+            "ON o.scan = j.id WHERE j.station = ? ORDER BY j.id",
+            (station,),
+        )
+    ]
+
+
+def orders_waiting_at_cut(db: sqlite3.Connection) -> list[str]:
+    """Released orders whose first stage is CUT: their whole quantity waits there."""
+    return [
+        str(r[0])
+        for r in db.execute(
+            "SELECT w.number FROM work_orders w "
+            "JOIN work_order_stages s ON s.work_order = w.number "
+            "AND s.seq = (SELECT MIN(seq) FROM work_order_stages WHERE work_order = w.number) "
+            "WHERE w.status = 'released' AND s.stage = 'CUT' AND w.qty_milli >= 3000 "
+            "ORDER BY w.number"
+        )
+    ]
+
+
+# ---------------------------------------------------------------- the station in words
+
+
+async def test_station_shows_its_session_in_words(demo_db: str) -> None:
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        assert context(screen, "mode") == "PROGRESS"
+        assert context(screen, "operator") == "nobody signed in"
+        assert context(screen, "stage") == "CUT"
+        assert context(screen, "location") == "WIP-CUT"
+        assert "Scan your badge to sign in" in str(screen.prompt.render())
+        assert screen.scan_input.has_focus
+
+
+async def test_a_wedge_burst_posts_every_scan_in_order(
+    demo_db: str, db: sqlite3.Connection, bells: list[float]
+) -> None:
+    number = orders_waiting_at_cut(db)[0]
+    codes = ["B2001", number, "QTY:2", "CMD:DONE"]
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        await scan(pilot, *codes)
+        await wait_until(pilot, lambda: len(log_rows(screen)) == 4)
+        await settle(pilot)
+        assert journal(db, "CUT-1") == [(code, "accepted", "keyboard") for code in codes]
+        done = db.execute(
+            "SELECT done_milli FROM work_order_stages WHERE work_order = ? AND stage = 'CUT'",
+            (number,),
+        ).fetchone()[0]
+        assert done == 2000
+        rows = log_rows(screen)
+        assert [row[2] for row in rows] == codes[::-1]  # newest first
+        assert all(row[3].startswith("✓") for row in rows)
+        assert rows[0][3] == f"✓ completed 2 of {number} at CUT"
+        assert context(screen, "operator") == "Kemal Aydin (B2001)"
+        assert context(screen, "work_order").startswith(number)
+        assert bells == []
+
+
+async def test_tab_ends_a_scan_too(demo_db: str, db: sqlite3.Connection) -> None:
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        await scan(pilot, "B2002", end="tab")
+        await wait_until(pilot, lambda: context(screen, "operator") == "Grace Obi (B2002)")
+        assert journal(db, "CUT-1") == [("B2002", "accepted", "keyboard")]
+        assert screen.scan_input.has_focus and screen.scan_input.value == ""
+
+
+async def test_a_rejection_is_red_rings_the_bell_and_keeps_the_context(
+    demo_db: str, db: sqlite3.Connection, bells: list[float]
+) -> None:
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        await scan(pilot, "B2001", "NO-SUCH-LABEL")
+        await wait_until(pilot, lambda: len(log_rows(screen)) == 2 and bool(bells))
+        await settle(pilot)
+        assert len(bells) == 1
+        newest = log_rows(screen)[0]
+        assert newest[2] == "NO-SUCH-LABEL"
+        assert newest[3].startswith("✗ unknown barcode")
+        assert str(screen.result_line.render()).startswith("✗ unknown barcode")
+        assert screen.has_class("-rejected")
+        assert context(screen, "operator") == "Kemal Aydin (B2001)"
+        assert journal(db, "CUT-1")[-1] == ("NO-SUCH-LABEL", "rejected", "keyboard")
+
+
+# ---------------------------------------------------------------- from elsewhere
+
+
+async def test_scans_from_another_process_appear_and_ring(
+    demo_db: str, db: sqlite3.Connection, bells: list[float]
+) -> None:
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        done = subprocess.run(
+            [SHOPFLOOR, "scan", "--db", demo_db, "--station", "CUT-1", "B2003", "WHAT?"],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=30,
+        )
+        assert done.returncode == 1  # one scan was rejected
+        started = time.monotonic()
+        await wait_until(pilot, lambda: len(log_rows(screen)) == 2, seconds=3)
+        assert time.monotonic() - started < 3
+        await wait_until(pilot, lambda: context(screen, "operator") == "Lukas Brandt (B2003)")
+        assert [row[2] for row in log_rows(screen)] == ["WHAT?", "B2003"]
+        assert len(bells) == 1
+
+
+async def test_a_local_serial_scanner_feeds_the_station(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    scanner = PtyScanner()
+    try:
+        app = make_app(demo_db, station="CUT-1", scanner_url=scanner.device_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = station_screen(app)
+
+            def connected() -> bool:
+                row = db.execute("SELECT connected FROM scanners WHERE name = 'cut-1-local'")
+                return [tuple(r) for r in row] == [(1,)]
+
+            await wait_until(pilot, connected)
+            scanner.send("B2004")
+            await wait_until(pilot, lambda: context(screen, "operator") == "Mei Lin (B2004)")
+            assert journal(db, "CUT-1") == [("B2004", "accepted", "serial")]
+            assert log_rows(screen)[0][2] == "B2004"
+    finally:
+        scanner.close()
+
+
+# ---------------------------------------------------------------- picking a station
+
+
+async def test_without_a_station_the_person_picks_one(demo_db: str, db: sqlite3.Connection) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = station_screen(app)
+        picker = screen.query_one("#station-picker", OptionList)
+        assert screen.has_class("-picking") and picker.has_focus
+        codes = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        assert codes == [r[0] for r in db.execute("SELECT code FROM stations ORDER BY code")]
+        assert picker.highlighted == 0  # Enter alone picks the first
+        # Commits elsewhere re-read the list; the person's highlight stays where it is.
+        await pilot.press(*["down"] * codes.index("STORES"))
+        conn = connect(demo_db)
+        ledger.set_hold(conn, "WO-24003", True, by="B3001", reason="a commit elsewhere")
+        conn.close()
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert picker.highlighted == codes.index("STORES")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.station == "STORES" and not screen.has_class("-picking")
+        assert context(screen, "mode") == "ISSUE"
+        await scan(pilot, "B1001")
+        await wait_until(pilot, lambda: context(screen, "operator") == "Ana Ribeiro (B1001)")
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_scan_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) -> None:
+    conn = connect(demo_db)
+    number, held = orders_waiting_at_cut(conn)[:2]
+    # Put an order on hold so one scan is refused with the ledger's words.
+    ledger.set_hold(conn, held, True, by="B3001", reason="snapshot")
+    conn.close()
+
+    async def scan_some(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = station_screen(pilot.app)
+        with clock(fixed_now):  # journal times on screen come from the pipeline's clock
+            await scan(pilot, "B2001", number, "QTY:3", "CMD:DONE", held, "CMD:DONE")
+            await wait_until(pilot, lambda: len(log_rows(screen)) == 6)
+            await settle(pilot)
+
+    app = make_app(demo_db, station="CUT-1", live=False)
+    assert snap_compare(app, terminal_size=size, run_before=scan_some)

@@ -1,0 +1,568 @@
+"""The Stock, Stages, Inbox and Devices screens, driven by Pilot on the demo plant.
+
+Each test pushes one screen onto a bare host app over a copy of the demo database,
+at the floor's small (80x24) and large (160x48) sizes, and checks what is on screen
+against the record read directly with SQL. The plant is built under a fixed clock and
+the screens get a fixed `now_ms`, in UTC, so the SVG snapshots never move with the
+calendar or the machine's time zone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.text import Text
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
+
+from db import floor, ledger, scanning
+from db.connection import clock, connect, write
+from db.demo import create_demo_db, gtin_for
+from db.quantity import text as qty_text
+from tui.base import FloorScreen
+from tui.messages import FloorChanged
+from tui.screens.devices import DevicesScreen
+from tui.screens.inbox import InboxScreen, SupervisorBadge
+from tui.screens.stages import StagesScreen
+from tui.screens.stock import StockScreen
+
+pytestmark = pytest.mark.timeout(30)
+
+HOUR_MS = 3_600_000
+# The demo plant is built as if it were this moment (2026-11-18 11:00 UTC)...
+BUILT_MS = int(datetime(2026, 11, 18, 11, tzinfo=UTC).timestamp() * 1000)
+# ...its history ends about 29 h earlier; the screens look at it an hour after that.
+NOW_MS = BUILT_MS - 28 * HOUR_MS
+SIZES = [(80, 24), (160, 48)]
+OPEN = ("released", "in_progress", "on_hold")
+
+
+def fixed_now() -> int:
+    return NOW_MS
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC in these tests: "today" and clock times do not depend on the host."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(scope="module")
+def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("plant") / "demo.db"
+    with clock(lambda: BUILT_MS):
+        conn = create_demo_db(path)
+    # Due dates are drawn relative to the real today: pin them to the fixed clock.
+    base = datetime.fromtimestamp(BUILT_MS / 1000, UTC).date()
+    with write(conn):
+        for (number,) in conn.execute("SELECT number FROM work_orders").fetchall():
+            due = base + timedelta(days=int(number[3:]) % 18 - 3)
+            conn.execute(
+                "UPDATE work_orders SET due = ? WHERE number = ?", (due.isoformat(), number)
+            )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def plant(tmp_path: Path, plant_template: Path) -> str:
+    """A fresh copy of the demo plant for one test."""
+    path = tmp_path / "demo.db"
+    shutil.copy(plant_template, path)
+    return str(path)
+
+
+@pytest.fixture
+def db(plant: str) -> Iterator[sqlite3.Connection]:
+    conn = connect(plant)
+    yield conn
+    conn.close()
+
+
+class Host(App[None]):
+    """The smallest app that shows one floor screen."""
+
+    def __init__(self, screen: FloorScreen) -> None:
+        super().__init__()
+        self.floor_screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.floor_screen)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let reloads (thread workers) finish and their results reach the screen."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def top(pilot: Pilot[Any]) -> Screen[Any]:
+    """The screen on top of the stack (a call, so a check before does not narrow it)."""
+    return pilot.app.screen
+
+
+def cells(table: DataTable[Any], key: str) -> list[str]:
+    return [cell.plain if isinstance(cell, Text) else str(cell) for cell in table.get_row(key)]
+
+
+def row_keys(table: DataTable[Any]) -> list[str]:
+    return [str(key.value) for key in table.rows]
+
+
+def column_keys(table: DataTable[Any]) -> list[str]:
+    return [str(key.value) for key in table.columns]
+
+
+def insert_rejected(
+    conn: sqlite3.Connection, station: str, raw: bytes, reason: str, at: int
+) -> int:
+    with write(conn):
+        cur = conn.execute(
+            "INSERT INTO scan_journal (time_ms, source, scanner, station, raw, raw_length) "
+            "VALUES (?, 'serial', NULL, ?, ?, ?)",
+            (at, station, raw, len(raw)),
+        )
+        scan_id = int(cur.lastrowid or 0)
+        conn.execute(
+            "INSERT INTO scan_outcomes (scan, status, message) VALUES (?, 'rejected', ?)",
+            (scan_id, reason),
+        )
+    return scan_id
+
+
+def insert_scanner(conn: sqlite3.Connection, name: str, station: str, **values: Any) -> None:
+    row = {
+        "url": "/dev/ttyACM0",
+        "connected": 1,
+        "last_scan_ms": NOW_MS - 12_000,
+        "scans": 412,
+        "errors": 0,
+        "last_error": None,
+        "updated_ms": NOW_MS,
+    } | values
+    with write(conn):
+        conn.execute(
+            "INSERT INTO scanners (name, station, url, connected, last_scan_ms, scans, errors, "
+            "last_error, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO "
+            "UPDATE SET connected = excluded.connected, errors = excluded.errors, "
+            "last_error = excluded.last_error, last_scan_ms = excluded.last_scan_ms",
+            (name, station, row["url"], row["connected"], row["last_scan_ms"], row["scans"],
+             row["errors"], row["last_error"], row["updated_ms"]),
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- stock
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_stock_search_shows_locations_and_history(
+    plant: str, db: sqlite3.Connection, size: tuple[int, int]
+) -> None:
+    screen = StockScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=size) as pilot:
+        await settle(pilot)
+        screen.search_box.value = "steel sheet 1.5"
+        await settle(pilot)
+        assert "item:SH-ST-15" in row_keys(screen.results_table)
+
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.choice == ("item", "SH-ST-15")
+        stock = db.execute(
+            "SELECT location, lot, qty_milli FROM stock WHERE item = 'SH-ST-15' "
+            "AND qty_milli != 0 ORDER BY location, lot"
+        ).fetchall()
+        assert row_keys(screen.on_hand_table) == [f"{r['location']}\t{r['lot']}" for r in stock]
+        first = cells(screen.on_hand_table, f"{stock[0]['location']}\t{stock[0]['lot']}")
+        assert qty_text(stock[0]["qty_milli"]) in first
+
+        movements = [
+            str(r[0])
+            for r in db.execute(
+                "SELECT id FROM movements WHERE item = 'SH-ST-15' ORDER BY id DESC"
+            ).fetchall()
+        ]
+        assert row_keys(screen.history_table) == movements  # all of them, newest first
+        assert screen.history_table.display
+
+
+async def test_stock_flags_negative_stock_and_pages_history(
+    plant: str, db: sqlite3.Connection
+) -> None:
+    # 250 receipts of one unit, then more issued out of the bin than it holds.
+    for _ in range(250):
+        ledger.receive(db, "NUT-M4", 1000, "RCV-DOCK")
+    on_dock = ledger.on_hand(db, "NUT-M4", "RCV-DOCK")
+    ledger.transfer(db, "NUT-M4", on_dock + 5000, "RCV-DOCK", "A-01")
+    total = db.execute("SELECT COUNT(*) FROM movements WHERE item = 'NUT-M4'").fetchone()[0]
+
+    screen = StockScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen.show_code("NUT-M4")
+        await settle(pilot)
+        negative = cells(screen.on_hand_table, "RCV-DOCK\t")
+        assert "-5" in negative and "⚠ negative" in negative
+        assert screen.history_table.row_count == 200
+
+        screen.history_table.focus()
+        await pilot.press("m")
+        await settle(pilot)
+        assert screen.history_table.row_count == total
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_show_code_jumps_to_locations_items_and_gtins(
+    plant: str, db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    screen = StockScreen(plant, now_ms=fixed_now)
+    warnings: list[str] = []
+    async with Host(screen).run_test(size=size) as pilot:
+        await settle(pilot)
+        screen.show_code("B-04")
+        await settle(pilot)
+        assert screen.choice == ("location", "B-04")
+        items = db.execute(
+            "SELECT item, lot FROM stock WHERE location = 'B-04' AND qty_milli != 0 "
+            "ORDER BY item, lot"
+        ).fetchall()
+        assert row_keys(screen.on_hand_table) == [f"{r['item']}\t{r['lot']}" for r in items]
+        assert not screen.history_table.display
+
+        # Enter on a row of the location goes to that item.
+        screen.on_hand_table.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.choice == ("item", items[0]["item"])
+
+        # DIN-35 is the tenth purchased item and carries a GTIN: a scan of it finds the item.
+        screen.show_code(gtin_for(10))
+        await settle(pilot)
+        assert screen.choice == ("item", "DIN-35")
+        assert screen.search_box.value == gtin_for(10)
+
+        monkeypatch.setattr(screen, "notify", lambda message, **_: warnings.append(str(message)))
+        screen.show_code("NO-SUCH-THING")
+        await settle(pilot)
+        assert screen.choice == ("item", "DIN-35")  # nothing found: stay where we were
+        assert warnings == ["No item or location has the code NO-SUCH-THING"]
+
+
+async def test_show_code_before_the_screen_is_shown(plant: str) -> None:
+    # The command palette may jump before the screen was ever on the stack.
+    screen = StockScreen(plant, now_ms=fixed_now)
+    screen.show_code("FG-01")
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert screen.choice == ("location", "FG-01")
+        assert screen.search_box.value == "FG-01"
+
+
+def test_search_ranks_exact_codes_first_and_takes_wildcards_literally(
+    db: sqlite3.Connection,
+) -> None:
+    hits = floor.search(db, "A-01")
+    assert (hits[0].kind, hits[0].code) == ("location", "A-01")
+    assert floor.search(db, "%") == []  # a literal percent sign, not "everything"
+    assert [h.code for h in floor.search(db, "RAL 7035")] == ["PWD-7035"]
+
+
+def test_times_read_the_way_the_floor_reads_them() -> None:
+    assert floor.ago(None, now_ms=NOW_MS) == "never"
+    assert floor.ago(NOW_MS - 500, now_ms=NOW_MS) == "just now"
+    assert floor.ago(NOW_MS - 12_000, now_ms=NOW_MS) == "12 s ago"
+    assert floor.ago(NOW_MS - 5 * 60_000, now_ms=NOW_MS) == "5 min ago"
+    assert floor.ago(NOW_MS - 3 * HOUR_MS, now_ms=NOW_MS) == "3 h ago"
+    assert floor.ago(NOW_MS - 50 * HOUR_MS, now_ms=NOW_MS) == "2 d ago"
+    assert floor.clock_time(NOW_MS - 60_000, now_ms=NOW_MS) == "06:59:00"
+    assert floor.clock_time(NOW_MS - 8 * HOUR_MS, now_ms=NOW_MS) == "11-16 23:00"
+
+
+# ---------------------------------------------------------------- stages
+
+
+def expected_stage_figures(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int]]:
+    """Per stage (WIP, orders queued, completed today), straight from the tables."""
+    figures: dict[str, tuple[int, int, int]] = {}
+    rows = conn.execute(
+        f"""
+        SELECT s.stage,
+               COALESCE((SELECT p.done_milli FROM work_order_stages p
+                          WHERE p.work_order = s.work_order AND p.seq < s.seq
+                          ORDER BY p.seq DESC LIMIT 1), w.qty_milli)
+               - s.done_milli - s.scrap_milli AS waiting
+        FROM work_order_stages s JOIN work_orders w ON w.number = s.work_order
+        WHERE w.status IN {OPEN}
+        """
+    ).fetchall()
+    midnight = int(
+        datetime.combine(date.fromtimestamp(NOW_MS / 1000), datetime.min.time(), UTC).timestamp()
+        * 1000
+    )
+    for (code,) in conn.execute("SELECT code FROM stages"):
+        waiting = [r["waiting"] for r in rows if r["stage"] == code]
+        done = conn.execute(
+            "SELECT COALESCE(SUM(qty_milli), 0) FROM progress_entries p WHERE stage = ? "
+            "AND kind = 'done' AND reverses IS NULL AND time_ms >= ? AND time_ms <= ? "
+            "AND id NOT IN (SELECT reverses FROM progress_entries WHERE reverses IS NOT NULL)",
+            (code, midnight, NOW_MS),
+        ).fetchone()[0]
+        figures[code] = (sum(waiting), sum(1 for w in waiting if w > 0), int(done))
+    return figures
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_stages_show_wip_queue_and_today_per_stage(
+    plant: str, db: sqlite3.Connection, size: tuple[int, int]
+) -> None:
+    # Undo one of today's completions: it must drop out of "today".
+    midnight = NOW_MS - NOW_MS % 86_400_000
+    undone = db.execute(
+        "SELECT id FROM progress_entries WHERE kind = 'done' AND time_ms BETWEEN ? AND ? "
+        "AND stage = 'PACK' ORDER BY id DESC LIMIT 1",
+        (midnight, NOW_MS),
+    ).fetchone()[0]
+    with clock(lambda: NOW_MS - 60_000):
+        ledger.reverse_progress(db, undone)
+    expected = expected_stage_figures(db)
+
+    screen = StagesScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=size) as pilot:
+        await settle(pilot)
+        table = screen.stages_table
+        assert row_keys(table) == ["CUT", "BEND", "WELD", "PAINT", "ASSY", "PACK"]
+        for code, (wip, queued, today) in expected.items():
+            row = cells(table, code)
+            assert row[2:5] == [qty_text(wip), str(queued), qty_text(today)], code
+        assert any(today for _, _, today in expected.values())
+        assert screen.sparkline.data is not None and len(screen.sparkline.data) == 24
+
+        # Highlighting a stage lists the open orders waiting there, most urgent first.
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert screen.stage == "WELD"
+        waiting = [
+            r["work_order"]
+            for r in db.execute(
+                f"""
+                SELECT s.work_order FROM work_order_stages s
+                JOIN work_orders w ON w.number = s.work_order
+                WHERE s.stage = 'WELD' AND w.status IN {OPEN}
+                  AND COALESCE((SELECT p.done_milli FROM work_order_stages p
+                                 WHERE p.work_order = s.work_order AND p.seq < s.seq
+                                 ORDER BY p.seq DESC LIMIT 1), w.qty_milli)
+                      - s.done_milli - s.scrap_milli > 0
+                ORDER BY w.due, w.priority, w.number
+                """
+            )
+        ]
+        assert waiting and row_keys(screen.orders_table) == waiting
+
+        await pilot.press("t")
+        await settle(pilot)
+        assert screen.span == "days" and len(screen.sparkline.data) == 7
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_inbox_lists_unresolved_rejections_newest_first(
+    plant: str, db: sqlite3.Connection, size: tuple[int, int]
+) -> None:
+    older = insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode SCR-M8X20", NOW_MS - 9000)
+    newer = insert_rejected(db, "ASSY-1", b"\xff[x]", "not a barcode: invalid UTF-8", NOW_MS)
+    resolved = insert_rejected(db, "CUT-1", b"WO-99999", "unknown barcode", NOW_MS)
+    scanning.dismiss_scan(db, resolved, by="B3001", note="test label")
+
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=size) as pilot:
+        await settle(pilot)
+        assert row_keys(screen.table) == [str(newer), str(older)]
+        row = cells(screen.table, str(older))
+        assert row[0] == "06:59:51" and row[1] == "STORES" and "SCR-M8X20" in row
+        # Raw bytes are shown escaped and never read as markup.
+        assert "\\xff[x]" in cells(screen.table, str(newer))
+
+
+async def test_inbox_dismiss_with_a_supervisor_badge(plant: str, db: sqlite3.Connection) -> None:
+    scan_id = insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode", NOW_MS)
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(top(pilot), SupervisorBadge)
+        await pilot.press(*"B3001", "enter")  # the badge, as a wedge scanner sends it
+        await pilot.press(*"misprint", "enter")  # then the note
+        await settle(pilot)
+        assert top(pilot) is screen
+        resolution = db.execute(
+            "SELECT action, by_operator, note FROM inbox_resolutions WHERE scan = ?", (scan_id,)
+        ).fetchone()
+        assert tuple(resolution) == ("dismissed", "B3001", "misprint")
+        assert screen.table.row_count == 0
+
+
+async def test_inbox_replay_after_master_data_is_fixed(plant: str, db: sqlite3.Connection) -> None:
+    scanning.process_scan(db, "RECEIVING", b"B1001")
+    rejected = scanning.process_scan(db, "RECEIVING", b"NEW-BOLT")
+    assert rejected.status == "rejected"
+    with write(db):  # the fix: the item joins the master data
+        db.execute(
+            "INSERT INTO items (sku, description, uom, barcode) "
+            "VALUES ('NEW-BOLT', 'Bolt M8x30', 'pcs', 'NEW-BOLT')"
+        )
+        db.execute(
+            "INSERT INTO barcodes (value, kind, code) VALUES ('NEW-BOLT', 'item', 'NEW-BOLT')"
+        )
+
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert row_keys(screen.table) == [str(rejected.scan_id)]
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"B3002", "enter")
+        await settle(pilot)
+        action = db.execute(
+            "SELECT action, by_operator FROM inbox_resolutions WHERE scan = ?",
+            (rejected.scan_id,),
+        ).fetchone()
+        assert tuple(action) == ("replayed", "B3002")
+        assert ledger.on_hand(db, "NEW-BOLT", "RCV-DOCK") == 1000
+        assert screen.table.row_count == 0
+
+
+async def test_inbox_refuses_a_badge_without_the_role(
+    plant: str, db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scan_id = insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode", NOW_MS)
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    errors: list[str] = []
+    monkeypatch.setattr(
+        screen,
+        "notify",
+        lambda message, **kw: (
+            errors.append(str(message)) if kw.get("severity") == "error" else None
+        ),
+    )
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"B2001", "enter")  # Kemal Aydin, an operator
+        await settle(pilot)
+        assert errors == ["Kemal Aydin is operator; replay needs a supervisor"]
+        assert (
+            db.execute(
+                "SELECT COUNT(*) FROM inbox_resolutions WHERE scan = ?", (scan_id,)
+            ).fetchone()[0]
+            == 0
+        )
+        assert row_keys(screen.table) == [str(scan_id)]
+
+
+async def test_badge_prompt_cancels_with_escape(plant: str, db: sqlite3.Connection) -> None:
+    insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode", NOW_MS)
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert top(pilot) is screen
+        assert db.execute("SELECT COUNT(*) FROM inbox_resolutions").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- devices
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_devices_show_scanners_and_follow_changes(
+    plant: str, db: sqlite3.Connection, size: tuple[int, int]
+) -> None:
+    insert_scanner(db, "CUT-1-A", "CUT-1")
+    screen = DevicesScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=size) as pilot:
+        await settle(pilot)
+        row = cells(screen.table, "CUT-1-A")
+        assert row[:2] == ["CUT-1-A", "CUT-1"]
+        assert "● connected" in row and "12 s ago" in row and "412" in row
+
+        insert_scanner(db, "CUT-1-A", "CUT-1", connected=0, errors=2, last_error="port vanished")
+        screen.post_message(FloorChanged(data_version=2))
+        await settle(pilot)
+        row = cells(screen.table, "CUT-1-A")
+        assert "○ lost" in row and "2" in row and "port vanished" in row
+        assert ("url" in column_keys(screen.table)) == (size[0] >= 120)
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def snapshot_app(screen: FloorScreen) -> Host:
+    return Host(screen)
+
+
+async def settle_without_blink(pilot: Pilot[Any]) -> None:
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await settle(pilot)
+
+
+def test_stock_snapshot(plant: str, snap_compare: Any) -> None:
+    screen = StockScreen(plant, now_ms=fixed_now)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle_without_blink(pilot)
+        screen.show_code("PWD-7035")
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app(screen), run_before=run_before)
+
+
+def test_stages_snapshot(plant: str, snap_compare: Any) -> None:
+    screen = StagesScreen(plant, now_ms=fixed_now)
+    assert snap_compare(snapshot_app(screen), run_before=settle)
+
+
+def test_inbox_snapshot(plant: str, db: sqlite3.Connection, snap_compare: Any) -> None:
+    insert_rejected(
+        db, "STORES", b"SCR-M8X20", "unknown barcode 'SCR-M8X20': check the label", NOW_MS - 600_000
+    )
+    insert_rejected(
+        db, "ASSY-1", b"\xff\xfe", "not a barcode: invalid UTF-8 bytes", NOW_MS - 60_000
+    )
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    assert snap_compare(snapshot_app(screen), run_before=settle)
+
+
+def test_devices_snapshot(plant: str, db: sqlite3.Connection, snap_compare: Any) -> None:
+    insert_scanner(db, "CUT-1-A", "CUT-1")
+    insert_scanner(
+        db, "STORES-A", "STORES", url="rfc2217://10.0.4.21:4001", connected=0,
+        last_scan_ms=NOW_MS - 3 * HOUR_MS, scans=87, errors=3,
+        last_error="device reports readiness to read but returned no data",
+    )  # fmt: skip
+    screen = DevicesScreen(plant, now_ms=fixed_now)
+    assert snap_compare(snapshot_app(screen), run_before=settle)

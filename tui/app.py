@@ -1,0 +1,297 @@
+"""The shopfloor app: its screens as modes, its keys, the kiosk lock, and live refresh.
+
+`create_app` is the one factory the command line and the tests share. Each screen is
+a mode with its own stack (the order screen opens on top of the board), F1–F6 switch
+between them. A `FloorWatcher` notices other processes' commits and the app hands
+`FloorChanged` to the screens on show. With `--scanner URL` the app reads a local
+serial scanner itself, through the same pipeline as `shopfloor listen`.
+
+Kiosk mode locks the terminal to the scan station: quitting and leaving the station
+screen need a supervisor badge (`leave_kiosk`, checked by db.ledger against the
+operator table), and the command palette stays shut. Leaving unlocks the other
+screens until the station screen shows again; quitting always asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
+from textual.widget import AwaitMount
+
+from db.board import Code
+from db.connection import connect
+from db.ledger import LedgerError, require_role
+from tui.base import FloorScreen
+from tui.dialogs import BadgeDialog
+from tui.live import FloorClock, FloorPolled, FloorWatcher, LocalScanner
+from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded
+from tui.palette import FloorCommands
+from tui.screens.board import BoardScreen
+from tui.screens.devices import DevicesScreen
+from tui.screens.inbox import InboxScreen
+from tui.screens.order import OrderScreen
+from tui.screens.scan import ScanScreen
+from tui.screens.stages import StagesScreen
+from tui.screens.stock import StockScreen
+
+HIGH_CONTRAST = Theme(
+    name="shopfloor-high-contrast",
+    primary="#FFD21F",
+    secondary="#5FD7FF",
+    accent="#FFD21F",
+    warning="#FFB000",
+    error="#FF5555",
+    success="#3DDC5A",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#0E0E0E",
+    panel="#1A1A1A",
+    boost="#262626",
+    dark=True,
+    variables={
+        "footer-key-foreground": "#FFD21F",
+        "block-cursor-background": "#FFD21F",
+        "block-cursor-foreground": "#000000",
+        "input-cursor-background": "#FFD21F",
+        "input-cursor-foreground": "#000000",
+    },
+)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a supervisor's badge will let the kiosk do: quit, or show another screen."""
+
+    action: str  # "quit" or a mode name
+
+
+class ShopfloorApp(App[None]):
+    """Work orders, scans and stock for one plant's SQLite file, live."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "shopfloor"
+    COMMANDS = App.COMMANDS | {FloorCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "go('board')", "Board", id="go_board"),
+        Binding("f2", "go('scan')", "Scan", id="go_scan"),
+        Binding("f3", "go('stock')", "Stock", id="go_stock"),
+        Binding("f4", "go('stages')", "Stages", id="go_stages"),
+        Binding("f5", "go('inbox')", "Inbox", id="go_inbox"),
+        Binding("f6", "go('devices')", "Devices", id="go_devices"),
+        Binding("q", "quit", "Quit", id="quit"),
+        # Shown, so the way out is on screen while an input holds the focus (and eats q).
+        Binding("ctrl+q", "quit", "Quit", id="quit_ctrl", priority=True),
+    ]
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        station: str | None = None,
+        kiosk: bool = False,
+        scanner_url: str | None = None,
+        clock: FloorClock | None = None,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.db_path = str(db_path)
+        self.station = station
+        self.kiosk = kiosk
+        self.scanner_url = scanner_url
+        self.clock = clock or FloorClock()
+        self.live = live
+        # A supervisor's badge unlocks the kiosk until the station screen shows again.
+        self.kiosk_unlocked = False
+        self.watcher: FloorWatcher | None = None
+        self.local_scanner: LocalScanner | None = None
+        self.register_theme(HIGH_CONTRAST)
+        self.theme = HIGH_CONTRAST.name
+        # Inside a kiosk the palette would offer "Quit" and every screen: it stays shut.
+        self.use_command_palette = not kiosk
+        db = self.db_path
+        now_ms = self.clock.now_ms
+        screens: dict[str, Callable[[], Screen[None]]] = {
+            "board": partial(BoardScreen, db, clock=self.clock),
+            "scan": partial(ScanScreen, db, station=station, clock=self.clock, kiosk=kiosk),
+            "stock": partial(StockScreen, db, now_ms=now_ms),
+            "stages": partial(StagesScreen, db, now_ms=now_ms),
+            "inbox": partial(InboxScreen, db, now_ms=now_ms),
+            "devices": partial(DevicesScreen, db, now_ms=now_ms),
+        }
+        for mode, factory in screens.items():
+            self.add_mode(mode, factory)
+
+    @property
+    def first_mode(self) -> str:
+        return "scan" if self.station is not None or self.kiosk else "board"
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.first_mode)
+        if self.live:
+            self.watcher = FloorWatcher(
+                self.db_path, lambda version: self.post_message(FloorPolled(version))
+            )
+            self.watcher.start()
+        if self.scanner_url:
+            self._start_scanner(self.scanner_url)
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.local_scanner is not None:
+            self.local_scanner.stop()
+
+    # ------------------------------------------------------------ live refresh
+
+    @on(FloorPolled)
+    def _floor_polled(self, event: FloorPolled) -> None:
+        """Hand the change to the screens a person can see (a dialog may sit on top)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, FloorScreen):
+                screen.post_message(FloorChanged(event.data_version))
+            if not isinstance(screen, ModalScreen):
+                break
+
+    @on(ScanRecorded)
+    def _scan_recorded(self, event: ScanRecorded) -> None:
+        """A scan from the local serial scanner: the station screen shows its outcome."""
+        if isinstance(self.screen, ScanScreen):
+            self.screen.post_message(
+                ScanRecorded(event.scan_id, event.station, event.status, event.message)
+            )
+        elif event.status == "rejected":
+            self.bell()
+
+    @on(ScannerStateChanged)
+    def _scanner_state(self, event: ScannerStateChanged) -> None:
+        if event.connected:
+            self.notify(f"scanner {event.scanner} connected")
+        else:
+            self.notify(
+                f"scanner {event.scanner} lost: {event.error or 'disconnected'}",
+                severity="warning",
+            )
+
+    def _start_scanner(self, url: str) -> None:
+        if self.station is None:
+            self.notify("--scanner needs --station: the scans need a station", severity="error")
+            return
+        self.local_scanner = LocalScanner(
+            self.db_path,
+            name=f"{self.station.lower()}-local",
+            url=url,
+            station=self.station,
+            post=self.post_message,
+        )
+        self.local_scanner.start()
+
+    # ------------------------------------------------------------ screens
+
+    def action_go(self, mode: str) -> None:
+        if mode == self.current_mode:
+            return
+        if self._locked():
+            self._ask_badge(Pending(mode))
+            return
+        self._switch(mode)
+
+    def _switch(self, mode: str) -> AwaitMount:
+        if mode == "scan":
+            self.kiosk_unlocked = False  # back at the station, the kiosk locks again
+        return self.switch_mode(mode)
+
+    async def open_order(self, number: str) -> None:
+        """Show one work order on top of the board (the palette's jump)."""
+        await self._switch("board")
+        self.push_screen(OrderScreen(self.db_path, number, clock=self.clock))
+
+    async def jump(self, code: Code) -> None:
+        """Go to what a code names: an order, an item or location in stock, a stage."""
+        if code.kind == "work_order":
+            await self.open_order(code.code)
+            return
+        mode = "stages" if code.kind == "stage" else "stock"
+        await self._switch(mode)
+        show_code = getattr(self.screen, "show_code", None)
+        if callable(show_code):
+            show_code(code.code)
+
+    # ------------------------------------------------------------ kiosk
+
+    def _locked(self) -> bool:
+        return self.kiosk and not self.kiosk_unlocked
+
+    async def action_quit(self) -> None:
+        if self.kiosk:
+            # Even unlocked: a kiosk left on another screen must not close for anyone.
+            self._ask_badge(Pending("quit"))
+            return
+        self.exit()
+
+    def action_help_quit(self) -> None:
+        if self.kiosk:
+            self.notify("This terminal is a kiosk: Ctrl+Q and a supervisor badge let it go.")
+            return
+        super().action_help_quit()
+
+    def _ask_badge(self, pending: Pending) -> None:
+        if isinstance(self.screen, BadgeDialog):
+            return  # already asking
+        what = "close this kiosk" if pending.action == "quit" else f"open {pending.action}"
+        dialog = BadgeDialog(
+            "Kiosk: supervisor badge",
+            f"To {what}, a supervisor scans or types their badge.",
+        )
+
+        def answered(badge: str | None) -> None:
+            if badge is not None:
+                self._check_badge(badge, pending)
+
+        self.push_screen(dialog, answered)
+
+    @work(thread=True, exit_on_error=False, group="kiosk")
+    def _check_badge(self, badge: str, pending: Pending) -> None:
+        conn = connect(self.db_path)
+        try:
+            name = require_role(conn, badge, "leave_kiosk")
+        except LedgerError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            return
+        finally:
+            conn.close()
+        self.call_from_thread(self._unlocked, name, pending)
+
+    def _unlocked(self, name: str, pending: Pending) -> None:
+        self.kiosk_unlocked = True
+        if pending.action == "quit":
+            self.exit()
+            return
+        self.notify(f"kiosk unlocked by {name}; F2 locks it again")
+        self._switch(pending.action)
+
+
+def create_app(
+    db_path: str | Path,
+    *,
+    station: str | None = None,
+    kiosk: bool = False,
+    scanner_url: str | None = None,
+    now_ms: Callable[[], int] | None = None,
+    today: date | None = None,
+    live: bool = True,
+) -> ShopfloorApp:
+    """The app for one database file; `now_ms`/`today` fix the clock (tests, snapshots)."""
+    clock = FloorClock(fixed_today=today) if now_ms is None else FloorClock(now_ms, today)
+    return ShopfloorApp(
+        db_path, station=station, kiosk=kiosk, scanner_url=scanner_url, clock=clock, live=live
+    )

@@ -1,0 +1,197 @@
+"""Live refresh across processes: noticing another process's commit, the app's clock, and
+a serial scanner read by the app itself.
+
+`FloorWatcher` asks SQLite `PRAGMA data_version` every 50 ms on a connection of its
+own. The number moves whenever any other connection (a `shopfloor listen` reader,
+another kiosk, `shopfloor scan`, this app's own workers) commits, and costs no disk
+read, so polling it is the cheap "anything new?" of SPEC §2. It polls from a thread
+of its own rather than an app timer so the UI thread never waits on SQLite (the
+pragma reads the WAL index, which a checkpoint can hold). On a change it calls back:
+the app posts itself `FloorPolled` and hands `FloorChanged` to the screens on show;
+both coalesce in the message queues, so a burst of a thousand commits becomes a
+handful of re-reads, each of only what changed.
+
+`FloorClock` is "now" for everything on screen that depends on it (late, at risk,
+"12m ago"); tests pass a fixed one so snapshots do not change with the date.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from textual.message import Message
+
+from db.connection import connect, data_version
+from db.scanning import ScanInput, process_batch, record_scanner
+from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
+from tui.messages import ScannerStateChanged, ScanRecorded
+
+POLL_SECONDS = 0.05
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class FloorClock:
+    """What time it is for the screens: wall time unless a test fixes it."""
+
+    now_ms: Callable[[], int] = field(default=_wall_ms)
+    fixed_today: date | None = None
+
+    def today(self) -> date:
+        """The plant's calendar day (local time, as due dates are written)."""
+        if self.fixed_today is not None:
+            return self.fixed_today
+        return datetime.fromtimestamp(self.now_ms() / 1000).date()
+
+
+def ago(ms: int | None, now_ms: int, *, short: bool = False) -> str:
+    """A relative time a person reads at a glance: "now", "12m ago", "3h ago", "2d ago"
+    (`short`: "12m", "3h", "2d", for a narrow column headed "Last")."""
+    if ms is None:
+        return "—"
+    seconds = max(now_ms - ms, 0) // 1000
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        amount = f"{seconds // 60}m"
+    elif seconds < 86_400:
+        amount = f"{seconds // 3600}h"
+    else:
+        amount = f"{seconds // 86_400}d"
+    return amount if short else f"{amount} ago"
+
+
+class FloorPolled(Message):
+    """The watcher saw `data_version` move. The app turns it into `FloorChanged` for the
+    screens on show; a separate message, so their `FloorChanged` bubbling back up to the
+    app is not handed out again."""
+
+    def __init__(self, data_version: int) -> None:
+        super().__init__()
+        self.data_version = data_version
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FloorPolled)
+
+
+class FloorWatcher:
+    """Calls `on_change(version)` from its own thread when another connection commits."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        on_change: Callable[[int], object],
+        *,
+        interval: float = POLL_SECONDS,
+    ) -> None:
+        self.db_path = db_path
+        self.on_change = on_change
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="floor-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        last: int | None = None
+        while not self._stop.is_set():
+            try:
+                if conn is None:
+                    if not Path(self.db_path).exists():
+                        # Never create the file by looking for it (connect would).
+                        self._stop.wait(self.interval)
+                        continue
+                    conn = connect(self.db_path)
+                    last = data_version(conn)
+                version = data_version(conn)
+                if version != last:
+                    last = version
+                    self.on_change(version)
+            except sqlite3.Error:
+                # The file went away or is being swapped: reopen on the next tick.
+                if conn is not None:
+                    conn.close()
+                conn = None
+            self._stop.wait(self.interval)
+        if conn is not None:
+            conn.close()
+
+
+class LocalScanner:
+    """A serial scanner this app reads itself (`shopfloor --station S --scanner URL`).
+
+    Lines go through the same pipeline as `shopfloor listen` (one commit per read, with
+    the double-read window), from the reader's own thread and connection; the outcome
+    and the scanner's state go to the app as messages via `post`, which is safe from
+    any thread.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        name: str,
+        url: str,
+        station: str,
+        post: Callable[[Message], object],
+    ) -> None:
+        self.db_path = db_path
+        self.config = ScannerConfig(name=name, url=url, station=station)
+        self.post = post
+        self._lines_conn: sqlite3.Connection | None = None
+        self._state_conn: sqlite3.Connection | None = None
+        self.reader = ScannerReader(self.config, on_lines=self._lines, on_state=self._state)
+
+    def start(self) -> None:
+        # The reader's first state report (connected, or why not) records the scanner.
+        self.reader.start()
+
+    def stop(self) -> None:
+        self.reader.stop()
+
+    def _lines(self, lines: list[LineRead]) -> None:
+        if self._lines_conn is None:
+            self._lines_conn = connect(self.db_path)
+        config = self.config
+        batch = [
+            ScanInput(
+                station=config.station,
+                raw=line.raw,
+                source="serial",
+                scanner=config.name,
+                at_ms=line.at_ms,
+                length=line.length,
+                dedupe_ms=config.dedupe_ms,
+            )  # fmt: skip
+            for line in lines
+        ]
+        for result in process_batch(self._lines_conn, batch):
+            self.post(ScanRecorded(result.scan_id, config.station, result.status, result.message))
+
+    def _state(self, state: ScannerState) -> None:
+        if self._state_conn is None:
+            self._state_conn = connect(self.db_path)
+        record_scanner(
+            self._state_conn, self.config.name, station=self.config.station,
+            url=self.config.url, connected=state.connected, error=state.error,
+        )  # fmt: skip
+        self.post(ScannerStateChanged(state.scanner, state.connected, state.error))

@@ -1,0 +1,100 @@
+"""The command palette's floor commands: type a code, go to it.
+
+A work-order number opens the order; an item's sku or a location's code opens it on
+the stock screen; a stage's code opens the stages screen. The codes are read once
+per palette opening, in a thread worker, so the palette never waits on SQLite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from db.board import Code, codes
+from db.connection import connect
+
+if TYPE_CHECKING:
+    from tui.app import ShopfloorApp
+
+KIND_WORDS = {
+    "work_order": "work order",
+    "item": "item: stock",
+    "location": "location: stock",
+    "stage": "stage",
+}
+
+# Screens offered before anything is typed.
+SCREEN_WORDS = (
+    ("board", "Board", "every open work order"),
+    ("scan", "Scan station", "scan at this terminal's station"),
+    ("stock", "Stock", "search items and locations"),
+    ("stages", "Stages", "work in progress per stage"),
+    ("inbox", "Inbox", "rejected scans"),
+    ("devices", "Devices", "scanners and their state"),
+)
+
+
+def read_codes(db_path: str) -> list[Code]:
+    conn: sqlite3.Connection = connect(db_path)
+    try:
+        return codes(conn)
+    finally:
+        conn.close()
+
+
+class FloorCommands(Provider):
+    """Work orders, items, locations and stages by code, and the screens by name."""
+
+    _codes: list[Code]
+
+    @property
+    def floor_app(self) -> ShopfloorApp:
+        from tui.app import ShopfloorApp
+
+        app = self.app
+        assert isinstance(app, ShopfloorApp)
+        return app
+
+    async def startup(self) -> None:
+        worker = self.app.run_worker(
+            partial(read_codes, self.floor_app.db_path),
+            thread=True,
+            group="palette",
+            exit_on_error=False,
+        )
+        try:
+            self._codes = await worker.wait()
+        except Exception:  # noqa: BLE001 - the screens still work without the codes
+            self._codes = []
+
+    async def discover(self) -> Hits:
+        app = self.floor_app
+        for mode, name, help_text in SCREEN_WORDS:
+            yield DiscoveryHit(name, partial(app.action_go, mode), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        app = self.floor_app
+        matcher = self.matcher(query)
+        wanted = query.strip().lower()
+        for mode, name, help_text in SCREEN_WORDS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(app.action_go, mode),
+                          help=help_text)  # fmt: skip
+        for code in getattr(self, "_codes", []):
+            text = f"{code.code}  {code.label}"
+            score = matcher.match(code.code)
+            if code.code.lower() == wanted:
+                score = 1.0  # an exact code (a scanned barcode) goes first
+            if score <= 0:
+                continue
+            yield Hit(
+                score,
+                matcher.highlight(text),
+                partial(app.jump, code),
+                text=text,
+                help=KIND_WORDS[code.kind],
+            )

@@ -1,0 +1,171 @@
+"""The board: every open work order at a glance, live, for supervisors and coordinators.
+
+It reads through `db.board.LiveBoard`: all open orders once, then only the orders other
+processes touched since, so a burst of scans costs a few small reads and a few redrawn
+rows. Typing filters (order, product, description, stage, status); F7/F8/F9 sort by
+due date, priority or current stage; Enter opens the order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from db.board import BoardDelta, LiveBoard
+from tui.base import FloorScreen
+from tui.live import FloorClock
+from tui.screens.order import OrderScreen
+from tui.widgets.board_table import BoardTable, Palette, SortKey
+
+TIME_REFRESH_SECONDS = 20.0
+
+
+class BoardScreen(FloorScreen):
+    """Every open work order: where it is, how far, late or at risk, short of material."""
+
+    TITLE = "Board"
+    BINDINGS = [
+        # Shown beside the filter rather than in the footer, which keeps room for F1-F6.
+        Binding("f7", "sort('due')", "Sort by due", id="sort_due", show=False),
+        Binding("f8", "sort('priority')", "Sort by priority", id="sort_priority", show=False),
+        Binding("f9", "sort('stage')", "Sort by stage", id="sort_stage", show=False),
+        Binding("enter", "open_order", "Open order", id="open_order", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
+        # The filter keeps the focus so typing filters; the cursor keys still move the table.
+        Binding("up", "cursor('up')", show=False),
+        Binding("down", "cursor('down')", show=False),
+        Binding("pageup", "cursor('page_up')", show=False),
+        Binding("pagedown", "cursor('page_down')", show=False),
+    ]
+
+    def __init__(self, db_path: str, *, clock: FloorClock | None = None) -> None:
+        super().__init__(db_path, id="board")
+        self.clock = clock or FloorClock()
+        # Used only by the load worker (one at a time, under the reader lock).
+        self.live = LiveBoard()
+
+    # ------------------------------------------------------------ widgets
+
+    @property
+    def table(self) -> BoardTable:
+        return self.query_one(BoardTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#board-filter", Input)
+
+    @property
+    def summary(self) -> Static:
+        return self.query_one("#board-summary", Static)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("BOARD", id="board-summary", classes="screen-heading")
+        with Horizontal(id="board-filter-bar"):
+            yield Input(placeholder="filter: order, product, stage…", id="board-filter")
+            yield Static("", id="board-sort")
+        yield BoardTable(clock=self.clock, id="board-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        theme = self.app.current_theme
+        self.table.colours = Palette(
+            error=theme.error or "red",
+            warning=theme.warning or "yellow",
+            success=theme.success or "green",
+        )
+        self.table.set_width(self.app.size.width)
+        self._show_sort()
+        self.filter_input.focus()
+        self.set_interval(TIME_REFRESH_SECONDS, self.table.refresh_times)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.table.set_width(event.size.width)
+
+    # ------------------------------------------------------------ data
+
+    def load(self, conn: sqlite3.Connection) -> BoardDelta:
+        return self.live.refresh(conn)
+
+    def show(self, result: BoardDelta) -> None:
+        if result.full:
+            self.table.replace_all(result.rows)
+        elif not result.empty:
+            self.table.apply(result.rows, result.removed)
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        today = self.clock.today()
+        rows = self.table.orders.values()
+        counts: Counter[str] = Counter()
+        for row in rows:
+            if row.late(today):
+                counts["late"] += 1
+            elif row.at_risk(today):
+                counts["risk"] += 1
+            if row.short:
+                counts["short"] += 1
+            if row.status == "on_hold":
+                counts["hold"] += 1
+        parts = [f"BOARD  {len(self.table.orders)} open"]
+        parts.append(f"⚠ {counts['late']} late")
+        parts.append(f"◷ {counts['risk']} at risk")
+        parts.append(f"✗ {counts['short']} short")
+        parts.append(f"⏸ {counts['hold']} on hold")
+        shown = self.table.row_count
+        if shown != len(self.table.orders):
+            parts.append(f"showing {shown}")
+        self.summary.update(" · ".join(parts))
+
+    # ------------------------------------------------------------ actions
+
+    @on(Input.Changed, "#board-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._show_summary()
+
+    @on(Input.Submitted, "#board-filter")
+    def _filter_submitted(self) -> None:
+        self.action_open_order()
+
+    @on(DataTable.RowSelected, "#board-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_order(event.row_key.value)
+
+    def action_open_order(self) -> None:
+        number = self.table.highlighted
+        if number is not None:
+            self.open_order(number)
+
+    def open_order(self, number: str) -> None:
+        self.app.push_screen(OrderScreen(self.db_path, number, clock=self.clock))
+
+    def action_sort(self, key: SortKey) -> None:
+        self.table.set_sort(key)
+        self._show_sort()
+
+    def _show_sort(self) -> None:
+        self.query_one("#board-sort", Static).update(
+            f"by {self.table.sort_by} · F7 due F8 priority F9 stage"
+        )
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+
+    def action_cursor(self, how: str) -> None:
+        table = self.table
+        if how == "up":
+            table.action_cursor_up()
+        elif how == "down":
+            table.action_cursor_down()
+        elif how == "page_up":
+            table.action_page_up()
+        else:
+            table.action_page_down()

@@ -1,0 +1,165 @@
+"""The Devices screen (SPEC §5, §8): every scanner the readers know, and how it is doing.
+
+Owns one row per scanner from the `scanners` table, which `shopfloor listen` keeps
+current: its name, station, port URL, whether it is connected (● connected /
+○ lost — a symbol and a word, never colour alone), when it last scanned, and its
+scan and error counts with the last error. Reads go through db.floor in `load` (a
+worker thread); the "12 s ago" texts are redrawn every few seconds without a read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from db import floor
+from db.connection import now_ms as wall_clock
+from db.floor import ScannerState
+from tui.base import FloorScreen
+
+Columns = Sequence[tuple[str, str]]
+
+# Relative times go stale; redraw them this often (seconds), from what was last read.
+RELATIVE_TIME_REFRESH = 5.0
+
+
+def _set_columns(table: DataTable[Text], columns: Columns) -> None:
+    """Give `table` these (key, label) columns, rebuilding only when they differ."""
+    if [column.value for column in table.columns] != [key for key, _ in columns]:
+        table.clear(columns=True)
+        for key, label in columns:
+            table.add_column(label, key=key)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+class DevicesScreen(FloorScreen):
+    """Each scanner: connected or lost, last scan, scans, errors, last error."""
+
+    TITLE = "Devices"
+    CSS_PATH = "floor.tcss"
+    AUTO_FOCUS = "#devices-table"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
+        super().__init__(db_path)
+        self._now = now_ms or wall_clock
+        self._scanners: list[ScannerState] | None = None
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#devices-table", DataTable)
+
+    @property
+    def heading(self) -> Static:
+        return self.query_one("#devices-heading", Static)
+
+    @property
+    def scanners(self) -> list[ScannerState]:
+        """The scanners on show, by station and name."""
+        return self._scanners or []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Reading the scanners…", id="devices-heading", classes="floor-heading")
+        yield DataTable(id="devices-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(RELATIVE_TIME_REFRESH, self._draw)
+
+    def load(self, conn: sqlite3.Connection) -> list[ScannerState]:
+        return floor.scanners(conn)
+
+    def show(self, result: list[ScannerState]) -> None:
+        self._scanners = result
+        self._draw()
+
+    @property
+    def _wide(self) -> bool:
+        return self.size.width >= 120
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._scanners is None:
+            return
+        scanners = self._scanners
+        lost = sum(1 for s in scanners if not s.connected)
+        if not scanners:
+            self.heading.update(
+                "No scanner has reported yet: start `shopfloor listen` with a scanner"
+            )
+        else:
+            self.heading.update(
+                f"{len(scanners)} scanner{'s' if len(scanners) != 1 else ''} · "
+                f"● {len(scanners) - lost} connected · ○ {lost} lost"
+            )
+        wide = self._wide
+        columns = [("name", "Scanner"), ("station", "Station")]
+        if wide:
+            columns.append(("url", "Port"))
+        columns += [
+            ("link", "Link"),
+            ("last", "Last scan"),
+            ("scans", "Scans"),
+            ("errors", "Errors"),
+            ("error", "Last error"),
+        ]
+        table = self.table
+        _set_columns(table, columns)
+        theme = self.app.theme_variables
+        ok = Style(color=theme.get("success", "green"), bold=True)
+        bad = Style(color=theme.get("error", "red"), bold=True)
+        now = self._now()
+        # The last error gets whatever width the other columns leave (2 of padding each).
+        used = [
+            max((len(s.name) for s in scanners), default=7),
+            max((len(s.station) for s in scanners), default=7),
+            len("● connected"),
+            max((len(floor.ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
+            max((len(str(s.scans)) for s in scanners), default=5),
+            6,
+        ]
+        if wide:
+            used.append(min(36, max((len(s.url) for s in scanners), default=4)))
+        error_width = max(12, self.size.width - sum(width + 2 for width in used) - 6)
+        with table.prevent(DataTable.RowHighlighted):
+            selected = None
+            if table.row_count:
+                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            table.clear()
+            for scanner in scanners:
+                cells = [Text(scanner.name, style="bold"), Text(scanner.station)]
+                if wide:
+                    cells.append(Text(_cut(scanner.url, 36)))
+                link = (
+                    Text("● connected", style=ok)
+                    if scanner.connected
+                    else Text("○ lost", style=bad)
+                )
+                errors = Text(str(scanner.errors), justify="right")
+                if scanner.errors:
+                    errors.stylize(bad)
+                cells += [
+                    link,
+                    Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
+                    Text(str(scanner.scans), justify="right"),
+                    errors,
+                    Text(_cut(scanner.last_error or "", error_width), style="dim"),
+                ]
+                table.add_row(*cells, key=scanner.name)
+            if selected is not None:
+                try:
+                    table.move_cursor(row=table.get_row_index(selected), scroll=True)
+                except RowDoesNotExist:
+                    pass

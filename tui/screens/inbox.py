@@ -1,0 +1,383 @@
+"""The Inbox screen (SPEC §3, §5): rejected scans wait here for a supervisor.
+
+Owns the list of rejected scans that nobody has resolved yet (newest first: when,
+station, what was scanned, why it was refused), and the two ways out of it: replay
+(after the master data was fixed, the scan runs again in the context it was
+scanned in) or dismiss with a note. Both need a supervisor badge, typed or scanned
+into `SupervisorBadge`, and run db.scanning's `replay_scan` / `dismiss_scan` in a
+thread worker; the pipeline checks the role and keeps who did it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets.data_table import RowDoesNotExist
+from textual.worker import Worker, WorkerState
+
+from db import floor, scanning
+from db.connection import connect
+from db.connection import now_ms as wall_clock
+from db.floor import RejectedScan
+from db.ledger import LedgerError, require_role
+from tui.base import FloorScreen
+
+Action = Literal["replay", "dismiss"]
+Columns = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """What `load` read: the newest unresolved rejections and how many there are."""
+
+    scans: list[RejectedScan]
+    total: int
+
+
+@dataclass(frozen=True)
+class BadgeEntry:
+    """What the supervisor gave in the badge dialog."""
+
+    badge: str
+    note: str
+
+
+class SupervisorBadge(ModalScreen[BadgeEntry | None]):
+    """Ask for a supervisor's badge (typed, or scanned by a keyboard-wedge scanner).
+
+    With `needs_note` a note follows the badge: a dismissal keeps the reason with it.
+    Escape or Cancel closes with None.
+    """
+
+    DEFAULT_CSS = """
+    SupervisorBadge {
+        align: center middle;
+        background: $background 60%;
+    }
+    SupervisorBadge > #badge-dialog {
+        width: 64;
+        max-width: 100%;
+        height: auto;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }
+    SupervisorBadge #badge-title {
+        text-style: bold;
+        width: 1fr;
+    }
+    SupervisorBadge #badge-what {
+        color: $text-muted;
+        margin-bottom: 1;
+    }
+    SupervisorBadge Input {
+        margin-bottom: 1;
+    }
+    SupervisorBadge #badge-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    SupervisorBadge Button {
+        margin-left: 1;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, what: str, *, needs_note: bool = False) -> None:
+        super().__init__()
+        self._title = title
+        self._what = what
+        self._needs_note = needs_note
+
+    @property
+    def badge_input(self) -> Input:
+        return self.query_one("#badge", Input)
+
+    @property
+    def note_input(self) -> Input | None:
+        return self.query_one("#note", Input) if self._needs_note else None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="badge-dialog"):
+            yield Label(self._title, id="badge-title")
+            yield Static(Text(self._what), id="badge-what")
+            # Badge first: a wedge scanner ends the badge with Enter, which moves on to the note.
+            yield Input(placeholder="Scan or type a supervisor badge", password=True, id="badge")
+            if self._needs_note:
+                yield Input(placeholder="Why is it dismissed? (kept with the scan)", id="note")
+            with Horizontal(id="badge-buttons"):
+                yield Button("Cancel", id="badge-cancel")
+                yield Button("OK", variant="primary", id="badge-ok")
+
+    def on_mount(self) -> None:
+        self.badge_input.focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#badge-ok")
+    def _submit(self) -> None:
+        badge, note = self.badge_input, self.note_input
+        if not badge.value.strip():
+            badge.focus()
+            return
+        if note is not None and not note.value.strip():
+            if note.has_focus:
+                self.notify("Write why the scan is dismissed", severity="warning")
+            note.focus()
+            return
+        self.dismiss(BadgeEntry(badge.value.strip(), note.value.strip() if note else ""))
+
+    @on(Button.Pressed, "#badge-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _set_columns(table: DataTable[Text], columns: Columns) -> None:
+    """Give `table` these (key, label) columns, rebuilding only when they differ."""
+    if [column.value for column in table.columns] != [key for key, _ in columns]:
+        table.clear(columns=True)
+        for key, label in columns:
+            table.add_column(label, key=key)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+class InboxScreen(FloorScreen):
+    """Rejected scans not yet resolved; a supervisor replays or dismisses them."""
+
+    TITLE = "Inbox"
+    CSS_PATH = "floor.tcss"
+    AUTO_FOCUS = "#inbox-table"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("r", "replay", "Replay"),
+        Binding("d", "dismiss_scan", "Dismiss"),
+    ]
+
+    def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
+        super().__init__(db_path)
+        self._now = now_ms or wall_clock
+        self._view: InboxView | None = None
+
+    # ------------------------------------------------------------ widgets
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#inbox-table", DataTable)
+
+    @property
+    def heading(self) -> Static:
+        return self.query_one("#inbox-heading", Static)
+
+    @property
+    def detail(self) -> Static:
+        return self.query_one("#inbox-detail", Static)
+
+    @property
+    def scans(self) -> list[RejectedScan]:
+        """The rejected scans on show, newest first."""
+        return self._view.scans if self._view is not None else []
+
+    @property
+    def selected_scan(self) -> RejectedScan | None:
+        """The scan under the cursor."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((scan for scan in self.scans if str(scan.id) == key), None)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Reading the inbox…", id="inbox-heading", classes="floor-heading")
+        yield DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="inbox-detail")
+        yield Footer()
+
+    # ------------------------------------------------------------ reading
+
+    def load(self, conn: sqlite3.Connection) -> InboxView:
+        scans, total = floor.rejected_scans(conn)
+        return InboxView(scans, total)
+
+    def show(self, result: InboxView) -> None:
+        self._view = result
+        self._draw()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------ drawing
+
+    @property
+    def _wide(self) -> bool:
+        return self.size.width >= 120
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        view = self._view
+        if view is None:
+            return
+        if view.total == 0:
+            self.heading.update("No rejected scans wait for a supervisor")
+        else:
+            shown = f" (newest {len(view.scans)} shown)" if view.total > len(view.scans) else ""
+            self.heading.update(
+                f"{view.total} rejected scan{'s' if view.total != 1 else ''} wait for a "
+                f"supervisor{shown} · fix the master data, then replay; or dismiss with a note"
+            )
+        table = self.table
+        wide = self._wide
+        columns = [("time", "When"), ("station", "Station")]
+        if wide:
+            columns.append(("source", "From"))
+        columns += [("raw", "Scanned"), ("reason", "Why it was refused")]
+        _set_columns(table, columns)
+        now = self._now()
+        # The reason gets whatever width the other columns leave (each has 2 of padding).
+        times = [floor.clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
+        raw_width = min(40 if wide else 18, max((len(s.raw) for s in view.scans), default=7))
+        used = [
+            max(map(len, times), default=4),
+            max((len(s.station) for s in view.scans), default=7),
+            raw_width,
+        ]
+        if wide:
+            used.append(max((len(s.scanner or s.source) for s in view.scans), default=4))
+        reason_width = max(18, self.size.width - sum(width + 2 for width in used) - 6)
+        with table.prevent(DataTable.RowHighlighted):
+            selected = None
+            if table.row_count:
+                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            table.clear()
+            for scan, time in zip(view.scans, times, strict=True):
+                cells = [Text(time), Text(scan.station)]
+                if wide:
+                    cells.append(Text(scan.scanner or scan.source))
+                cells += [
+                    Text(_cut(scan.raw, raw_width), style="bold"),
+                    Text(_cut(scan.reason, reason_width)),
+                ]
+                table.add_row(*cells, key=str(scan.id))
+            if selected is not None:
+                try:
+                    table.move_cursor(row=table.get_row_index(selected), scroll=True)
+                except RowDoesNotExist:
+                    pass
+        self._draw_detail()
+
+    def _draw_detail(self) -> None:
+        scan = self.selected_scan
+        if scan is None:
+            self.detail.display = False
+            return
+        self.detail.display = True
+        source = f"scanner {scan.scanner}" if scan.scanner else scan.source
+        tries = scan.failed_replays
+        replay = f" · replayed {tries} time{'s' if tries != 1 else ''}, refused" if tries else ""
+        size = f" · {scan.raw_length} bytes, the head kept" if scan.truncated else ""
+        text = Text.assemble(
+            (f"Scan {scan.id}", "bold"),
+            f" at {scan.station} from {source}{replay}{size}\n",
+            ("Scanned: ", "dim"),
+            (scan.raw, "bold"),
+            "\n",
+            ("Refused: ", "dim"),
+            scan.reason,
+        )
+        if scan.last_replay_reason:
+            text.append("\nLast replay: ", "dim")
+            text.append(scan.last_replay_reason)
+        self.detail.update(text)
+
+    @on(DataTable.RowHighlighted, "#inbox-table")
+    def _highlighted(self) -> None:
+        self._draw_detail()
+
+    # ------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("replay", "dismiss_scan"):
+            # Shown while there is something to act on; greyed out on an empty inbox.
+            return True if self.scans else None
+        return True
+
+    def action_replay(self) -> None:
+        scan = self.selected_scan
+        if scan is None:
+            return
+        self._ask("replay", scan)
+
+    def action_dismiss_scan(self) -> None:
+        scan = self.selected_scan
+        if scan is None:
+            return
+        self._ask("dismiss", scan)
+
+    def _ask(self, action: Action, scan: RejectedScan) -> None:
+        what = f"Scan {scan.id} at {scan.station}: {_cut(scan.raw, 40)}\n{scan.reason}"
+        if action == "replay":
+            prompt = SupervisorBadge("Replay the scan", what)
+        else:
+            prompt = SupervisorBadge("Dismiss the scan", what, needs_note=True)
+
+        def answered(entry: BadgeEntry | None) -> None:
+            if entry is not None:
+                self._resolve(action, scan.id, entry)
+
+        self.app.push_screen(prompt, answered)
+
+    @work(thread=True, exit_on_error=False, group="inbox-action")
+    def _resolve(self, action: Action, scan_id: int, entry: BadgeEntry) -> None:
+        # Its own connection: the load worker's reader may be busy, and this one writes.
+        conn = connect(self.db_path)
+        severity: Literal["information", "warning"] = "information"
+        try:
+            # The pipeline checks the role too; asking first refuses before any write.
+            require_role(conn, entry.badge, "replay")
+            if action == "replay":
+                result = scanning.replay_scan(conn, scan_id, by=entry.badge)
+                if result.status == "accepted":
+                    message = f"Scan {scan_id} replayed: {result.message}"
+                else:
+                    message = f"Scan {scan_id} was refused again: {result.message}"
+                    severity = "warning"
+            else:
+                scanning.dismiss_scan(conn, scan_id, by=entry.badge, note=entry.note)
+                message = f"Scan {scan_id} dismissed"
+        except LedgerError as refused:
+            self.app.call_from_thread(self._refused, str(refused))
+            return
+        finally:
+            conn.close()
+        self.app.call_from_thread(self._resolved, message, severity)
+
+    def _refused(self, message: str) -> None:
+        self.notify(message, title="Not done", severity="error")
+
+    def _resolved(self, message: str, severity: Literal["information", "warning"]) -> None:
+        self.notify(message, severity=severity)
+        # The app's watcher would notice the commit too; this screen need not wait for it.
+        self.reload()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(
+                f"{event.worker.name} failed: {event.worker.error}",
+                title="Something went wrong",
+                severity="error",
+            )

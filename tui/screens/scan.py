@@ -1,0 +1,356 @@
+"""The scan station: a kiosk at a stores window or a work cell.
+
+It shows the station's session (read from `station_sessions`, so what a headless
+`shopfloor listen` reader does shows here too) in large plain words, what to scan
+next, a keyboard-wedge input, and the last scans with their outcome. Every scan goes
+through db.scanning's pipeline from one writer thread, in the order it was read, so
+a wedge's burst of keys never reorders or interleaves two scans.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from db.board import StationInfo, StationScan, StationView, station_scans, station_view, stations
+from db.connection import connect
+from db.quantity import text as qty_text
+from db.reports import raw_text
+from db.scanning import process_scan
+from tui.base import FloorScreen
+from tui.live import FloorClock
+from tui.messages import ScanRecorded
+
+LOG_LENGTH = 30
+READ_WIDTH = 24  # longer reads (noise, a pasted page) show their head and "…"
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class ScanInput(Input):
+    """The keyboard-wedge input: Enter or Tab ends a scan.
+
+    The value is taken and cleared while the Enter key itself is handled, so the keys
+    of the next scan in a fast burst never land in the one being submitted.
+    """
+
+    BINDINGS = [Binding("tab", "submit", "Scan", show=False)]
+
+    @dataclass
+    class Scanned(Message):
+        text: str
+
+    async def action_submit(self) -> None:
+        text = self.value
+        self.value = ""
+        if text.strip():
+            self.post_message(self.Scanned(text))
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # A scanner that pastes (or a person pasting a list): each line is one scan.
+        event.stop()
+        for line in event.text.splitlines():
+            if line.strip():
+                self.post_message(self.Scanned(line))
+
+
+@dataclass(frozen=True)
+class StationState:
+    view: StationView
+    scans: list[StationScan]
+
+
+class ScanScreen(FloorScreen):
+    """One station's scan session, its input and its last scans."""
+
+    TITLE = "Scan"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [Binding("f10", "pick_station", "Station", id="pick_station")]
+
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        station: str | None = None,
+        clock: FloorClock | None = None,
+        kiosk: bool = False,
+    ) -> None:
+        super().__init__(db_path, id="scan")
+        self.station = station
+        self.clock = clock or FloorClock()
+        # A kiosk keeps its station (once picked) and offers no palette.
+        self.kiosk = kiosk
+        # Scans typed but not yet written, and whether a writer thread is taking them.
+        self._waiting: deque[tuple[str, bytes]] = deque()
+        self._writing = False
+        self._writer_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None  # used by the one writer thread
+        # The newest scan shown (None until the first read: what was there before this
+        # screen opened stays quiet), and the rejections the bell already rang for.
+        self._last_seen: int | None = None
+        self._rang: set[int] = set()
+        self._log: list[StationScan] = []
+        self._stations: list[StationInfo] = []
+
+    # ------------------------------------------------------------ widgets
+
+    @property
+    def scan_input(self) -> ScanInput:
+        return self.query_one(ScanInput)
+
+    @property
+    def log_table(self) -> DataTable[str | Text]:
+        return self.query_one("#scan-log", DataTable)
+
+    @property
+    def picker(self) -> OptionList:
+        return self.query_one("#station-picker", OptionList)
+
+    @property
+    def prompt(self) -> Static:
+        return self.query_one("#scan-prompt", Static)
+
+    @property
+    def result_line(self) -> Static:
+        return self.query_one("#scan-result", Static)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("SCAN", id="scan-title", classes="screen-heading")
+        with Vertical(id="scan-station"):
+            with Grid(id="scan-context"):
+                for key, label in (
+                    ("mode", "MODE"),
+                    ("operator", "OPERATOR"),
+                    ("work_order", "WORK ORDER"),
+                    ("location", "LOCATION"),
+                    ("next", "NEXT"),
+                    ("stage", "STAGE"),
+                ):
+                    yield Static(label, classes="context-label")
+                    yield Static("—", id=f"context-{key}", classes="context-value")
+            yield Static("", id="scan-prompt")
+            yield ScanInput(placeholder="scan a barcode (or type it and press Enter)")
+            yield Static("", id="scan-result")
+            yield DataTable(id="scan-log", cursor_type="none", zebra_stripes=True)
+        yield OptionList(id="station-picker")
+        yield Footer(show_command_palette=not self.kiosk)
+
+    def on_mount(self) -> None:
+        self._show_picking(self.station is None)
+
+    def on_unmount(self) -> None:
+        with self._writer_lock:
+            if not self._writing and self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    def _show_picking(self, picking: bool) -> None:
+        self.set_class(picking, "-picking")
+        if picking:
+            self.picker.focus()
+        else:
+            self.scan_input.focus()
+
+    # ------------------------------------------------------------ data
+
+    def load(self, conn: sqlite3.Connection) -> StationState | list[StationInfo] | None:
+        if self.station is None:
+            return stations(conn)
+        view = station_view(conn, self.station)
+        if view is None:
+            return None
+        return StationState(view, station_scans(conn, self.station, limit=LOG_LENGTH))
+
+    def show(self, result: StationState | list[StationInfo] | None) -> None:
+        # A read from before a station was picked (or changed) is stale: its reload follows.
+        if isinstance(result, StationState) and result.view.station.code != self.station:
+            return
+        if isinstance(result, list):
+            if self.station is None:
+                self._show_stations(result)
+        elif result is None:
+            self.query_one("#scan-title", Static).update(
+                f"SCAN · station {self.station} is not set up: add it to stations.csv"
+            )
+        else:
+            self._show_state(result)
+
+    def _show_stations(self, found: list[StationInfo]) -> None:
+        self.query_one("#scan-title", Static).update("SCAN · pick this terminal's station")
+        picker = self.picker
+        if found != self._stations:
+            # Rebuilt only when the station list changed: every commit on the floor
+            # re-reads it, and a rebuild would throw the person's highlight away.
+            self._stations = found
+            picker.clear_options()
+            picker.add_options(
+                Option(f"{s.code:<10} {s.name} ({s.mode.lower()})", id=s.code) for s in found
+            )
+            picker.highlighted = 0 if found else None
+        if not self.has_class("-picking"):
+            self._show_picking(True)
+
+    def _show_state(self, state: StationState) -> None:
+        view = state.view
+        self.query_one("#scan-title", Static).update(
+            f"SCAN · {view.station.code} · {view.station.name}"
+        )
+        self._set("mode", view.mode)
+        operator = f"{view.operator_name} ({view.operator})" if view.operator_name else "nobody"
+        self._set("operator", operator if view.operator else "nobody signed in")
+        order = view.work_order or "—"
+        if view.work_order and view.work_order_product:
+            order = f"{view.work_order} {view.work_order_product}"
+        self._set("work_order", order)
+        here = view.location or view.station.location or "—"
+        if view.to_location:
+            here = f"{view.location} → {view.to_location}"
+        self._set("location", here)
+        after = []
+        if view.qty_milli is not None:
+            after.append(f"QTY {qty_text(view.qty_milli)}")
+        if view.lot:
+            after.append(f"LOT {view.lot}")
+        self._set("next", " · ".join(after) or "QTY 1")
+        self._set("stage", view.station.stage or "—")
+        self.prompt.update(f"▶ {view.prompt}")
+        self._show_log(state.scans)
+
+    def _set(self, key: str, value: str) -> None:
+        self.query_one(f"#context-{key}", Static).update(value)
+
+    def _show_log(self, scans: list[StationScan]) -> None:
+        self._log = scans
+        self._draw_log()
+        opening = self._last_seen is None
+        last_seen = self._last_seen or 0
+        if not opening:
+            # A rejection from this station's serial scanner or another process rings too.
+            for scan in scans:
+                if scan.id > last_seen and scan.status == "rejected":
+                    self._ring(scan.id)
+        if scans and scans[0].id > last_seen:
+            # The newest scan, whichever scanner or process it came from.
+            self._show_outcome(scans[0].status, scans[0].message)
+        self._last_seen = max([last_seen] + [scan.id for scan in scans])
+
+    def _draw_log(self) -> None:
+        table = self.log_table
+        scans = self._log
+        # Fixed widths, the outcome taking the rest: the reason is what a person reads.
+        width = table.size.width or self.app.size.width
+        read = max(min(max((len(raw_text(s.raw)) for s in scans), default=4), READ_WIDTH), 4)
+        table.clear(columns=True)
+        table.add_column("Scan", width=6, key="scan")
+        table.add_column("Time", width=8, key="time")
+        table.add_column("Read", width=read, key="read")
+        table.add_column("Outcome", width=max(width - 6 - 8 - read - 10, 20), key="outcome")
+        theme = self.app.current_theme
+        for scan in scans:
+            ok = scan.status in ("accepted", "duplicate")
+            mark = "✓" if scan.status == "accepted" else ("=" if ok else "✗")
+            style = (theme.success if ok else theme.error) or ""
+            outcome = Text(f"{mark} {scan.message or scan.status or '…'}", style=style)
+            when = datetime.fromtimestamp(scan.time_ms / 1000).strftime("%H:%M:%S")
+            table.add_row(str(scan.id), when, _shorten(raw_text(scan.raw), READ_WIDTH), outcome)
+
+    def on_resize(self) -> None:
+        self._draw_log()
+
+    def _ring(self, scan_id: int) -> None:
+        if scan_id not in self._rang:
+            self._rang.add(scan_id)
+            self.app.bell()
+
+    # ------------------------------------------------------------ scanning
+
+    @on(ScanInput.Scanned)
+    def _scanned(self, event: ScanInput.Scanned) -> None:
+        if self.station is None:
+            self.notify("Pick this terminal's station first", severity="warning")
+            return
+        with self._writer_lock:
+            self._waiting.append((self.station, event.text.encode("utf-8")))
+            start = not self._writing
+            self._writing = True
+        if start:
+            self._write_scans()
+
+    @work(thread=True, exit_on_error=False, group="scan-writer")
+    def _write_scans(self) -> None:
+        """Feed the pipeline one scan at a time, in the order they were read.
+
+        One writer at a time: it takes scans until none wait, so a burst is written
+        in order by one thread and the next scan after a pause starts a new writer.
+        """
+        while True:
+            with self._writer_lock:
+                if not self._waiting:
+                    self._writing = False
+                    return
+                station, raw = self._waiting.popleft()
+            if self._writer is None:
+                self._writer = connect(self.db_path)
+            try:
+                result = process_scan(self._writer, station, raw, source="keyboard")
+            except sqlite3.Error as exc:
+                self.post_message(ScanRecorded(0, station, "rejected", f"not recorded: {exc}"))
+                continue
+            self.post_message(ScanRecorded(result.scan_id, station, result.status, result.message))
+
+    @on(ScanRecorded)
+    def _recorded(self, event: ScanRecorded) -> None:
+        event.stop()  # the app hands serial scans here; this one must not go back up
+        if event.station != self.station:
+            return
+        # Said at once; the re-read that follows shows it in the log too.
+        self._show_outcome(event.status, event.message)
+        if event.status == "rejected":
+            if event.scan_id:
+                self._ring(event.scan_id)
+            else:
+                self.app.bell()
+        self.reload()
+
+    def _show_outcome(self, status: str | None, message: str | None) -> None:
+        theme = self.app.current_theme
+        rejected = status == "rejected"
+        mark = {"accepted": "✓", "duplicate": "=", "rejected": "✗"}.get(status or "", "…")
+        colour = (theme.error if rejected else theme.success) or ""
+        self.result_line.update(Text(f"{mark} {message or status or ''}", style=f"bold {colour}"))
+        self.set_class(rejected, "-rejected")
+
+    # ------------------------------------------------------------ station
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_station" and self.kiosk:
+            return False  # hidden: a kiosk's station is fixed
+        return True
+
+    def action_pick_station(self) -> None:
+        self.station = None
+        self.reload()
+
+    @on(OptionList.OptionSelected, "#station-picker")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.station = event.option.id
+        self._last_seen = None
+        self._rang.clear()
+        self.result_line.update("")
+        self._show_picking(False)
+        self.reload()

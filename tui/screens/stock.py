@@ -1,0 +1,448 @@
+"""The Stock screen (SPEC §5): find an item or a location, see what is on hand where.
+
+Owns the search box (sku, description, location code or name, barcode, GTIN — typed,
+or scanned through a keyboard-wedge scanner, where Enter opens the best match), the
+results list, stock by location and lot for the chosen item (or everything at the
+chosen location), and the item's history: its newest movements, a page at a time.
+`show_code` is how the command palette jumps here. Reads go through db.floor in
+`load` (a worker thread); the rest of this module only draws.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from db import floor
+from db.connection import now_ms as wall_clock
+from db.floor import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
+from db.quantity import text as qty_text
+from tui.base import FloorScreen
+
+Choice = tuple[HitKind, str]
+Columns = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class StockQuery:
+    """What the person asked for; `load` answers exactly one of these."""
+
+    text: str = ""
+    choice: Choice | None = None
+    jump: bool = False  # resolve `text` as a code (Enter, a scan, the palette) and choose it
+    history_limit: int = HISTORY_PAGE
+
+
+@dataclass(frozen=True)
+class StockView:
+    """What `load` read for one query."""
+
+    query: StockQuery
+    hits: list[floor.Hit]
+    choice: Choice | None
+    detail: ItemStock | LocationStock | None
+    not_found: str | None  # a code that names no item or location
+
+
+def _set_columns(table: DataTable[Text], columns: Columns) -> None:
+    """Give `table` these (key, label) columns, rebuilding only when they differ."""
+    if [column.value for column in table.columns] != [key for key, _ in columns]:
+        table.clear(columns=True)
+        for key, label in columns:
+            table.add_column(label, key=key)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def _number(milli: int) -> Text:
+    return Text(qty_text(milli), justify="right")
+
+
+class StockScreen(FloorScreen):
+    """Search items and locations; on hand by location and lot; an item's history."""
+
+    TITLE = "Stock"
+    CSS_PATH = "floor.tcss"
+    AUTO_FOCUS = "#stock-search"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("m", "more_history", "More history"),
+    ]
+
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        now_ms: Callable[[], int] | None = None,
+    ) -> None:
+        super().__init__(db_path)
+        self._now = now_ms or wall_clock
+        self._query = StockQuery()
+        self._view: StockView | None = None
+
+    # ------------------------------------------------------------ widgets
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#stock-search", Input)
+
+    @property
+    def results_table(self) -> DataTable[Text]:
+        return self.query_one("#stock-results", DataTable)
+
+    @property
+    def on_hand_table(self) -> DataTable[Text]:
+        return self.query_one("#stock-onhand", DataTable)
+
+    @property
+    def history_table(self) -> DataTable[Text]:
+        return self.query_one("#stock-history", DataTable)
+
+    @property
+    def heading(self) -> Static:
+        return self.query_one("#stock-heading", Static)
+
+    @property
+    def history_heading(self) -> Static:
+        return self.query_one("#stock-history-heading", Static)
+
+    @property
+    def choice(self) -> Choice | None:
+        """The item or location on show, as (kind, code)."""
+        return self._query.choice
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(
+            value=self._query.text,
+            placeholder="Search or scan: sku, description, location, barcode, GTIN",
+            id="stock-search",
+        )
+        with Horizontal(id="stock-body"):
+            yield DataTable(id="stock-results", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="stock-detail"):
+                yield Static(
+                    "Type or scan to search; Enter opens the best match.",
+                    id="stock-heading",
+                    classes="floor-heading",
+                )
+                yield DataTable(id="stock-onhand", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="stock-history-heading", classes="floor-heading")
+                yield DataTable(id="stock-history", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    # ------------------------------------------------------------ public
+
+    def show_code(self, code: str) -> None:
+        """Open the item or location that `code` names: sku, location, barcode, GTIN, GS1."""
+        # Until the code resolves, what is on show stays (an unknown code changes nothing).
+        self._query = replace(self._query, text=code, jump=True, history_limit=HISTORY_PAGE)
+        if self.is_mounted:
+            search = self.search_box
+            # The box shows the code, but the jump, not a plain search, answers it.
+            with search.prevent(Input.Changed):
+                search.value = code
+            self.reload()
+
+    # ------------------------------------------------------------ reading
+
+    def load(self, conn: sqlite3.Connection) -> StockView:
+        query = self._query
+        hits = floor.search(conn, query.text)
+        choice, not_found = query.choice, None
+        if query.jump and query.text.strip():
+            hit = floor.resolve_code(conn, query.text) or (hits[0] if hits else None)
+            if hit is None:
+                not_found = query.text.strip()
+            else:
+                choice = (hit.kind, hit.code)
+        detail: ItemStock | LocationStock | None = None
+        if choice is not None:
+            kind, code = choice
+            if kind == "item":
+                detail = floor.item_stock(conn, code, history_limit=query.history_limit)
+            else:
+                detail = floor.location_stock(conn, code)
+        return StockView(query, hits, choice, detail, not_found)
+
+    def show(self, result: StockView) -> None:
+        query = result.query
+        if query.jump:
+            # The resolved choice sticks: later live reloads must not resolve the text again.
+            settled = replace(query, choice=result.choice, jump=False)
+            if self._query == query:
+                self._query = settled
+                if result.not_found:
+                    self.notify(
+                        f"No item or location has the code {result.not_found}",
+                        severity="warning",
+                    )
+            elif self._query != settled:
+                return  # the person asked for something else meanwhile; that reload follows
+        elif query != self._query:
+            return
+        self._view = replace(result, query=self._query)
+        self._draw()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------ drawing
+
+    @property
+    def _wide(self) -> bool:
+        return self.size.width >= 120
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            self._draw()
+
+    def _style(self, variable: str) -> Style:
+        return Style(color=self.app.theme_variables.get(variable, "red"), bold=True)
+
+    def _draw(self) -> None:
+        view = self._view
+        if view is None:
+            return
+        self._draw_results(view)
+        detail = view.detail
+        if isinstance(detail, ItemStock):
+            self._draw_item(detail)
+        elif isinstance(detail, LocationStock):
+            self._draw_location(detail)
+        else:
+            self.heading.update("Type or scan to search; Enter opens the best match.")
+            self.on_hand_table.clear()
+            self.history_heading.display = False
+            self.history_table.display = False
+
+    def _draw_results(self, view: StockView) -> None:
+        table = self.results_table
+        name_width = 22 if self._wide else max(12, self.size.width - 30)
+        _set_columns(table, [("kind", "Kind"), ("code", "Code"), ("name", "Name")])
+        with table.prevent(DataTable.RowHighlighted):
+            table.clear()
+            for hit in view.hits:
+                table.add_row(
+                    Text("item" if hit.kind == "item" else "loc", style="dim"),
+                    Text(hit.code),
+                    Text(_cut(hit.name, name_width)),
+                    key=f"{hit.kind}:{hit.code}",
+                )
+            if view.choice is not None:
+                self._move_to(table, f"{view.choice[0]}:{view.choice[1]}")
+
+    def _on_hand_cells(self, row: OnHand, *, by_item: bool) -> list[Text]:
+        negative = row.qty_milli < 0
+        qty = _number(row.qty_milli)
+        if negative:
+            qty.stylize(self._style("error"))
+        flag = Text("⚠ negative", style=self._style("error")) if negative else Text("")
+        if by_item:
+            cells = [Text(row.location)]
+            if self._wide:
+                cells.append(Text(row.location_name))
+        else:
+            cells = [Text(row.item), Text(_cut(row.description, 40 if self._wide else 22))]
+        return [*cells, Text(row.lot or "—", style="" if row.lot else "dim"), qty,
+                Text(row.uom), flag]  # fmt: skip
+
+    def _draw_item(self, item: ItemStock) -> None:
+        places = len({row.location for row in item.on_hand})
+        total = qty_text(item.total_milli)
+        codes = f"barcode {item.barcode}" + (f" · GTIN {item.gtin}" if item.gtin else "")
+        lots = " · lot-tracked" if item.lot_tracked else ""
+        self.heading.update(
+            Text(
+                f"{item.sku}  {item.description} · {total} {item.uom} on hand in {places} "
+                f"location{'s' if places != 1 else ''}{lots} · {codes}"
+            )
+        )
+        table = self.on_hand_table
+        columns = [("location", "Location")]
+        if self._wide:
+            columns.append(("location_name", "Name"))
+        columns += [("lot", "Lot"), ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]
+        _set_columns(table, columns)
+        with table.prevent(DataTable.RowHighlighted):
+            selected = self._cursor_key(table)
+            table.clear()
+            for row in item.on_hand:
+                table.add_row(
+                    *self._on_hand_cells(row, by_item=True), key=f"{row.location}\t{row.lot}"
+                )
+            if not item.on_hand:
+                table.add_row(Text("none on hand", style="dim"), *[Text("")] * (len(columns) - 1))
+            if selected is not None:
+                self._move_to(table, selected)
+        self._draw_history(item)
+
+    def _draw_history(self, item: ItemStock) -> None:
+        shown = len(item.history)
+        more = " · m: more" if item.history_total > shown else ""
+        self.history_heading.update(
+            f"History · newest {shown} of {item.history_total} movements{more}"
+        )
+        self.history_heading.display = True
+        table = self.history_table
+        table.display = True
+        columns = [
+            ("time", "When"),
+            ("kind", "Kind"),
+            ("qty", "Qty"),
+            ("from", "From"),
+            ("to", "To"),
+        ]
+        if self._wide:
+            columns += [
+                ("lot", "Lot"),
+                ("order", "Order"),
+                ("stage", "Stage"),
+                ("operator", "Operator"),
+                ("station", "Station"),
+                ("ref", "Entry"),
+            ]
+        else:
+            columns += [("order", "Order")]
+        _set_columns(table, columns)
+        now = self._now()
+        with table.prevent(DataTable.RowHighlighted):
+            selected = self._cursor_key(table)
+            table.clear()
+            for move in item.history:
+                table.add_row(*self._movement_cells(move, now), key=str(move.id))
+            if selected is not None:
+                self._move_to(table, selected)
+
+    def _movement_cells(self, move: Movement, now: int) -> list[Text]:
+        # The sign is the movement's effect on the plant's stock of this item:
+        # receipts add, shipments and consumption remove, transfers only move it.
+        sign = ""
+        if move.to_location is None:
+            sign = "−"
+        elif move.from_location is None:
+            sign = "+"
+        kind = move.kind + (" ↩" if move.reverses is not None else "")
+        cells = [
+            Text(floor.clock_time(move.time_ms, now_ms=now)),
+            Text(kind, style="italic" if move.reverses is not None else ""),
+            Text(sign + qty_text(move.qty_milli), justify="right"),
+            Text(move.from_location or "—", style="" if move.from_location else "dim"),
+            Text(move.to_location or "—", style="" if move.to_location else "dim"),
+        ]
+        if self._wide:
+            ref = f"#{move.id}" + (f" undoes #{move.reverses}" if move.reverses else "")
+            cells += [Text(move.lot), Text(move.work_order or ""), Text(move.stage or ""),
+                      Text(move.operator or ""), Text(move.station or ""), Text(ref)]  # fmt: skip
+        else:
+            cells.append(Text(move.work_order or ""))
+        return cells
+
+    def _draw_location(self, location: LocationStock) -> None:
+        items = len({row.item for row in location.on_hand})
+        negative = sum(1 for row in location.on_hand if row.qty_milli < 0)
+        warning = f" · ⚠ {negative} negative" if negative else ""
+        self.heading.update(
+            Text(
+                f"{location.code}  {location.name} ({location.kind}) · {items} "
+                f"item{'s' if items != 1 else ''} on hand{warning} · barcode {location.barcode}"
+            )
+        )
+        table = self.on_hand_table
+        columns = [("item", "Item"), ("description", "Description"), ("lot", "Lot"),
+                   ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]  # fmt: skip
+        _set_columns(table, columns)
+        with table.prevent(DataTable.RowHighlighted):
+            selected = self._cursor_key(table)
+            table.clear()
+            for row in location.on_hand:
+                table.add_row(
+                    *self._on_hand_cells(row, by_item=False), key=f"{row.item}\t{row.lot}"
+                )
+            if not location.on_hand:
+                table.add_row(Text("nothing on hand", style="dim"), *[Text("")] * 5)
+            if selected is not None:
+                self._move_to(table, selected)
+        # Movements are indexed by item, not location: history is offered per item.
+        self.history_heading.update("Choose an item (Enter) to see its history")
+        self.history_heading.display = True
+        self.history_table.display = False
+
+    @staticmethod
+    def _cursor_key(table: DataTable[Text]) -> str | None:
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return key
+
+    @staticmethod
+    def _move_to(table: DataTable[Text], key: str) -> None:
+        try:
+            table.move_cursor(row=table.get_row_index(key), scroll=True)
+        except RowDoesNotExist:  # the row is gone (stock went to zero, a code was renamed)
+            table.move_cursor(row=0, scroll=False)
+
+    # ------------------------------------------------------------ events
+
+    @on(Input.Changed, "#stock-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if event.value == self._query.text:
+            return
+        self._query = replace(self._query, text=event.value, jump=False)
+        self.reload()
+
+    @on(Input.Submitted, "#stock-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self._query = replace(self._query, text=event.value, jump=True, history_limit=HISTORY_PAGE)
+        self.reload()
+        # A scanner types the next label straight in: let it replace this one.
+        self.search_box.select_all()
+
+    @on(DataTable.RowSelected, "#stock-results")
+    def _result_chosen(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        kind, _, code = key.partition(":")
+        self._choose("item" if kind == "item" else "location", code)
+
+    @on(DataTable.RowSelected, "#stock-onhand")
+    def _on_hand_chosen(self, event: DataTable.RowSelected) -> None:
+        # From an item's row go to its location; from a location's row, to the item.
+        code = (event.row_key.value or "").split("\t")[0]
+        if not code or self.choice is None:
+            return
+        self._choose("location" if self.choice[0] == "item" else "item", code)
+
+    def _choose(self, kind: HitKind, code: str) -> None:
+        self._query = replace(
+            self._query, choice=(kind, code), jump=False, history_limit=HISTORY_PAGE
+        )
+        self.reload()
+
+    def action_focus_search(self) -> None:
+        self.search_box.focus()
+
+    def action_more_history(self) -> None:
+        view = self._view
+        if view is None or not isinstance(view.detail, ItemStock):
+            return
+        self._query = replace(self._query, history_limit=self._query.history_limit + HISTORY_PAGE)
+        self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "more_history":
+            view = self._view
+            if view is None or not isinstance(view.detail, ItemStock):
+                return False
+            return view.detail.history_total > len(view.detail.history)
+        return True

@@ -1,0 +1,374 @@
+"""The board's table: one row per open work order, kept live by deltas, filtered and sorted.
+
+Columns come and go with the width: each has a priority, and the narrowest terminal
+(80 columns) keeps the ones a supervisor needs first (order, marks, due, progress,
+stage, material, product, last activity); wider terminals add the per-stage strip,
+status, quantity, description, priority and, with room to spare, each stage's
+done/total in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from db.board import BoardRow, current_stage
+from db.quantity import text as exact_text
+from tui.live import FloorClock, ago
+from tui.widgets.bars import bar_with_percent, percent, stage_strip
+
+
+def qty_text(milli: int) -> str:
+    """A quantity for a cell; whole units (nearly all of them) without the Decimal detour."""
+    return str(milli // 1000) if milli % 1000 == 0 else exact_text(milli)
+
+
+SortKey = Literal["due", "priority", "stage"]
+SORT_KEYS: tuple[SortKey, ...] = ("due", "priority", "stage")
+
+STATUS_WORDS = {"released": "released", "in_progress": "in progress", "on_hold": "ON HOLD"}
+
+# The marks carry a symbol and a word: colour alone fails on a monochrome kiosk.
+LATE = "⚠ LATE"
+AT_RISK = "◷ AT RISK"
+HOLD = "⏸ HOLD"
+HELD = "⏸HOLD"  # beside another mark
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    priority: int  # lower stays longer as the terminal narrows
+    wide_width: int | None = None  # used when there is room to spare
+
+
+# In display order; `priority` decides what an 80-column terminal keeps.
+COLUMNS = (
+    Column("order", "Order", 8, 1),
+    Column("product", "Product", 9, 7),
+    Column("description", "Description", 24, 12, 28),
+    Column("qty", "Qty", 5, 11),
+    Column("priority", "P", 2, 13),
+    Column("due", "Due", 5, 3, 10),
+    Column("status", "Status", 11, 10),
+    Column("stage", "Stage", 5, 5),
+    Column("progress", "Progress", 11, 4, 16),
+    Column("strip", "Stages", 6, 9),
+    Column("stages", "Done/total per stage", 24, 14, 60),
+    Column("material", "Material", 8, 6),
+    Column("last", "Last", 4, 8, 7),
+    Column("marks", "Marks", 11, 2),
+)
+
+CELL_PADDING = 1
+SCROLLBAR = 2
+
+
+def fit_columns(width: int) -> list[tuple[Column, int]]:
+    """The columns (with widths) that fit `width` terminal cells, in display order."""
+    room = width - SCROLLBAR
+    chosen: dict[str, int] = {}
+    used = 0
+    for column in sorted(COLUMNS, key=lambda c: c.priority):
+        cost = column.width + 2 * CELL_PADDING
+        if used + cost <= room:
+            chosen[column.key] = column.width
+            used += cost
+    # Room left: widen what reads better wider, most useful first.
+    for column in sorted(COLUMNS, key=lambda c: c.priority):
+        if column.key == "description" and "stages" in chosen:
+            continue  # the stage-by-stage words need the room more
+        if column.key in chosen and column.wide_width is not None:
+            extra = column.wide_width - chosen[column.key]
+            if column.key == "stages":
+                extra = max(min(extra, room - used), 0)
+            if 0 < extra <= room - used:
+                chosen[column.key] += extra
+                used += extra
+    return [(c, chosen[c.key]) for c in COLUMNS if c.key in chosen]
+
+
+def matches(row: BoardRow, words: list[str]) -> bool:
+    """Does the order match every typed word (number, product, description, stage, status)?"""
+    if not words:
+        return True
+    haystack = " ".join(
+        (
+            row.number,
+            row.product,
+            row.description,
+            current_stage(row.qty_milli, row.stages) or "done",
+            STATUS_WORDS.get(row.status, row.status),
+        )
+    ).lower()
+    return all(word in haystack for word in words)
+
+
+def sort_key(key: SortKey) -> Callable[[BoardRow], tuple[object, ...]]:
+    if key == "priority":
+        return lambda r: (r.priority, r.due, r.number)
+    if key == "stage":
+
+        def by_stage(r: BoardRow) -> tuple[object, ...]:
+            stage = r.current_stage
+            position = [code for code, _, _ in r.stages].index(stage) if stage else len(r.stages)
+            return (position, stage or "~", r.due, r.priority, r.number)
+
+        return by_stage
+    return lambda r: (r.due, r.priority, r.number)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Cell colours, taken from the app's theme so the high-contrast kiosk theme holds."""
+
+    error: str = "red"
+    warning: str = "yellow"
+    success: str = "green"
+    muted: str = "grey62"
+
+
+class BoardTable(DataTable[Text]):
+    """Open work orders, one row each, keyed by order number."""
+
+    def __init__(self, *, clock: FloorClock, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING)
+        self.clock = clock
+        self.orders: dict[str, BoardRow] = {}
+        self.query_words: list[str] = []
+        self.sort_by: SortKey = "due"
+        self.colours = Palette()
+        self._columns: list[tuple[Column, int]] = []
+        self._has_strip = False
+        self._cells: dict[str, tuple[BoardRow, list[Text]]] = {}
+
+    # ------------------------------------------------------------ what is shown
+
+    @property
+    def shown(self) -> list[str]:
+        """Order numbers in the table, top to bottom."""
+        return [row.key.value or "" for row in self.ordered_rows]
+
+    @property
+    def highlighted(self) -> str | None:
+        """The order number under the cursor."""
+        if not self.row_count:
+            return None
+        return self.ordered_rows[self.cursor_row].key.value
+
+    def visible_rows(self) -> list[BoardRow]:
+        """What the filter lets through, in the chosen order."""
+        rows = [r for r in self.orders.values() if matches(r, self.query_words)]
+        rows.sort(key=sort_key(self.sort_by))
+        return rows
+
+    # ------------------------------------------------------------ cells
+
+    def cells(self, row: BoardRow, today: date, now_ms: int) -> list[Text]:
+        """The row's cells for the current columns; kept while the row is the same object,
+        so filtering and re-sorting a large board does not re-render every cell."""
+        cached = self._cells.get(row.number)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        cells = [self.cell(column, width, row, today, now_ms) for column, width in self._columns]
+        self._cells[row.number] = (row, cells)
+        return cells
+
+    def cell(self, column: Column, width: int, row: BoardRow, today: date, now_ms: int) -> Text:
+        # Text, never str: DataTable parses a str as markup, slower and wrong for "[".
+        value = self._cell(column, width, row, today, now_ms)
+        return value if isinstance(value, Text) else Text(value)
+
+    def _cell(
+        self, column: Column, width: int, row: BoardRow, today: date, now_ms: int
+    ) -> str | Text:
+        key = column.key
+        colours = self.colours
+        if key == "order":
+            return row.number
+        if key == "product":
+            return row.product
+        if key == "description":
+            return row.description
+        if key == "qty":
+            return Text(qty_text(row.qty_milli), justify="right")
+        if key == "priority":
+            return f"P{row.priority}"
+        if key == "due":
+            due = row.due if width >= 10 else row.due[5:]
+            return Text(due, style=f"bold {colours.error}") if row.late(today) else due
+        if key == "status":
+            words = STATUS_WORDS.get(row.status, row.status)
+            return (
+                Text(words, style=f"bold {colours.warning}") if row.status == "on_hold" else words
+            )
+        if key == "stage":
+            return row.current_stage or "done"
+        if key == "progress":
+            if self._has_strip:
+                return bar_with_percent(row.progress, width)
+            # Too narrow for a separate per-stage column: the stages are the bar.
+            strip = stage_strip(row.qty_milli, row.stages)[: width - 5]
+            return f"{strip:<{width - 5}} {percent(row.progress):>4}"
+        if key == "strip":
+            return stage_strip(row.qty_milli, row.stages)
+        if key == "stages":
+            return self._stages_text(row, width)
+        if key == "material":
+            readiness = row.material_readiness
+            if row.short:
+                return Text("✗ SHORT", style=f"bold {colours.error}")
+            if readiness is None:
+                return Text("no BOM", style=colours.muted)
+            if readiness >= 1.0:
+                return Text("✓ mat", style=colours.success)
+            return f"mat {int(readiness * 100)}%"
+        if key == "last":
+            return ago(row.last_activity_ms, now_ms, short=width < 7)
+        if key == "marks":
+            return self._marks(row, today)
+        raise KeyError(key)
+
+    def _stages_text(self, row: BoardRow, width: int) -> str:
+        """Each stage's done/total in the room there is: "CUT 5/10 BEND 2/10", else
+        "CUT5 BEND2 /10", else "5 2 /10"."""
+        qty = qty_text(row.qty_milli)
+        done = [(code, qty_text(d)) for code, d, _ in row.stages]
+        for text in (
+            " ".join(f"{code} {d}/{qty}" for code, d in done),
+            " ".join(f"{code}{d}" for code, d in done) + f" /{qty}",
+        ):
+            if len(text) <= width:
+                return text
+        return " ".join(d for _, d in done) + f" /{qty}"
+
+    def _marks(self, row: BoardRow, today: date) -> Text:
+        error = f"bold {self.colours.error}"
+        warning = f"bold {self.colours.warning}"
+        late, at_risk = row.late(today), row.at_risk(today)
+        if row.status == "on_hold":
+            # Both marks in the 11 cells an 80-column board has.
+            if late:
+                return Text.assemble(("⚠LATE", error), " ", (HELD, warning))
+            if at_risk:
+                return Text.assemble(("◷RISK", warning), " ", (HELD, warning))
+            return Text(HOLD, style=warning)
+        if late:
+            return Text(LATE, style=error)
+        if at_risk:
+            return Text(AT_RISK, style=warning)
+        return Text()
+
+    # ------------------------------------------------------------ layout
+
+    def set_width(self, width: int) -> None:
+        """Choose the columns for a terminal `width` wide; rebuilds only when they change."""
+        columns = fit_columns(width)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        self._has_strip = "strip" in self.column_keys
+        self._cells.clear()
+        self._rebuild(columns_changed=True)
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [column.key for column, _ in self._columns]
+
+    # ------------------------------------------------------------ changes
+
+    def replace_all(self, rows: Iterable[BoardRow]) -> None:
+        self.orders = {row.number: row for row in rows}
+        self._rebuild()
+
+    def set_filter(self, text: str) -> None:
+        words = text.lower().split()
+        if words != self.query_words:
+            self.query_words = words
+            self._rebuild()
+
+    def set_sort(self, key: SortKey) -> None:
+        self.sort_by = key
+        self._reorder()
+
+    def apply(self, changed: Iterable[BoardRow], removed: Iterable[str]) -> None:
+        """Bring in a delta: only the touched rows are redrawn."""
+        today, now_ms = self.clock.today(), self.clock.now_ms()
+        touched = False
+        for number in removed:
+            self.orders.pop(number, None)
+            if number in self._row_locations:
+                self.remove_row(number)
+                touched = True
+        for row in changed:
+            self.orders[row.number] = row
+            show = matches(row, self.query_words)
+            present = row.number in self._row_locations
+            if show and present:
+                for (column, _), value in zip(
+                    self._columns, self.cells(row, today, now_ms), strict=True
+                ):
+                    self.update_cell(row.number, column.key, value)
+            elif show:
+                self.add_row(*self.cells(row, today, now_ms), key=row.number)
+            elif present:
+                self.remove_row(row.number)
+            touched = True
+        if touched:
+            self._reorder()
+
+    def refresh_times(self) -> None:
+        """Re-word "12m ago" and the late / at-risk marks as the clock moves on."""
+        if "last" not in self.column_keys and "marks" not in self.column_keys:
+            return
+        today, now_ms = self.clock.today(), self.clock.now_ms()
+        timely = [(c, w) for c, w in self._columns if c.key in ("last", "marks", "due")]
+        index = {column.key: i for i, (column, _) in enumerate(self._columns)}
+        for number, row in self.orders.items():
+            cells = self.cells(row, today, now_ms)
+            for column, width in timely:
+                value = self.cell(column, width, row, today, now_ms)
+                if value != cells[index[column.key]]:
+                    cells[index[column.key]] = value
+                    if number in self._row_locations:
+                        self.update_cell(number, column.key, value)
+
+    # ------------------------------------------------------------ internals
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Every column has a fixed width and every row is one line, so new cells need no
+        # measuring; DataTable measures each one (about a millisecond a row), which would
+        # freeze a board of 5,000 orders for seconds. Only the scroll size is recomputed.
+        super()._update_dimensions(())
+
+    def _rebuild(self, *, columns_changed: bool = False) -> None:
+        keep = self.highlighted
+        self.clear(columns=columns_changed)
+        if columns_changed:
+            for column, width in self._columns:
+                self.add_column(column.label, width=width, key=column.key)
+        if not self._columns:
+            return
+        today, now_ms = self.clock.today(), self.clock.now_ms()
+        for row in self.visible_rows():
+            self.add_row(*self.cells(row, today, now_ms), key=row.number)
+        self._restore_cursor(keep)
+
+    def _reorder(self) -> None:
+        keep = self.highlighted
+        order = sort_key(self.sort_by)
+        orders = self.orders
+        self.sort("order", key=lambda number: order(orders[str(number)]))
+        self._restore_cursor(keep)
+
+    def _restore_cursor(self, number: str | None) -> None:
+        if number is not None and number in self._row_locations:
+            self.move_cursor(row=self.get_row_index(number), animate=False)
