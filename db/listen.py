@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
-
 from db.connection import connect
 from db.scanning import ScanInput, process_batch, record_scanner
+from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
 
 log = logging.getLogger("shopfloor.listen")
 

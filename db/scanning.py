@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from db import ledger
@@ -66,10 +66,56 @@ class Session:
     to_location: str | None = None
     qty_milli: int | None = None
     lot: str | None = None
+    # The station's master-data row, read once with the session: not part of the context.
+    home: sqlite3.Row | None = field(default=None, repr=False, compare=False)
 
     def clear_context(self) -> None:
         self.work_order = self.location = self.to_location = self.lot = None
         self.qty_milli = None
+
+    def copy(self) -> Session:
+        return Session(self.station, self.mode, self.operator, self.work_order, self.location,
+                       self.to_location, self.qty_milli, self.lot, self.home)  # fmt: skip
+
+    def restore(self, other: Session) -> None:
+        """Back to an earlier state in place: a rejected scan keeps the context it found."""
+        self.mode, self.operator, self.work_order = other.mode, other.operator, other.work_order
+        self.location, self.to_location = other.location, other.to_location
+        self.qty_milli, self.lot = other.qty_milli, other.lot
+
+    def context_json(self) -> str:
+        return json.dumps(
+            {"station": self.station, "mode": self.mode, "operator": self.operator,
+             "work_order": self.work_order, "location": self.location,
+             "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot}
+        )  # fmt: skip
+
+
+@dataclass
+class _Batch:
+    """What one commit's scans share: each station's session and scanner's last read,
+    read once and written once, instead of once per line under a burst."""
+
+    sessions: dict[str, Session | None] = field(default_factory=dict)
+    prompts: dict[str, str] = field(default_factory=dict)
+    last_read: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+    scanner_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def session(self, conn: sqlite3.Connection, station: str) -> Session | None:
+        if station not in self.sessions:
+            self.sessions[station] = load_session(conn, station)
+        return self.sessions[station]
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        for station, prompt in self.prompts.items():
+            session = self.sessions.get(station)
+            if session is not None:
+                _save_session(conn, session, prompt)
+        for scanner, (count, last_ms) in self.scanner_reads.items():
+            conn.execute(
+                "UPDATE scanners SET last_scan_ms = ?, scans = scans + ? WHERE name = ?",
+                (last_ms, count, scanner),
+            )
 
 
 class _Rejected(Exception):
@@ -86,6 +132,7 @@ def _station(conn: sqlite3.Connection, code: str) -> sqlite3.Row | None:
 def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
     """The station's session; a station scanned at for the first time starts in its default mode."""
     row = conn.execute("SELECT * FROM station_sessions WHERE station = ?", (station,)).fetchone()
+    home = _station(conn, station)
     if row is not None:
         return Session(
             station=station,
@@ -96,11 +143,11 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
             to_location=row["to_location"],
             qty_milli=row["qty_milli"],
             lot=row["lot"],
+            home=home,
         )
-    home = _station(conn, station)
     if home is None:
         return None
-    return Session(station=station, mode=home["mode"])
+    return Session(station=station, mode=home["mode"], home=home)
 
 
 def _save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> None:
@@ -118,7 +165,7 @@ def _save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> No
 
 def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
     """What the person at the station should scan next."""
-    home = _station(conn, session.station)
+    home = session.home
     here = session.location or (home["location"] if home else None) or "?"
     stage = (home["stage"] if home else None) or "this station's stage"
     wo = session.work_order
@@ -192,8 +239,11 @@ def process_batch(conn: sqlite3.Connection, inputs: list[ScanInput]) -> list[Sca
     """Journal and interpret several scans in order, in one durable commit."""
     if not inputs:
         return []
+    batch = _Batch()
     with write(conn):
-        return [_process(conn, item) for item in inputs]
+        results = [_process(conn, item, batch) for item in inputs]
+        batch.flush(conn)
+    return results
 
 
 def _journal(conn: sqlite3.Connection, scan: ScanInput, replay_of: int | None = None) -> int:
@@ -216,50 +266,56 @@ def _outcome(
     )
 
 
-def _is_double_read(conn: sqlite3.Connection, scan: ScanInput, scan_id: int, at: int) -> bool:
+def _is_double_read(
+    conn: sqlite3.Connection, scan: ScanInput, scan_id: int, at: int, batch: _Batch
+) -> bool:
     # Only a scanner on a serial line double-reads; typed and command input never is one.
-    if scan.source != "serial" or scan.dedupe_ms <= 0 or scan.scanner is None:
+    if scan.source != "serial" or scan.scanner is None:
         return False
-    previous = conn.execute(
-        "SELECT raw, time_ms FROM scan_journal WHERE scanner = ? AND id < ? ORDER BY id DESC "
-        "LIMIT 1",
-        (scan.scanner, scan_id),
-    ).fetchone()
-    return (
-        previous is not None
-        and bytes(previous["raw"]) == bytes(scan.raw[:JOURNAL_RAW_LIMIT])
-        and at - int(previous["time_ms"]) <= scan.dedupe_ms
-    )
+    raw = bytes(scan.raw[:JOURNAL_RAW_LIMIT])
+    previous = batch.last_read.get(scan.scanner)
+    batch.last_read[scan.scanner] = (raw, at)
+    if scan.dedupe_ms <= 0:
+        return False
+    if previous is None:
+        row = conn.execute(
+            "SELECT raw, time_ms FROM scan_journal WHERE scanner = ? AND id < ? "
+            "ORDER BY id DESC LIMIT 1",
+            (scan.scanner, scan_id),
+        ).fetchone()
+        previous = None if row is None else (bytes(row["raw"]), int(row["time_ms"]))
+    return previous is not None and previous[0] == raw and at - previous[1] <= scan.dedupe_ms
 
 
-def _process(conn: sqlite3.Connection, scan: ScanInput, replay_of: int | None = None) -> ScanResult:
+def _process(conn: sqlite3.Connection, scan: ScanInput, batch: _Batch) -> ScanResult:
     at = scan.at_ms or now_ms()
-    scan = replace(scan, at_ms=at)
-    scan_id = _journal(conn, scan, replay_of)
+    if scan.at_ms is None:
+        scan = replace(scan, at_ms=at)
+    scan_id = _journal(conn, scan)
     if scan.scanner is not None:
-        conn.execute(
-            "UPDATE scanners SET last_scan_ms = ?, scans = scans + 1 WHERE name = ?",
-            (at, scan.scanner),
-        )
-    if _is_double_read(conn, scan, scan_id, at):
+        count, _ = batch.scanner_reads.get(scan.scanner, (0, 0))
+        batch.scanner_reads[scan.scanner] = (count + 1, at)
+    session = batch.session(conn, scan.station)
+    if _is_double_read(conn, scan, scan_id, at, batch):
         message = f"double read within {scan.dedupe_ms} ms: ignored"
         _outcome(conn, scan_id, "duplicate", message)
-        session = load_session(conn, scan.station)
         return ScanResult(
             scan_id, "duplicate", message, prompt_for(conn, session) if session else ""
         )
-    session = load_session(conn, scan.station)
     if session is None:
         message = f"station {scan.station} is not set up: add it to stations.csv"
         _outcome(conn, scan_id, "rejected", message)
         return ScanResult(scan_id, "rejected", message, "ask a supervisor to set up the station")
-    return _interpret_and_record(conn, scan, scan_id, session, persist=True)
+    result = _interpret_and_record(conn, scan, scan_id, session)
+    batch.prompts[scan.station] = result.prompt
+    return result
 
 
 def _interpret_and_record(
-    conn: sqlite3.Connection, scan: ScanInput, scan_id: int, session: Session, *, persist: bool
+    conn: sqlite3.Connection, scan: ScanInput, scan_id: int, session: Session
 ) -> ScanResult:
-    before = replace(session)
+    """Interpret one journaled scan in `session` (changed in place), and record its outcome."""
+    before = session.copy()
     conn.execute("SAVEPOINT scan")
     try:
         raw = bytes(scan.raw)
@@ -269,22 +325,19 @@ def _interpret_and_record(
     except (_Rejected, LedgerError) as exc:
         conn.execute("ROLLBACK TO scan")
         conn.execute("RELEASE scan")
-        session = before
+        session.restore(before)
         prompt = prompt_for(conn, session)
-        if persist:
-            _save_session(conn, session, prompt)
-        _outcome(conn, scan_id, "rejected", str(exc), json.dumps(asdict(session)))
+        _outcome(conn, scan_id, "rejected", str(exc), session.context_json())
         return ScanResult(scan_id, "rejected", str(exc), prompt)
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the journal row
         conn.execute("ROLLBACK TO scan")
         conn.execute("RELEASE scan")
         message = f"could not interpret this scan ({type(exc).__name__}: {exc}); tell a supervisor"
-        _outcome(conn, scan_id, "rejected", message, json.dumps(asdict(before)))
-        return ScanResult(scan_id, "rejected", message, prompt_for(conn, before))
+        session.restore(before)
+        _outcome(conn, scan_id, "rejected", message, session.context_json())
+        return ScanResult(scan_id, "rejected", message, prompt_for(conn, session))
     conn.execute("RELEASE scan")
     prompt = prompt_for(conn, session)
-    if persist:
-        _save_session(conn, session, prompt)
     _outcome(conn, scan_id, "accepted", message)
     return ScanResult(scan_id, "accepted", message, prompt)
 
@@ -346,7 +399,7 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
         raise _Rejected(f"CMD:DONE works in PROGRESS or SCRAP mode, not {session.mode}")
     if session.work_order is None:
         raise _Rejected("no work order set: scan the work-order traveler first")
-    home = _station(conn, session.station)
+    home = session.home
     stage = home["stage"] if home else None
     if not stage:
         raise _Rejected(f"station {session.station} is not at a stage; report at a stage station")
@@ -464,7 +517,7 @@ def _item_action(conn: sqlite3.Connection, session: Session, found: _Resolved, s
     qty = session.qty_milli if session.qty_milli is not None else (found.qty_milli or 1000)
     lot = session.lot or found.lot or ""
     origin = _origin(session, scan_id)
-    home = _station(conn, session.station)
+    home = session.home
     here = session.location or (home["location"] if home else None)
     mode = session.mode
     if mode != "COUNT" and qty <= 0:
@@ -552,7 +605,11 @@ def replay_scan(conn: sqlite3.Connection, scan_id: int, *, by: str) -> ScanResul
         if resolved is not None:
             raise LedgerError(f"scan {scan_id} was already {resolved['action']}")
         context = json.loads(original["context"]) if original["context"] else None
-        session = Session(**context) if context else load_session(conn, original["station"])
+        session = (
+            Session(**context, home=_station(conn, original["station"]))
+            if context
+            else load_session(conn, original["station"])
+        )
         if session is None:
             raise LedgerError(f"station {original['station']} is not set up")
         replay = ScanInput(
@@ -562,7 +619,7 @@ def replay_scan(conn: sqlite3.Connection, scan_id: int, *, by: str) -> ScanResul
         replay = replace(replay, at_ms=now_ms())
         new_id = _journal(conn, replay, replay_of=scan_id)
         # The station's live session is not touched: the replay happens in the old context.
-        result = _interpret_and_record(conn, replay, new_id, session, persist=False)
+        result = _interpret_and_record(conn, replay, new_id, session)
         if result.status == "accepted":
             conn.execute(
                 "INSERT INTO inbox_resolutions (scan, action, by_operator, note, replay_scan, "
