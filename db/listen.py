@@ -19,11 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from db.connection import connect
+from db.connection import connect, now_ms, write
 from db.scanning import ScanInput, process_batch, record_scanner
 from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
 
 log = logging.getLogger("shopfloor.listen")
+
+# How often a running listener says it is alive; the Devices screen calls a scanner's
+# reader gone (killed, machine down) when it has not heard for STALE_AFTER_MS.
+HEARTBEAT_S = 5.0
+STALE_AFTER_MS = 15_000
 
 
 class ConfigError(ValueError):
@@ -98,6 +103,7 @@ class Listener:
                 setup, config.name, station=config.station, url=config.url, connected=False
             )
         setup.close()
+        threading.Thread(target=self._heartbeat, name="listen-heartbeat", daemon=True).start()
         for config in self.scanners:
             reader = ScannerReader(
                 config, on_lines=self._lines_handler(config), on_state=self._state_handler(config)
@@ -146,8 +152,24 @@ class Listener:
 
         return handle
 
+    def _heartbeat(self) -> None:
+        conn = connect(self.db_path)
+        names = [config.name for config in self.scanners]
+        marks = ", ".join("?" for _ in names)
+        while not self._stopped.wait(HEARTBEAT_S):
+            try:
+                with write(conn):
+                    conn.execute(
+                        f"UPDATE scanners SET updated_ms = ? WHERE name IN ({marks})",
+                        (now_ms(), *names),
+                    )
+            except sqlite3.Error as exc:  # a busy moment must not end the listener
+                self.on_event(f"heartbeat not written: {exc}")
+        conn.close()
+
     def stop(self) -> None:
         """Stop reading; a batch being committed finishes first."""
+        self._stopped.set()
         for reader in self.readers:
             reader.stop(timeout=5.0)
         self._stopped.set()

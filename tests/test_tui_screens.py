@@ -517,6 +517,17 @@ async def test_devices_show_scanners_and_follow_changes(
         assert ("url" in column_keys(screen.table)) == (size[0] >= 120)
 
 
+async def test_devices_call_a_silent_listener_no_reader(plant: str, db: sqlite3.Connection) -> None:
+    """A listener killed with -9 never says "lost": its stale heartbeat must show instead."""
+    insert_scanner(db, "CUT-1-A", "CUT-1", updated_ms=NOW_MS - 60_000)
+    insert_scanner(db, "STORES-A", "STORES")
+    screen = DevicesScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert "◌ no reader" in cells(screen.table, "CUT-1-A")
+        assert "● connected" in cells(screen.table, "STORES-A")
+
+
 # ---------------------------------------------------------------- snapshots
 
 

@@ -21,6 +21,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from db import floor
 from db.connection import now_ms as wall_clock
 from db.floor import ScannerState
+from db.listen import STALE_AFTER_MS
 from tui.base import FloorScreen
 
 Columns = Sequence[tuple[str, str]]
@@ -94,7 +95,8 @@ class DevicesScreen(FloorScreen):
         if self._scanners is None:
             return
         scanners = self._scanners
-        lost = sum(1 for s in scanners if not s.connected)
+        moment = self._now()
+        lost = sum(1 for s in scanners if not s.connected or moment - s.updated_ms > STALE_AFTER_MS)
         if not scanners:
             self.heading.update(
                 "No scanner has reported yet: start `shopfloor listen` with a scanner"
@@ -102,7 +104,7 @@ class DevicesScreen(FloorScreen):
         else:
             self.heading.update(
                 f"{len(scanners)} scanner{'s' if len(scanners) != 1 else ''} · "
-                f"● {len(scanners) - lost} connected · ○ {lost} lost"
+                f"● {len(scanners) - lost} connected · ○ {lost} lost or silent"
             )
         wide = self._wide
         columns = [("name", "Scanner"), ("station", "Station")]
@@ -142,11 +144,13 @@ class DevicesScreen(FloorScreen):
                 cells = [Text(scanner.name, style="bold"), Text(scanner.station)]
                 if wide:
                     cells.append(Text(_cut(scanner.url, 36)))
-                link = (
-                    Text("● connected", style=ok)
-                    if scanner.connected
-                    else Text("○ lost", style=bad)
-                )
+                if not scanner.connected:
+                    link = Text("○ lost", style=bad)
+                elif now - scanner.updated_ms > STALE_AFTER_MS:
+                    # Its listener stopped saying it is alive (killed, machine down).
+                    link = Text("◌ no reader", style=bad)
+                else:
+                    link = Text("● connected", style=ok)
                 errors = Text(str(scanner.errors), justify="right")
                 if scanner.errors:
                     errors.stylize(bad)
