@@ -43,10 +43,9 @@ def from_milli(milli: int) -> Decimal:
 
 def json_number(milli: int) -> int | float:
     """A quantity for JSON: an int when whole, else the shortest exact decimal as float."""
-    amount = from_milli(milli)
-    if amount == amount.to_integral_value():
-        return int(amount)
-    return float(amount)
+    whole, rest = divmod(milli, SCALE)
+    # An int over 1000 as float is the shortest decimal that round-trips: exact enough.
+    return whole if rest == 0 else milli / SCALE
 
 
 def text(milli: int) -> str:

@@ -45,7 +45,10 @@ class ScanInput(Input):
     """The keyboard-wedge input: Enter or Tab ends a scan.
 
     The value is taken and cleared while the Enter key itself is handled, so the keys
-    of the next scan in a fast burst never land in the one being submitted.
+    of the next scan in a fast burst never land in the one being submitted. (Not by a
+    key binding: a focused widget's bindings run only once the key has bubbled up to
+    the app, after the input has already taken the keys that followed it in the same
+    burst — a wedge's "B1002⏎WO-1⏎" would arrive as one scan "B1002WO-1".)
     """
 
     BINDINGS = [Binding("tab", "submit", "Scan", show=False)]
@@ -53,6 +56,12 @@ class ScanInput(Input):
     @dataclass
     class Scanned(Message):
         text: str
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in ("enter", "tab"):
+            event.stop()
+            event.prevent_default()  # Input's own key handling is not needed for these
+            await self.action_submit()
 
     async def action_submit(self) -> None:
         text = self.value
