@@ -181,3 +181,47 @@ def test_gs1_shaped_noise_never_raises(raw: bytes) -> None:
     assert scan.raw == raw
     if scan.gs1 is not None:
         assert len(scan.gs1.gtin) == 14 and scan.gs1.gtin.isdigit()
+
+
+def _with_check_digit(body: str) -> str:
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.text("0123456789", min_size=13, max_size=13),
+    lot=st.none() | st.text("0123456789ABCXYZabc./-", min_size=1, max_size=20),
+    count=st.none() | st.integers(min_value=0, max_value=99_999_999),
+    ai=st.sampled_from(["01", "02"]),
+    hri=st.booleans(),
+)
+def test_fast_item_label_path_agrees_with_biip(
+    body: str, lot: str | None, count: int | None, ai: str, hri: bool
+) -> None:
+    """The regex fast path for item labels must read exactly what biip reads."""
+    from biip.gs1_messages import GS1Message
+
+    from devices.decode import _item_label
+
+    gtin = _with_check_digit(body)
+    if hri:
+        content = (
+            f"({ai}){gtin}"
+            + (f"(10){lot}" if lot else "")
+            + (f"(37){count}" if count is not None else "")
+        )
+        message = GS1Message.parse_hri(content)
+    else:
+        content = f"{ai}{gtin}" + (f"10{lot}" if lot else "")
+        if count is not None:
+            content += ("\x1d" if lot else "") + f"37{count}"
+        message = GS1Message.parse(content)
+    fast = _item_label(content)
+    assert fast is not None
+    item = message.element_strings.get(ai=ai)
+    assert item is not None and fast.gtin == item.value
+    lot_string = message.element_strings.get(ai="10")
+    assert fast.lot == (lot_string.value if lot_string else None)
+    count_string = message.element_strings.get(ai="37")
+    assert fast.quantity == (int(count_string.value) if count_string else None)
