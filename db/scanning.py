@@ -479,6 +479,12 @@ def resolve(conn: sqlite3.Connection, scan: Scan) -> _Resolved | None:
         row = conn.execute("SELECT sku FROM items WHERE gtin = ?", (as_gtin,)).fetchone()
         if row is not None:
             return _Resolved("item", row["sku"])
+    if text[:2] in ("01", "02") and len(text) >= 16:
+        # A scanner set to drop the GS1-128 FNC1 and send no symbology identifier
+        # delivers "01<gtin>10<lot>…" as plain text: read it as the GS1 it is.
+        as_gs1 = decode(b"]C1" + text.encode("utf-8"))
+        if as_gs1.gs1 is not None:
+            return resolve(conn, as_gs1)
     return None
 
 

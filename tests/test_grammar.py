@@ -1028,3 +1028,22 @@ def test_scans_json_rows(db_path: Path) -> None:
     assert rows[0]["time"].endswith("Z")
     rejected = runner.invoke(cli, ["scans", "--db", str(db_path), "--json", "--status", "rejected"])
     assert [r["raw"] for r in json.loads(rejected.stdout)] == ["NOPE"]
+
+
+def test_gs1_item_label_without_symbology_identifier_resolves(
+    conn: sqlite3.Connection,
+) -> None:
+    """Scanners set to drop FNC1 and send no AIM id still deliver a usable GS1 item label."""
+    sku, gtin = conn.execute(
+        "SELECT sku, gtin FROM items WHERE gtin IS NOT NULL AND lot_tracked = 0 LIMIT 1"
+    ).fetchone()
+    before = conn.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
+    results = [
+        process_scan(conn, "RECEIVING", raw)
+        for raw in (b"B1001", b"CMD:MODE:RECEIVE", f"01{gtin}37{4}".encode())
+    ]
+    assert [r.status for r in results] == ["accepted"] * 3, results[-1].message
+    moved = conn.execute(
+        "SELECT item, qty_milli FROM movements WHERE id > ? ORDER BY id", (before,)
+    ).fetchall()
+    assert [(m[0], m[1]) for m in moved] == [(sku, 4000)]

@@ -461,5 +461,10 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
             sim.close()
 
 
+from tui.labels_cli import labels  # noqa: E402
+
+cli.add_command(labels)
+
+
 def main() -> None:
     cli()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -37,6 +37,9 @@ class BoardScreen(FloorScreen):
         Binding("f9", "sort('stage')", "Sort by stage", id="sort_stage", show=False),
         Binding("enter", "open_order", "Open order", id="open_order", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
+        # Ctrl+T works while the filter has the focus (it takes a plain "t" as text);
+        # shown beside the filter too, so the footer keeps room for F1-F6.
+        Binding("ctrl+t,t", "print_traveler", "Print traveler", id="print_traveler", show=False),
         # The filter keeps the focus so typing filters; the cursor keys still move the table.
         Binding("up", "cursor('up')", show=False),
         Binding("down", "cursor('down')", show=False),
@@ -147,13 +150,33 @@ class BoardScreen(FloorScreen):
     def open_order(self, number: str) -> None:
         self.app.push_screen(OrderScreen(self.db_path, number, clock=self.clock))
 
+    def action_print_traveler(self) -> None:
+        number = self.table.highlighted
+        if number is None:
+            self.notify("No work order to print: the board is empty", severity="warning")
+        else:
+            self._print_traveler(number)
+
+    @work(thread=True, group="print", exit_on_error=False)
+    def _print_traveler(self, number: str) -> None:
+        from tui.labels_cli import write_traveler
+
+        try:
+            path = write_traveler(self.db_path, number)
+        except (OSError, LookupError, ValueError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"Traveler {number} not written: {exc}", severity="error"
+            )
+        else:
+            self.app.call_from_thread(self.notify, f"Traveler {number} written to {path}")
+
     def action_sort(self, key: SortKey) -> None:
         self.table.set_sort(key)
         self._show_sort()
 
     def _show_sort(self) -> None:
         self.query_one("#board-sort", Static).update(
-            f"by {self.table.sort_by} · F7 due F8 priority F9 stage"
+            f"by {self.table.sort_by} · F7 due F8 priority F9 stage · ^T traveler"
         )
 
     def action_clear_filter(self) -> None:

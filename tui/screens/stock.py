@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -80,6 +80,9 @@ class StockScreen(FloorScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("m", "more_history", "More history"),
+        # Ctrl+L first (shown): the search box keeps the focus and takes a plain "l" as text.
+        # A short word, so the footer keeps room for F1-F6 at 80 columns.
+        Binding("ctrl+l,l", "print_label", "Label", tooltip="Print the bin or item label (PNG)"),
     ]
 
     def __init__(
@@ -438,6 +441,26 @@ class StockScreen(FloorScreen):
             return
         self._query = replace(self._query, history_limit=self._query.history_limit + HISTORY_PAGE)
         self.reload()
+
+    def action_print_label(self) -> None:
+        if self.choice is None:
+            self.notify("Choose an item or a location first", severity="warning")
+        else:
+            self._print_label(*self.choice)
+
+    @work(thread=True, group="print", exit_on_error=False)
+    def _print_label(self, kind: HitKind, code: str) -> None:
+        from tui.labels_cli import write_label
+
+        what = "Bin" if kind == "location" else "Item"
+        try:
+            path = write_label(self.db_path, kind, code)
+        except (OSError, LookupError, ValueError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"{what} label {code} not written: {exc}", severity="error"
+            )
+        else:
+            self.app.call_from_thread(self.notify, f"{what} label {code} written to {path}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "more_history":
