@@ -10,7 +10,7 @@ worker thread); the "12 s ago" texts are redrawn every few seconds without a rea
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
@@ -23,23 +23,10 @@ from db.connection import now_ms as wall_clock
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
 from tui.base import FloorScreen
-
-Columns = Sequence[tuple[str, str]]
+from tui.screens.tables import cut, set_columns
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
-
-
-def _set_columns(table: DataTable[Text], columns: Columns) -> None:
-    """Give `table` these (key, label) columns, rebuilding only when they differ."""
-    if [column.value for column in table.columns] != [key for key, _ in columns]:
-        table.clear(columns=True)
-        for key, label in columns:
-            table.add_column(label, key=key)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 class DevicesScreen(FloorScreen):
@@ -118,7 +105,7 @@ class DevicesScreen(FloorScreen):
             ("error", "Last error"),
         ]
         table = self.table
-        _set_columns(table, columns)
+        set_columns(table, columns)
         theme = self.app.theme_variables
         ok = Style(color=theme.get("success", "green"), bold=True)
         bad = Style(color=theme.get("error", "red"), bold=True)
@@ -143,7 +130,7 @@ class DevicesScreen(FloorScreen):
             for scanner in scanners:
                 cells = [Text(scanner.name, style="bold"), Text(scanner.station)]
                 if wide:
-                    cells.append(Text(_cut(scanner.url, 36)))
+                    cells.append(Text(cut(scanner.url, 36)))
                 if not scanner.connected:
                     link = Text("○ lost", style=bad)
                 elif now - scanner.updated_ms > STALE_AFTER_MS:
@@ -159,7 +146,7 @@ class DevicesScreen(FloorScreen):
                     Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
                     Text(str(scanner.scans), justify="right"),
                     errors,
-                    Text(_cut(scanner.last_error or "", error_width), style="dim"),
+                    Text(cut(scanner.last_error or "", error_width), style="dim"),
                 ]
                 table.add_row(*cells, key=scanner.name)
             if selected is not None:

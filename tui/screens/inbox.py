@@ -11,7 +11,7 @@ thread worker; the pipeline checks the role and keeps who did it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,9 +31,9 @@ from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
 from db.ledger import LedgerError, require_role
 from tui.base import FloorScreen
+from tui.screens.tables import cut, set_columns
 
 Action = Literal["replay", "dismiss"]
-Columns = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -142,18 +142,6 @@ class SupervisorBadge(ModalScreen[BadgeEntry | None]):
         self.dismiss(None)
 
 
-def _set_columns(table: DataTable[Text], columns: Columns) -> None:
-    """Give `table` these (key, label) columns, rebuilding only when they differ."""
-    if [column.value for column in table.columns] != [key for key, _ in columns]:
-        table.clear(columns=True)
-        for key, label in columns:
-            table.add_column(label, key=key)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
 class InboxScreen(FloorScreen):
     """Rejected scans not yet resolved; a supervisor replays or dismisses them."""
 
@@ -245,7 +233,7 @@ class InboxScreen(FloorScreen):
         if wide:
             columns.append(("source", "From"))
         columns += [("raw", "Scanned"), ("reason", "Why it was refused")]
-        _set_columns(table, columns)
+        set_columns(table, columns)
         now = self._now()
         # The reason gets whatever width the other columns leave (each has 2 of padding).
         times = [floor.clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
@@ -268,8 +256,8 @@ class InboxScreen(FloorScreen):
                 if wide:
                     cells.append(Text(scan.scanner or scan.source))
                 cells += [
-                    Text(_cut(scan.raw, raw_width), style="bold"),
-                    Text(_cut(scan.reason, reason_width)),
+                    Text(cut(scan.raw, raw_width), style="bold"),
+                    Text(cut(scan.reason, reason_width)),
                 ]
                 table.add_row(*cells, key=str(scan.id))
             if selected is not None:
@@ -328,7 +316,7 @@ class InboxScreen(FloorScreen):
         self._ask("dismiss", scan)
 
     def _ask(self, action: Action, scan: RejectedScan) -> None:
-        what = f"Scan {scan.id} at {scan.station}: {_cut(scan.raw, 40)}\n{scan.reason}"
+        what = f"Scan {scan.id} at {scan.station}: {cut(scan.raw, 40)}\n{scan.reason}"
         if action == "replay":
             prompt = SupervisorBadge("Replay the scan", what)
         else:

@@ -32,6 +32,7 @@ from db.connection import now_ms as wall_clock
 from db.floor import QueuedOrder, StageLoad
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
+from tui.screens.tables import quantity
 
 Span = Literal["hours", "days"]
 Columns = Sequence[tuple[str, str, int | None]]  # key, label, fixed width or None to fit
@@ -54,10 +55,6 @@ def _set_columns(table: DataTable[Any], columns: Columns) -> None:
         table.clear(columns=True)
         for key, label, width in columns:
             table.add_column(label, key=key, width=width)
-
-
-def _number(milli: int) -> Text:
-    return Text(qty_text(milli), justify="right")
 
 
 def _units(values: tuple[int, ...]) -> list[float]:
@@ -206,9 +203,9 @@ class StagesScreen(FloorScreen):
                     first, second = second, first
                 cells: list[RenderableType] = [Text(load.code, style="bold"), Text(load.name)]
                 cells += [
-                    _number(load.wip_milli),
+                    quantity(load.wip_milli),
                     Text(str(load.queued), justify="right"),
-                    _number(load.done_today_milli),
+                    quantity(load.done_today_milli),
                     self._bars(first, first_width),
                 ]
                 if self._wide:
@@ -275,9 +272,9 @@ class StagesScreen(FloorScreen):
                 cells = [
                     Text(order.number),
                     Text(order.product),
-                    _number(order.waiting_milli),
-                    _number(order.done_milli),
-                    _number(order.qty_milli),
+                    quantity(order.waiting_milli),
+                    quantity(order.done_milli),
+                    quantity(order.qty_milli),
                     due,
                 ]
                 if self._wide:

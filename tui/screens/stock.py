@@ -11,7 +11,7 @@ chosen location), and the item's history: its newest movements, a page at a time
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rich.style import Style
@@ -28,9 +28,9 @@ from db.connection import now_ms as wall_clock
 from db.floor import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
+from tui.screens.tables import cut, quantity, set_columns
 
 Choice = tuple[HitKind, str]
-Columns = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -52,22 +52,6 @@ class StockView:
     choice: Choice | None
     detail: ItemStock | LocationStock | None
     not_found: str | None  # a code that names no item or location
-
-
-def _set_columns(table: DataTable[Text], columns: Columns) -> None:
-    """Give `table` these (key, label) columns, rebuilding only when they differ."""
-    if [column.value for column in table.columns] != [key for key, _ in columns]:
-        table.clear(columns=True)
-        for key, label in columns:
-            table.add_column(label, key=key)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def _number(milli: int) -> Text:
-    return Text(qty_text(milli), justify="right")
 
 
 class StockScreen(FloorScreen):
@@ -233,14 +217,14 @@ class StockScreen(FloorScreen):
     def _draw_results(self, view: StockView) -> None:
         table = self.results_table
         name_width = 22 if self._wide else max(12, self.size.width - 30)
-        _set_columns(table, [("kind", "Kind"), ("code", "Code"), ("name", "Name")])
+        set_columns(table, [("kind", "Kind"), ("code", "Code"), ("name", "Name")])
         with table.prevent(DataTable.RowHighlighted):
             table.clear()
             for hit in view.hits:
                 table.add_row(
                     Text("item" if hit.kind == "item" else "loc", style="dim"),
                     Text(hit.code),
-                    Text(_cut(hit.name, name_width)),
+                    Text(cut(hit.name, name_width)),
                     key=f"{hit.kind}:{hit.code}",
                 )
             if view.choice is not None:
@@ -248,7 +232,7 @@ class StockScreen(FloorScreen):
 
     def _on_hand_cells(self, row: OnHand, *, by_item: bool) -> list[Text]:
         negative = row.qty_milli < 0
-        qty = _number(row.qty_milli)
+        qty = quantity(row.qty_milli)
         if negative:
             qty.stylize(self._style("error"))
         flag = Text("⚠ negative", style=self._style("error")) if negative else Text("")
@@ -257,7 +241,7 @@ class StockScreen(FloorScreen):
             if self._wide:
                 cells.append(Text(row.location_name))
         else:
-            cells = [Text(row.item), Text(_cut(row.description, 40 if self._wide else 22))]
+            cells = [Text(row.item), Text(cut(row.description, 40 if self._wide else 22))]
         return [*cells, Text(row.lot or "—", style="" if row.lot else "dim"), qty,
                 Text(row.uom), flag]  # fmt: skip
 
@@ -277,7 +261,7 @@ class StockScreen(FloorScreen):
         if self._wide:
             columns.append(("location_name", "Name"))
         columns += [("lot", "Lot"), ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]
-        _set_columns(table, columns)
+        set_columns(table, columns)
         with table.prevent(DataTable.RowHighlighted):
             selected = self._cursor_key(table)
             table.clear()
@@ -318,7 +302,7 @@ class StockScreen(FloorScreen):
             ]
         else:
             columns += [("order", "Order")]
-        _set_columns(table, columns)
+        set_columns(table, columns)
         now = self._now()
         with table.prevent(DataTable.RowHighlighted):
             selected = self._cursor_key(table)
@@ -365,7 +349,7 @@ class StockScreen(FloorScreen):
         table = self.on_hand_table
         columns = [("item", "Item"), ("description", "Description"), ("lot", "Lot"),
                    ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]  # fmt: skip
-        _set_columns(table, columns)
+        set_columns(table, columns)
         with table.prevent(DataTable.RowHighlighted):
             selected = self._cursor_key(table)
             table.clear()
