@@ -22,6 +22,7 @@ BENCHES = {
     "record": "bench.record_bench",
     "scan": "bench.scan_bench",
     "labels": "bench.labels_bench",
+    "tui": "bench.tui_bench",
 }
 
 

@@ -1,0 +1,278 @@
+"""The real `shopfloor` command in a real terminal (tmux), driven as a person drives it.
+
+Each test makes a demo plant with `shopfloor init --demo`, starts `shopfloor` in a
+detached tmux session of its own (a private server on a socket in a private temporary
+folder, `tmux -S`, started with no config file, killed and its socket removed
+afterwards, so a user's tmux is never touched and nothing is left behind), types into it
+with `send-keys` as a keyboard-wedge scanner does, and reads the screen back with
+`capture-pane`. What the screen says is checked against the database with SQL.
+
+Every wait is bounded; a failure shows the last screen captured.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.timeout(60)
+
+SHOPFLOOR = str(Path(sys.executable).parent / "shopfloor")
+TMUX = shutil.which("tmux") or "tmux"
+WAIT_SECONDS = 15.0
+
+
+class Terminal:
+    """One `shopfloor` process in a detached tmux session on a private tmux server."""
+
+    def __init__(self, folder: Path) -> None:
+        # A short path of its own: a unix socket's path is limited to ~100 bytes.
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="sf-tmux-"))
+        self.socket = str(self.socket_dir / "tmux")
+        self.session = "floor"
+        self.status_file = folder / "exit-status"
+        self.env = {**os.environ, "TERM": "xterm-256color"}
+        self.env.pop("TMUX", None)  # inside a user's tmux: still start our own server
+        self.last_screen = ""
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            [TMUX, "-S", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=10,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def start(self, options: list[str], *, width: int = 120, height: int = 40) -> None:
+        """Run `shopfloor OPTIONS`; its exit status lands in `status_file` when it ends."""
+        command = shlex.join(["env", "TERM=xterm-256color", SHOPFLOOR, *options])
+        status = shlex.quote(str(self.status_file))
+        self.tmux(
+            "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
+            f"{command}; echo $? > {status}",
+            # The pane stays after the process ends, so its last words can be read.
+            ";", "set-option", "-t", self.session, "remain-on-exit", "on",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self.tmux("kill-server", check=False)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    def screen(self) -> str:
+        self.last_screen = self.tmux("capture-pane", "-p", "-t", self.session)
+        return self.last_screen
+
+    def keys(self, *keys: str) -> None:
+        """Keys by tmux name (Enter, Escape, C-q)."""
+        self.tmux("send-keys", "-t", self.session, *keys)
+
+    def scan(self, *codes: str) -> None:
+        """Each code typed and ended with Enter, all in one burst, as a wedge scanner does."""
+        args: list[str] = []
+        for code in codes:
+            args += ["send-keys", "-t", self.session, "-l", code, ";"]
+            args += ["send-keys", "-t", self.session, "Enter", ";"]
+        self.tmux(*args[:-1])
+
+    def wait_for(
+        self, check: Callable[[str], bool], what: str, seconds: float = WAIT_SECONDS
+    ) -> str:
+        """The screen once `check(screen)` holds; fails after `seconds` showing the screen."""
+        deadline = time.monotonic() + seconds
+        while True:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            if self.exit_status() is not None:
+                self.fail(f"shopfloor exited ({self.exit_status()}) while waiting for {what}")
+            if time.monotonic() > deadline:
+                self.fail(f"not on screen within {seconds:.0f} s: {what}")
+            time.sleep(0.05)
+
+    def wait_text(self, *texts: str, seconds: float = WAIT_SECONDS) -> str:
+        return self.wait_for(
+            lambda screen: all(t in screen for t in texts), " and ".join(map(repr, texts)), seconds
+        )
+
+    def exit_status(self) -> int | None:
+        try:
+            text = self.status_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return int(text) if text else None
+
+    def wait_exit(self, seconds: float = WAIT_SECONDS) -> int:
+        deadline = time.monotonic() + seconds
+        while (status := self.exit_status()) is None:
+            if time.monotonic() > deadline:
+                self.screen()
+                self.fail(f"shopfloor still running after {seconds:.0f} s")
+            time.sleep(0.05)
+        return status
+
+    def fail(self, message: str) -> None:
+        raise AssertionError(f"{message}\n--- last screen ---\n{self.last_screen}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        raise AssertionError("these tests drive the real terminal app through tmux: install it")
+    term = Terminal(tmp_path)
+    yield term
+    term.stop()
+
+
+@pytest.fixture
+def plant(tmp_path: Path) -> Path:
+    """A demo plant made by the command line, as a person would make one."""
+    path = tmp_path / "plant.db"
+    subprocess.run(
+        [SHOPFLOOR, "init", "--demo", "--db", str(path)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return path
+
+
+def issue_target(path: Path) -> tuple[str, str, str]:
+    """(work order, item sku, item barcode): an order in progress and a component on its
+    bill of materials, not lot tracked, with stock in the stores window's bin."""
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT w.number, i.sku, i.barcode FROM work_orders w "
+            "JOIN bill_of_materials b ON b.product = w.product "
+            "JOIN items i ON i.sku = b.component "
+            "JOIN stations st ON st.code = 'STORES' "
+            "JOIN stock s ON s.item = i.sku AND s.location = st.location AND s.lot = '' "
+            "WHERE w.status = 'in_progress' AND i.lot_tracked = 0 AND s.qty_milli >= 10000 "
+            "ORDER BY w.number, i.sku LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert row is not None, "the demo plant has no in-progress order to issue to from STORES"
+    return str(row[0]), str(row[1]), str(row[2])
+
+
+def issues(path: Path, order: str, item: str) -> list[tuple[int, str, str, str]]:
+    """(quantity in thousandths, operator, station, scanned raw) of each issue, oldest first."""
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT m.qty_milli, m.operator, m.station, j.raw FROM movements m "
+            "JOIN scan_journal j ON j.id = m.scan "
+            "WHERE m.kind = 'issue' AND m.work_order = ? AND m.item = ? AND m.scan IS NOT NULL "
+            "ORDER BY m.id",
+            (order, item),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(int(q), str(op), str(st), bytes(raw).decode()) for q, op, st, raw in rows]
+
+
+def test_stores_window_issues_by_wedge_scans_and_shows_other_processes(
+    terminal: Terminal, plant: Path
+) -> None:
+    order, sku, barcode = issue_target(plant)
+    terminal.start(["--db", str(plant), "--station", "STORES"])
+    terminal.wait_text("SCAN · STORES", "Scan your badge to sign in")
+
+    # Badge, traveler, quantity, item: one burst of keys, as the scanner types them. Each
+    # Enter must end its own scan even when the next code's keys arrive in the same read.
+    terminal.scan("B1002", order, "QTY:2", barcode)
+    screen = terminal.wait_text(f"✓ issued 2 {sku} from A-01 to {order}")
+    assert "Tom Walsh (B1002)" in screen, screen
+    assert order in screen, screen
+    assert issues(plant, order, sku) == [(2000, "B1002", "STORES", barcode)]
+
+    # A scan that cannot act: a cross, and the reason in words.
+    terminal.scan("NOPE")
+    screen = terminal.wait_text("✗ unknown barcode 'NOPE'")
+    assert "check the label" in screen, screen
+    assert len(issues(plant, order, sku)) == 1
+
+    # Another process scans at the same station: the session (operator, order) is the
+    # station's, in the database, and the screen shows the commit without a key pressed.
+    other = subprocess.run(
+        [SHOPFLOOR, "scan", "--db", str(plant), "--station", "STORES", "QTY:3", barcode],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert other.returncode == 0, other.stdout + other.stderr
+    # Live means within a fraction of a second; 5 s leaves room for a busy test machine.
+    terminal.wait_text(f"✓ issued 3 {sku} from A-01 to {order}", seconds=5)
+    assert [q for q, *_ in issues(plant, order, sku)] == [2000, 3000]
+    assert terminal.exit_status() is None
+
+
+def test_kiosk_stays_up_until_a_supervisor_badge(terminal: Terminal, plant: Path) -> None:
+    terminal.start(["--db", str(plant), "--kiosk", "--station", "CUT-1"])
+    terminal.wait_text("SCAN · CUT-1", "Scan your badge to sign in")
+    # The footer offers no palette on a kiosk.
+    assert "palette" not in terminal.screen(), terminal.last_screen
+
+    # q is only a letter in the scan input; ctrl+q asks for a supervisor.
+    terminal.keys("q")
+    terminal.wait_for(lambda s: any(line.startswith("▊  q ") for line in s.splitlines()), "q")
+    terminal.keys("C-q")
+    terminal.wait_text("Kiosk: supervisor badge", "To close this kiosk")
+    terminal.keys("Escape")
+    terminal.wait_for(lambda s: "Kiosk: supervisor badge" not in s, "the badge dialog closed")
+    assert "SCAN · CUT-1" in terminal.last_screen
+    assert terminal.exit_status() is None
+
+    # An operator's badge does not let the kiosk go.
+    terminal.keys("C-q")
+    terminal.wait_text("Kiosk: supervisor badge")
+    terminal.scan("B2001")
+    terminal.wait_text("needs a supervisor")
+    time.sleep(0.3)
+    assert terminal.exit_status() is None
+    assert "SCAN · CUT-1" in terminal.screen(), terminal.last_screen
+
+    # A supervisor's does: the process ends, cleanly.
+    terminal.keys("C-q")
+    terminal.wait_text("Kiosk: supervisor badge")
+    terminal.scan("B3001")
+    assert terminal.wait_exit() == 0
+
+
+def test_board_at_80x24(terminal: Terminal, plant: Path) -> None:
+    terminal.start(["--db", str(plant)], width=80, height=24)
+    screen = terminal.wait_for(
+        lambda s: "Order" in s and "Progress" in s and "WO-" in s, "the board with its orders"
+    )
+    lines = screen.splitlines()
+    assert len(lines) <= 24 and all(len(line) <= 80 for line in lines), screen
+    assert any("BOARD" in line and "open" in line for line in lines), screen
+    header = next(line for line in lines if line.lstrip().startswith("Order"))
+    for column in ("Order", "Product", "Due", "Stage", "Progress", "Material", "Marks"):
+        assert column in header, header
+    assert sum(line.lstrip().startswith("WO-") for line in lines) >= 10, screen
+    assert "Quit" in lines[-1] and "Board" in lines[-1], screen
+
+    # Wider and back: the columns follow, nothing breaks.
+    terminal.tmux("resize-window", "-t", terminal.session, "-x", "160", "-y", "40")
+    terminal.wait_for(lambda s: "Description" in s, "the wide board's description column")
+    terminal.tmux("resize-window", "-t", terminal.session, "-x", "80", "-y", "24")
+    terminal.wait_for(
+        lambda s: "Description" not in s and "Order" in s and "WO-" in s, "the narrow board again"
+    )
+    assert terminal.exit_status() is None
+
+    terminal.keys("C-q")
+    assert terminal.wait_exit() == 0
