@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING
 
 from db.connection import connect
 
-migrations = Migrations("shopfloor")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+# Bumped with every migration added below; a database already at this version skips
+# loading sqlite-utils at all, which keeps every kiosk's start quick.
+SCHEMA_VERSION = 1
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -340,16 +344,29 @@ def _split(script: str) -> list[str]:
     return statements
 
 
-@migrations()
 def m001_floor_record(db: Database) -> None:
     _run(db, _V1)
     _run(db, _append_only_triggers())
     _run(db, _VIEWS)
 
 
+def migrations() -> Migrations:
+    """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
+    from sqlite_utils.migrations import Migrations
+
+    steps = Migrations("shopfloor")
+    steps()(m001_floor_record)
+    return steps
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database to the current schema; safe to run on every start."""
-    migrations.apply(Database(conn))
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    from sqlite_utils import Database
+
+    migrations().apply(Database(conn))
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def init_db(path: str | Path) -> sqlite3.Connection:

@@ -15,15 +15,14 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from biip.gs1_messages import GS1Message
-from biip.symbology import GS1Symbology, SymbologyIdentifier
-
 __all__ = ["GS1Fields", "Scan", "decode"]
 
 GROUP_SEPARATOR = "\x1d"
 
 # ]C1 GS1-128, ]e0 GS1 DataBar, ]d2 GS1 DataMatrix, ]Q3 GS1 QR, ]J1 GS1 DotCode.
-_GS1_SYMBOLOGIES = frozenset(f"]{s.value}" for s in GS1Symbology.with_gs1_messages())
+# The AIM identifiers whose symbologies carry GS1 element strings (biip's
+# GS1Symbology.with_gs1_messages(), spelled out so biip loads only when needed).
+_GS1_SYMBOLOGIES = frozenset({"]C1", "]e0", "]d2", "]Q3", "]J1"})
 
 # ISO/IEC 15424: "]", a code character, a modifier character.
 _AIM_PREFIX = re.compile(r"\][A-Za-z][0-9A-Za-z]")
@@ -110,6 +109,8 @@ def _symbology_identifier(content: str) -> str | None:
     if not content.startswith("]") or _AIM_PREFIX.match(content) is None:
         return None
     try:
+        from biip.symbology import SymbologyIdentifier
+
         return SymbologyIdentifier.extract(content).value
     except Exception:
         # Not a known identifier (or a malformed system-expansion one): a code that
@@ -133,6 +134,9 @@ def _gs1_fields(content: str) -> tuple[GS1Fields | None, str | None]:
     quick = _item_label(content)
     if quick is not None:
         return quick, None
+    # biip takes ~0.1 s to import: load it only when a label needs it.
+    from biip.gs1_messages import GS1Message
+
     try:
         if content.startswith("("):
             message = GS1Message.parse_hri(content)

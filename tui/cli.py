@@ -77,7 +77,26 @@ def emit(as_json: bool, payload: Any, human: Callable[[], str]) -> None:
         click.echo(human())
 
 
-@click.group(invoke_without_command=True)
+class _FloorGroup(click.Group):
+    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster."""
+
+    LAZY = {"labels": ("tui.labels_cli", "labels")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            import importlib
+
+            module, attribute = self.LAZY[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_FloorGroup, invoke_without_command=True)
 @_db_option
 @click.option("--station", help="Open the scan station screen for this station code.")
 @click.option(
@@ -459,11 +478,6 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
         listener.stop()
         for sim in simulated.values():
             sim.close()
-
-
-from tui.labels_cli import labels  # noqa: E402
-
-cli.add_command(labels)
 
 
 def main() -> None:
