@@ -1,7 +1,7 @@
 """Live refresh across processes: noticing another process's commit, the app's clock, and
 a serial scanner read by the app itself.
 
-`FloorWatcher` asks SQLite `PRAGMA data_version` every 50 ms on a connection of its
+`FloorWatcher` asks SQLite `PRAGMA data_version` every 20 ms on a connection of its
 own. The number moves whenever any other connection (a `shopfloor listen` reader,
 another kiosk, `shopfloor scan`, this app's own workers) commits, and costs no disk
 read, so polling it is the cheap "anything new?" of SPEC §2. It polls from a thread
@@ -32,7 +32,7 @@ from db.scanning import ScanInput, process_batch, record_scanner
 from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
 from tui.messages import ScannerStateChanged, ScanRecorded
 
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.02
 
 
 def _wall_ms() -> int:

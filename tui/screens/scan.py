@@ -244,8 +244,11 @@ class ScanScreen(FloorScreen):
         self.query_one(f"#context-{key}", Static).update(value)
 
     def _show_log(self, scans: list[StationScan]) -> None:
+        # Another station's commit also wakes this screen: redraw only when this log moved.
+        changed = [(s.id, s.status) for s in scans] != [(s.id, s.status) for s in self._log]
         self._log = scans
-        self._draw_log()
+        if changed or not self.log_table.columns:
+            self._draw_log()
         opening = self._last_seen is None
         last_seen = self._last_seen or 0
         if not opening:
