@@ -180,7 +180,7 @@ def _post(
     if qty_milli <= 0:
         raise LedgerError("a quantity must be more than zero")
     at = now_ms() if time_ms is None else time_ms
-    if from_location is not None and reverses is None:
+    if from_location is not None:
         _check_available(conn, item, from_location, lot, qty_milli)
     cur = conn.execute(
         "INSERT INTO movements (time_ms, kind, item, lot, qty_milli, from_location, to_location,"

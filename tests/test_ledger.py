@@ -149,7 +149,7 @@ class Model:
     ) -> int:
         if qty <= 0:
             raise Refused("quantity")
-        if frm is not None and reverses is None and not self.allow_negative:
+        if frm is not None and not self.allow_negative:
             if self.stock.get((item, frm, lot), 0) < qty:
                 raise Refused("not enough stock")
         self.movements.append(Mv(kind, item, lot, qty, frm, to, wo, stage, reverses, entry))
@@ -1117,3 +1117,18 @@ def test_json_quantities_are_exact_numbers() -> None:
     assert json.dumps([json_number(1_000_000), json_number(1_234_567), json_number(1)]) == (
         "[1000, 1234.567, 0.001]"
     )
+
+
+def test_a_reversal_cannot_drive_stock_negative_when_refused(tmp_path: Path) -> None:
+    """Receive 5, move them away, then undo the receipt: with negative stock refused, the
+    undo is refused too, because the 5 are no longer where they were received."""
+    path = tmp_path / "floor.db"
+    conn = plant_db(path)
+    ledger.set_setting(conn, "allow_negative_stock", "0")
+    receipt = ledger.receive(conn, "C1", 5000, "S1")
+    ledger.transfer(conn, "C1", 5000, "S1", "S2")
+    with pytest.raises(LedgerError, match="only 0"):
+        ledger.reverse_movement(conn, receipt)
+    assert ledger.on_hand(conn, "C1", "S1") == 0
+    assert check(conn).ok
+    conn.close()
