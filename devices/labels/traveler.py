@@ -244,8 +244,9 @@ def _pick_row(pen: _Pen, pick: TravelerPick) -> Callable[[ImageDraw.ImageDraw, f
         lines = wrap_lines(pick.description, Face.SANS, pen.px(3.8), pen.px(width), 2)
         for j, line in enumerate(lines):
             pen.text(d, x, y + 13 + j * 5, line, Face.SANS, 3.8, width)
-        qty = f"{pick.quantity} {pick.uom}".strip()
-        pen.text(d, _col(pen, 0.78), y + 8, qty, Face.BOLD, 5.5, 0.095 * span)
+        # The unit goes under the number: "48 sheet" in one line would be cut to "48 sh…".
+        pen.text(d, _col(pen, 0.78), y + 8, pick.quantity, Face.BOLD, 5.5, 0.095 * span)
+        pen.text(d, _col(pen, 0.78), y + 14, pick.uom, Face.SANS, 3.8, 0.095 * span)
         pen.text(d, _col(pen, 0.88), y + 8, pick.stage or "—", Face.SANS, 4.5, 0.12 * span)
         pen.rule(d, y + PICK_ROW_MM, 0.15)
 
