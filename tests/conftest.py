@@ -1,4 +1,5 @@
-"""Fixtures the test modules share: a demo plant frozen in time, and a steady terminal.
+"""Fixtures the test modules share: a demo plant frozen in time, a steady terminal, and
+serial devices that vanish and return (tests/serial_devices.py).
 
 The demo plant draws its due dates from today and stamps its history from now, so
 `demo_db` builds it as if it were `BUILT_MS` (2026-11-18 11:00 UTC): screens given
@@ -22,6 +23,9 @@ from textual.worker import WorkerCancelled
 import db.demo
 from db.connection import clock
 from db.demo import create_demo_db
+
+# The socat and ser2net fixtures the device tests unplug and replug.
+from tests.serial_devices import cable, device_server, tools  # noqa: F401
 
 BUILT_MS = int(datetime(2026, 11, 18, 11, tzinfo=UTC).timestamp() * 1000)
 TODAY = date(2026, 11, 18)
