@@ -24,6 +24,9 @@ import db.demo
 from db.connection import clock
 from db.demo import create_demo_db
 
+# The printer's raw port, played by a TCP sink the label tests own.
+from tests.label_reading import listener  # noqa: F401
+
 # The socat and ser2net fixtures the device tests unplug and replug.
 from tests.serial_devices import cable, device_server, tools  # noqa: F401
 

@@ -8,13 +8,11 @@ interpreter here. Printing is tested against sockets and a fake `lp` this test o
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import stat
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -47,6 +45,7 @@ from devices.labels import (
 from devices.labels.layout import layout
 from devices.printing import PrinterError, send_lp, send_raw
 from devices.zpl import barcode_data, label_zpl, labels_zpl
+from tests.label_reading import tool, zbar
 
 GOLDEN = Path(__file__).parent / "golden"
 # Set to rewrite tests/golden/*.zpl after a deliberate layout change; review the diff.
@@ -65,24 +64,6 @@ VALUES = [
     "sku-lower.case/01",
     "A~^_>x 12",  # ZPL's own prefixes and escape characters
 ]
-
-
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: apt-get install {package}", pytrace=False)
-    return path
-
-
-def zbar(path: Path) -> list[str]:
-    """Every Code 128 symbol zbar reads in the image, in its output order."""
-    zbarimg = _tool("zbarimg", "zbar-tools")
-    # Only Code 128 enabled: nothing else on a label may be read as a barcode.
-    args = [zbarimg, "--nodbus", "--raw", "-q", "-Sdisable", "-Scode128.enable", str(path)]
-    result = subprocess.run(args, capture_output=True, timeout=60, check=False)
-    # zbarimg exits 4 when it finds no symbol; anything else non-zero is a failure.
-    assert result.returncode in (0, 4), result.stderr.decode(errors="replace")
-    return [line for line in result.stdout.decode().split("\n") if line]
 
 
 def zbar_png(png: bytes, tmp_path: Path, name: str = "label.png") -> list[str]:
@@ -111,7 +92,7 @@ def read_label(label: Label, size: LabelSize, tmp_path: Path, dpi: int = 203) ->
 
 
 def pdf_pages(pdf: bytes, tmp_path: Path, dpi: int = 200) -> list[Path]:
-    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    pdftoppm = tool("pdftoppm", "poppler-utils")
     src = tmp_path / "doc.pdf"
     src.write_bytes(pdf)
     args = [pdftoppm, "-r", str(dpi), "-png", str(src), str(tmp_path / "page")]
@@ -191,7 +172,7 @@ def test_a_long_title_is_kept_on_the_label() -> None:
 
 
 def zbar_xml(path: Path) -> ET.Element:
-    zbarimg = _tool("zbarimg", "zbar-tools")
+    zbarimg = tool("zbarimg", "zbar-tools")
     result = subprocess.run(
         [zbarimg, "--nodbus", "--xml", "-q", str(path)], capture_output=True, timeout=60
     )
@@ -465,32 +446,6 @@ def test_zpl_refuses_an_odd_dpi() -> None:
 
 
 # --- printing ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A one-connection TCP sink on 127.0.0.1; yields its port and what it received."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(10)
-    received: list[bytes] = []
-
-    def serve() -> None:
-        conn, _ = server.accept()
-        with conn:
-            conn.settimeout(10)
-            chunks = []
-            while chunk := conn.recv(65536):
-                chunks.append(chunk)
-            received.append(b"".join(chunks))
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], received
-    thread.join(timeout=10)
-    server.close()
-    assert not thread.is_alive()
 
 
 def test_send_raw_delivers_every_byte(listener: tuple[int, list[bytes]]) -> None:

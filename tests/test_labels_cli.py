@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import stat
@@ -31,6 +30,7 @@ from db.scanning import ScanInput, process_batch
 from devices.decode import decode
 from devices.labels import command_sheet, traveler_pages
 from tests.conftest import TODAY, fixed_now, settle, wait_until
+from tests.label_reading import tool, zbar
 from tui.app import create_app
 from tui.cli import cli
 from tui.labels_cli import file_names, parse_printer, safe_name
@@ -47,27 +47,11 @@ BOX_L_BARCODE = "CTN-L-0042"
 # ---------------------------------------------------------------- helpers
 
 
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: apt-get install {package}", pytrace=False)
-    return path
-
-
-def zbar(path: Path) -> list[str]:
-    """Every Code 128 symbol zbar reads in the image (nothing else is enabled)."""
-    args = [_tool("zbarimg", "zbar-tools"), "--nodbus", "--raw", "-q", "-Sdisable",
-            "-Scode128.enable", str(path)]  # fmt: skip
-    result = subprocess.run(args, capture_output=True, timeout=60, check=False)
-    assert result.returncode in (0, 4), result.stderr.decode(errors="replace")  # 4: none found
-    return [line for line in result.stdout.decode().split("\n") if line]
-
-
 def pdf_pages(pdf: Path) -> list[Path]:
     """The PDF's pages as 200 dpi PNGs, in page order."""
     folder = pdf.parent / f"{pdf.stem}-pages"
     folder.mkdir()
-    args = [_tool("pdftoppm", "poppler-utils"), "-r", "200", "-png", str(pdf), str(folder / "p")]
+    args = [tool("pdftoppm", "poppler-utils"), "-r", "200", "-png", str(pdf), str(folder / "p")]
     subprocess.run(args, check=True, capture_output=True, timeout=120)
     return sorted(folder.glob("p*.png"))
 
@@ -395,32 +379,6 @@ def test_printer_address() -> None:
 
 
 # ---------------------------------------------------------------- printing
-
-
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A one-connection TCP sink on 127.0.0.1; yields its port and what it received."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(10)
-    received: list[bytes] = []
-
-    def serve() -> None:
-        conn, _ = server.accept()
-        with conn:
-            conn.settimeout(10)
-            chunks = []
-            while chunk := conn.recv(65536):
-                chunks.append(chunk)
-            received.append(b"".join(chunks))
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], received
-    thread.join(timeout=10)
-    server.close()
-    assert not thread.is_alive()
 
 
 def test_zpl_to_a_printer_is_what_the_file_holds(
