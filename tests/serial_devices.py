@@ -6,10 +6,14 @@ Shared by the reader tests and the listener fault tests, so both unplug the same
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
+import termios
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +36,39 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed; these tests drive it for real (.ci/run installs it)")
     return path
+
+
+@dataclass
+class Pty:
+    """A pty pair: the reader or listener opens `path` (the slave); the test writes the master."""
+
+    master: int
+    slave: int
+    path: str
+
+    def unread(self) -> int:
+        """Bytes waiting in the device for the reader to take."""
+        count = array.array("i", [0])
+        fcntl.ioctl(self.slave, termios.FIONREAD, count)
+        return count[0]
+
+    def write(self, data: bytes, timeout: float = 20.0) -> None:
+        """Write everything, from a helper thread: a full pty blocks until it is read."""
+        failure: list[BaseException] = []
+
+        def write_all() -> None:
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(self.master, view) :]
+            except OSError as exc:
+                failure.append(exc)
+
+        writer = threading.Thread(target=write_all, daemon=True)
+        writer.start()
+        writer.join(timeout)
+        assert not writer.is_alive(), f"writing {len(data)} bytes took over {timeout} s"
+        assert not failure, failure
 
 
 class Tool:

@@ -21,16 +21,12 @@ from pathlib import Path
 import pytest
 
 from devices.reader import READ_CHUNK
-from tests.serial_devices import (
-    Cable,
-    DeviceServer,
-)
+from tests.serial_devices import Cable, DeviceServer, Pty
 from tests.test_listen import (
     POWDER_GTIN14,
     SHOPFLOOR,
     Floor,
     ListenFactory,
-    Pty,
     check_passes,
     db_path,
     floor,

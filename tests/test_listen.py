@@ -13,11 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import tty
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from click.testing import CliRunner
 from db.connection import connect
 from db.demo import create_demo_db
 from db.scanning import process_scan
+from tests.serial_devices import Pty
 from tui.cli import cli
 
 pytestmark = pytest.mark.timeout(60)
@@ -46,37 +45,6 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 
 # ---------------------------------------------------------------- the scanner side
-
-
-@dataclass
-class Pty:
-    """A pty whose slave the listener opens and whose master the test writes.
-
-    The test keeps the slave open too, in raw mode, so that the device and whatever
-    is buffered in it outlive a listener that dies.
-    """
-
-    master: int
-    slave: int
-    path: str
-
-    def write(self, data: bytes, timeout: float = 20.0) -> None:
-        """Write everything from a helper thread: a full pty blocks until it is read."""
-        failure: list[BaseException] = []
-
-        def write_all() -> None:
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(self.master, view) :]
-            except OSError as exc:
-                failure.append(exc)
-
-        writer = threading.Thread(target=write_all, daemon=True)
-        writer.start()
-        writer.join(timeout)
-        assert not writer.is_alive(), f"writing {len(data)} bytes took over {timeout} s"
-        assert not failure, failure
 
 
 @pytest.fixture

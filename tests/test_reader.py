@@ -7,10 +7,7 @@ by their fixtures, and every wait is bounded in time.
 
 from __future__ import annotations
 
-import array
-import fcntl
 import os
-import termios
 import threading
 import time
 import tracemalloc
@@ -30,7 +27,7 @@ from devices.reader import (
     ScannerState,
     Terminator,
 )
-from tests.serial_devices import DeviceServer, VirtualCable, wait_until
+from tests.serial_devices import DeviceServer, Pty, VirtualCable, wait_until
 
 MB = 1_048_576
 
@@ -97,37 +94,6 @@ def start_reader() -> Iterator[ReaderFactory]:
     yield start
     for reader in readers:
         reader.stop()
-
-
-@dataclass
-class Pty:
-    master: int
-    slave: int
-    path: str
-
-    def unread(self) -> int:
-        """Bytes waiting in the device for the reader to take."""
-        count = array.array("i", [0])
-        fcntl.ioctl(self.slave, termios.FIONREAD, count)
-        return count[0]
-
-    def write(self, data: bytes, timeout: float = 10.0) -> None:
-        """Write everything, from a helper thread: a full pty blocks until the reader reads."""
-        failure: list[BaseException] = []
-
-        def write_all() -> None:
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(self.master, view) :]
-            except OSError as exc:
-                failure.append(exc)
-
-        writer = threading.Thread(target=write_all, daemon=True)
-        writer.start()
-        writer.join(timeout)
-        assert not writer.is_alive(), f"writing {len(data)} bytes took over {timeout} s"
-        assert not failure, failure
 
 
 @pytest.fixture
