@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.text import Text
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from db.board import LiveBoard, board_rows, order_detail
 from db.connection import connect
@@ -55,9 +54,11 @@ def board_of(app: ShopfloorApp) -> BoardTable:
     return app.screen.query_one(BoardTable)
 
 
-def cell_text(table: DataTable[Any], row: str, column: str) -> str:
-    value = table.get_cell(row, column)
-    return value.plain if isinstance(value, Text) else str(value)
+def cell_text(table: BoardTable, number: str, column: str) -> str:
+    """The cell's words, checked against the line the board draws for the order."""
+    words = table.get_cell(number, column).plain
+    assert words in table.line_text(number)
+    return words
 
 
 def notes_of(app: ShopfloorApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
@@ -187,6 +188,20 @@ async def test_enter_opens_the_highlighted_order(demo_db: str, db: sqlite3.Conne
 
 
 # ---------------------------------------------------------------- supervisor actions
+
+
+async def test_a_click_highlights_and_a_second_opens(demo_db: str) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        # Line 0 is the header; line 3 is the third order.
+        await pilot.click(BoardTable, offset=(3, 3))
+        assert table.highlighted == table.shown[2]
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.click(BoardTable, offset=(3, 3))
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen) and app.screen.number == table.shown[2]
 
 
 async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
@@ -487,6 +502,59 @@ async def test_another_process_commit_shows_on_the_board(
         await wait_until(pilot, lambda: table.orders[number].status == "on_hold", seconds=3)
         assert time.monotonic() - started < 3
         assert "HOLD" in cell_text(table, number, "marks")
+
+
+def painted(table: BoardTable) -> list[str]:
+    """The board's lines as its widget draws them for the terminal, top to bottom."""
+    return [
+        "".join(segment.text for segment in table.render_line(y)).rstrip()
+        for y in range(table.size.height)
+    ]
+
+
+async def test_the_board_redraws_what_another_process_changed(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """A completion elsewhere redraws the order's line in place; a due date moved
+    elsewhere moves the order down the board, and the cursor stays with it."""
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        first, second = table.shown[:2]
+        row = table.orders[second]
+        stage = row.current_stage
+        assert stage is not None
+        before = cell_text(table, second, "progress")
+        writer = run_elsewhere(
+            demo_db,
+            f"from db import ledger\nledger.report_progress(conn, {second!r}, {stage!r}, 1000)\n",
+        )
+        assert writer.wait(timeout=20) == 0
+        await wait_until(pilot, lambda: table.orders[second] is not row, seconds=3)
+        after = cell_text(table, second, "progress")
+        assert after != before
+        line = next(text for text in painted(table) if second in text)
+        assert after in line and before not in line
+        assert table.shown[:2] == [first, second], "a completion does not move the order"
+
+        # The first order's due date moves past every other: it goes to the bottom.
+        assert table.highlighted == first
+        writer = run_elsewhere(
+            demo_db,
+            "from db import ledger\n"
+            f"ledger.change_due_date(conn, {first!r}, '2027-12-31', by='B3001', "
+            "reason='customer asked')\n",
+        )
+        assert writer.wait(timeout=20) == 0
+        await wait_until(pilot, lambda: table.shown[-1] == first, seconds=3)
+        await settle(pilot)
+        assert table.highlighted == first
+        # The view followed the cursor to the bottom: the last lines, in board order.
+        lines = painted(table)
+        assert first in lines[-1] and "2027-12-31" in lines[-1]
+        numbers = [text.split()[0] for text in lines[1:]]
+        assert numbers == table.shown[-len(numbers) :]
 
 
 # 1,000 scans at the stores window: issues to many orders, ten scans a commit.

@@ -15,7 +15,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from db.board import BoardDelta, LiveBoard
 from tui.base import FloorScreen
@@ -137,10 +137,9 @@ class BoardScreen(FloorScreen):
     def _filter_submitted(self) -> None:
         self.action_open_order()
 
-    @on(DataTable.RowSelected, "#board-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.open_order(event.row_key.value)
+    @on(BoardTable.Chosen, "#board-table")
+    def _row_chosen(self, event: BoardTable.Chosen) -> None:
+        self.open_order(event.number)
 
     def action_open_order(self) -> None:
         number = self.table.highlighted
