@@ -1,11 +1,12 @@
 """What the supervisors' board and the order screen read: open work orders and one order's story.
 
-The board never sums the movement ledger: it reads the running totals kept beside it
+The board never sums the movement ledger: it reads, one row per open order, the board
+columns the triggers of db/schema.py keep on each work order from the running totals
 (`work_order_stages` for stage done/scrap, `work_order_materials` for material held
-against an order) by primary key, one row per open order, so its cost follows the
-number of open orders, not the length of the ledger. `changes_since` tells a live
-screen which orders moved since it last looked, from the primary keys of the
-append-only tables, so a refresh (`LiveBoard`) re-reads only those orders.
+against an order) and the bill, so its cost follows the number of open orders, not the
+length of the ledger, nor the number of stages, lots or bill lines. `changes_since`
+tells a live screen which orders moved since it last looked, from the primary keys of
+the append-only tables, so a refresh (`LiveBoard`) re-reads only those orders.
 
 Definitions the board shows (kept here so the screen and the tests agree):
 
@@ -13,10 +14,14 @@ Definitions the board shows (kept here so the screen and the tests agree):
   completed or scrapped against the ordered quantity, averaged over the stages;
 - current stage: the first stage on the route that has not finished what reached it;
 - material readiness: of what the bill of materials needs for the whole order, the
-  share already issued to it (issued less returned, each component capped at its need);
+  share already issued to it (issued less returned, each component capped at its need;
+  a line's need is its quantity per unit times the ordered quantity, to the nearest
+  thousandth);
 - short: a stage has completed more units than the material issued to the order covers
   (for some component, issued less returned is below its quantity per unit times what
-  its consuming stage completed): the completions ran, or will run, without it;
+  its consuming stage — the route's first when the bill names none — completed, by
+  more than the one thousandth a backflush may round away): the completions ran, or
+  will run, without it;
 - late: due before today; at risk: not late, due within `AT_RISK_DAYS` days and less
   than half done.
 """
@@ -28,39 +33,38 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
+
+from db.schema import BOARD_MATERIAL, BOARD_STAGES
 
 OPEN_STATUSES = ("released", "in_progress", "on_hold")
 AT_RISK_DAYS = 2
 
 _OPEN = "w.status IN ('released', 'in_progress', 'on_hold')"
 
-# One row per open order. Each list comes back as one string joined by ASCII unit
-# separators (codes may hold spaces, never control characters), because one string per
-# order is far cheaper to fetch than a row per stage or component:
-# - the route, "code done scrap" per stage, in route order (the primary key
-#   (work_order, seq) hands the stages over in that order);
-# - per bill-of-materials line, in component order (the primary key (product,
-#   component)), what was issued to the order net of returns. The lines drive the
-#   look-ups, so held material the bill does not name is never read.
-_ROWS = f"""
-SELECT w.number, w.product, i.description, w.qty_milli, w.due, w.priority, w.status,
-       w.last_activity_ms,
-       (SELECT group_concat(s.stage || char(31) || s.done_milli || char(31) || s.scrap_milli,
-                            char(31))
-          FROM work_order_stages s WHERE s.work_order = w.number) AS stages,
-       (SELECT group_concat(
-                   COALESCE((SELECT SUM(m.issued_milli - m.returned_milli)
-                               FROM work_order_materials m
-                              WHERE m.work_order = w.number AND m.item = b.component), 0),
-                   char(31))
-          FROM (SELECT component FROM bill_of_materials
-                 WHERE product = w.product ORDER BY component) b) AS issued
-FROM work_orders w JOIN items i ON i.sku = w.product
-WHERE {_OPEN} {{only}}
-ORDER BY w.due, w.priority, w.number
+# One row per open order: the order and its board columns (db/schema.py says how the
+# triggers keep them), so no subquery per order, nor a row per stage or bill line:
+# - board_stages: the route, "code done scrap" per stage, in route order, one string
+#   joined by ASCII unit separators (far cheaper to fetch than a row per stage);
+# - board_required, board_ready, board_short: the material figures, as defined above.
+# The partial index work_orders_board hands the open orders over in the board's order,
+# so a LIMIT reads only the orders it returns. The products' descriptions are read once
+# each (`_descriptions`): a join would look one up per order.
+_ROWS = """
+SELECT w.number, w.product, w.qty_milli, w.due, w.priority, w.status, w.last_activity_ms,
+       w.board_stages, w.board_required, w.board_ready, w.board_short
+FROM work_orders w {indexed}
+WHERE {where}
+ORDER BY w.due, w.priority, w.number {limit}
 """
-
-_ONLY = "AND w.number IN (SELECT value FROM json_each(?))"
+# Every open order: named, because the planner prefers work_orders_open (status, due)
+# and a sort, which reads every open order even for a LIMIT. The condition must be the
+# index's own for SQLite to use it.
+_ALL = ("INDEXED BY work_orders_board", _OPEN)
+# The open ones among some numbers, found by key: the unary + keeps the planner from
+# reading every open order through work_orders_open and testing each against the list
+# (50 touched orders of 5,000 open: 0.1 ms instead of 2.5 ms).
+_ONLY = ("", f"+{_OPEN} AND w.number IN (SELECT value FROM json_each(?))")
 
 
 StageTotals = tuple[str, int, int]
@@ -159,86 +163,120 @@ def _stages(text: str | None) -> tuple[StageTotals, ...]:
     return tuple(zip(parts[0::3], map(int, parts[1::3]), map(int, parts[2::3]), strict=True))
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    """One bill-of-materials line: the component, the stage that consumes it (None: the
-    route's first stage, as db.ledger backflushes), and the quantity per unit."""
-
-    component: str
-    stage: str | None
-    qty_per_milli: int
-
-
-def _bills(conn: sqlite3.Connection) -> dict[str, tuple[_Line, ...]]:
-    """Every product's bill of materials, in component order (as `_ROWS` lists them)."""
-    bills: dict[str, list[_Line]] = {}
-    for product, component, stage, qty_per in conn.execute(
-        "SELECT product, component, stage, qty_per_milli FROM bill_of_materials "
-        "ORDER BY product, component"
-    ):
-        bills.setdefault(product, []).append(_Line(component, stage, qty_per))
-    return {product: tuple(lines) for product, lines in bills.items()}
+def _descriptions(conn: sqlite3.Connection, products: set[str]) -> dict[str, str]:
+    """The items' descriptions of these products (a work order's product is an item)."""
+    return dict(
+        conn.execute(
+            "SELECT sku, description FROM items WHERE sku IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(products)),),
+        ).fetchall()
+    )
 
 
-def _material(
-    bill: tuple[_Line, ...], qty_milli: int, stages: tuple[StageTotals, ...], issued: str | None
-) -> tuple[int, int, bool]:
-    """(required, ready, short) for one order; see the module docstring."""
-    if not bill:
-        return 0, 0, False
-    nets = [int(n) for n in issued.split("\x1f")] if issued else [0] * len(bill)
-    required = ready = 0
-    for line, net in zip(bill, nets, strict=True):
-        need = (line.qty_per_milli * qty_milli + 500) // 1000
-        required += need
-        ready += min(net, need)
-    short = False
-    if stages and any(done for _, done, _ in stages):
-        done = {code: d for code, d, _ in stages}
-        first = stages[0][1]
-        for line, net in zip(bill, nets, strict=True):
-            units = first if line.stage is None else done.get(line.stage, 0)
-            # Each backflush rounds to the nearest thousandth: allow one a line.
-            if units and net * 1000 + 1000 < line.qty_per_milli * units:
-                short = True
-                break
-    return required, ready, short
+class _Draft:
+    """A BoardRow's slots without the frozen dataclass's `__setattr__`: board_rows fills
+    one with plain attribute stores and then makes it the BoardRow it describes (same
+    slots, same layout, so CPython allows the `__class__` change). The frozen `__init__`
+    stores each field through `object.__setattr__`, which for 5,000 orders cost several
+    times what the rest of building the board does."""
+
+    __slots__ = BoardRow.__slots__
+
+    def __init__(
+        self,
+        number: str,
+        product: str,
+        description: str,
+        qty_milli: int,
+        due: str,
+        priority: int,
+        status: str,
+        last_activity_ms: int | None,
+        stages: tuple[StageTotals, ...],
+        material_required_milli: int,
+        material_ready_milli: int,
+        short: bool,
+    ) -> None:
+        self.number = number
+        self.product = product
+        self.description = description
+        self.qty_milli = qty_milli
+        self.due = due
+        self.priority = priority
+        self.status = status
+        self.last_activity_ms = last_activity_ms
+        self.stages = stages
+        self.material_required_milli = material_required_milli
+        self.material_ready_milli = material_ready_milli
+        self.short = short
+        self.__class__ = BoardRow  # type: ignore[assignment]
 
 
-def board_rows(conn: sqlite3.Connection, numbers: Sequence[str] | None = None) -> list[BoardRow]:
+def board_rows(
+    conn: sqlite3.Connection, numbers: Sequence[str] | None = None, *, limit: int | None = None
+) -> list[BoardRow]:
     """Every open work order (or the open ones among `numbers`), ordered by due date.
 
     Orders in `numbers` that are not open (done, cancelled, unknown) are simply absent:
-    a live board drops them.
+    a live board drops them. With `limit`, only the first `limit` of those rows, and only
+    they are read (the board paints its first screenful from them before the full read).
     """
-    if numbers is not None and not numbers:
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must not be negative, not {limit}")
+    if (numbers is not None and not numbers) or limit == 0:
         return []
-    only = "" if numbers is None else _ONLY
-    params: tuple[str, ...] = () if numbers is None else (json.dumps(list(numbers)),)
-    bills = _bills(conn)
-    rows = []
-    cursor = conn.execute(_ROWS.format(only=only), params)
-    cursor.row_factory = None  # plain tuples: the cheapest rows sqlite3 makes
-    for number, product, description, qty, due, priority, status, active, route, issued in cursor:
-        stages = _stages(route)
-        required, ready, short = _material(bills.get(product, ()), qty, stages, issued)
-        rows.append(
-            BoardRow(
-                number=number,
-                product=product,
-                description=description,
-                qty_milli=qty,
-                due=due,
-                priority=priority,
-                status=status,
-                last_activity_ms=active,
-                stages=stages,
-                material_required_milli=required,
-                material_ready_milli=ready,
-                short=short,
-            )
-        )
-    return rows
+    indexed, where = _ALL if numbers is None else _ONLY
+    params: tuple[str | int, ...] = () if numbers is None else (json.dumps(list(numbers)),)
+    if limit is not None:
+        params += (limit,)
+    sql = _ROWS.format(indexed=indexed, where=where, limit="" if limit is None else "LIMIT ?")
+    own = not conn.in_transaction  # the rows and their descriptions from one commit
+    if own:
+        conn.execute("BEGIN")
+    try:
+        cursor = conn.execute(sql, params)
+        cursor.row_factory = None  # plain tuples: the cheapest rows sqlite3 makes
+        fetched = cursor.fetchall()
+        descriptions = _descriptions(conn, {row[1] for row in fetched})
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    # Orders at the same point of the same route share their stage totals: each distinct
+    # route string is parsed once per read (thousands of orders, a few hundred strings),
+    # and its tuple shared (it is immutable).
+    routes: dict[str, tuple[StageTotals, ...]] = {}
+    rows: list[_Draft] = []
+    append = rows.append
+    for row in fetched:
+        number, product, qty, due, priority, status, active, route, required, ready, short = row
+        stages = routes.get(route)
+        if stages is None:
+            stages = routes[route] = _stages(route)
+        draft = _Draft(
+            number, product, descriptions[product], qty, due, priority, status, active, stages,
+            required, ready, short == 1,
+        )  # fmt: skip
+        append(draft)
+    return cast(list[BoardRow], rows)  # each _Draft became a BoardRow as it was built
+
+
+def board_column_differences(conn: sqlite3.Connection) -> list[str]:
+    """Every work order whose board columns disagree with its stages, material and bill.
+
+    The triggers of db/schema.py keep them; this recomputes them the slow way (a full
+    pass over the material held), so `shopfloor check` can prove them as it proves the
+    totals they are read from.
+    """
+    differences = []
+    for number, stages, material in conn.execute(
+        "SELECT number, stages, material FROM ("
+        f" SELECT number, board_stages IS NOT {BOARD_STAGES} AS stages,"
+        f" (board_required, board_ready, board_short) IS NOT {BOARD_MATERIAL} AS material"
+        " FROM work_orders) WHERE stages OR material ORDER BY number"
+    ):
+        what = " and ".join(w for w, stale in (("stages", stages), ("material", material)) if stale)
+        differences.append(f"work order {number}: the board's {what} columns disagree")
+    return differences
 
 
 # ---------------------------------------------------------------- what changed

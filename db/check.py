@@ -1,8 +1,9 @@
 """`shopfloor check`: proves every running total equals the sum of its entries.
 
 Stock on hand, material held against work orders and stage done/scrap are all kept
-alongside the append-only entries for speed; this recomputes each from the entries
-and lists every difference, so a bug or a hand edit cannot hide.
+alongside the append-only entries for speed, and the board's columns on each work order
+are kept from those; this recomputes each from what it summarises and lists every
+difference, so a bug or a hand edit cannot hide.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from db.board import board_column_differences
 from db.quantity import text
 
 
@@ -113,6 +115,7 @@ def check(conn: sqlite3.Connection) -> CheckReport:
                 f"done {text(row['e_done'])} scrap {text(row['e_scrap'])}, totals say done "
                 f"{text(row['done_milli'])} scrap {text(row['scrap_milli'])}"
             )
+        report.differences.extend(board_column_differences(conn))
         for row in conn.execute(
             "SELECT item, location, lot, qty_milli FROM stock WHERE qty_milli < 0"
         ):

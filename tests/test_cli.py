@@ -250,6 +250,8 @@ TAMPERS: list[tuple[str, str]] = [
      "progress WO1 stage 10 CUT: entries say done 4 scrap 1, totals say done 5 scrap 1"),
     ("UPDATE work_order_materials SET consumed_milli = 0",
      "material C1 held for WO1: entries say issued 5/returned 0/consumed 2, totals say 5/0/0"),
+    ("UPDATE work_orders SET board_stages = 'CUT' WHERE number = 'WO1'",
+     "work order WO1: the board's stages columns disagree"),
     ("INSERT INTO scan_journal (time_ms, source, station, raw, raw_length) "
      "VALUES (0, 'serial', 'RECV', X'41', 1)",
      "1 journaled scans have no outcome"),

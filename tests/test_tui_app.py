@@ -492,6 +492,7 @@ async def test_another_process_commit_shows_on_the_board(
         await settle(pilot)
         table = board_of(app)
         assert table.orders[number].status == "in_progress"
+        held = sum(row.status == "on_hold" for row in table.orders.values())
         writer = run_elsewhere(
             demo_db,
             "from db import ledger\n"
@@ -502,6 +503,8 @@ async def test_another_process_commit_shows_on_the_board(
         await wait_until(pilot, lambda: table.orders[number].status == "on_hold", seconds=3)
         assert time.monotonic() - started < 3
         assert "HOLD" in cell_text(table, number, "marks")
+        summary = str(app.screen.query_one("#board-summary").render())
+        assert f"⏸ {held + 1} on hold" in summary
 
 
 def painted(table: BoardTable) -> list[str]:

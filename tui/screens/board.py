@@ -2,14 +2,17 @@
 
 It reads through `db.board.LiveBoard`: all open orders once, then only the orders other
 processes touched since, so a burst of scans costs a few small reads and a few redrawn
-rows. Typing filters (order, product, description, stage, status); F7/F8/F9 sort by
-due date, priority or current stage; Enter opens the order.
+rows. Before that first full read it reads one screenful (the orders due first) and
+paints it, so a plant with thousands of open orders shows its board at once.
+
+Typing filters (order, product, description, stage, status); F7/F8/F9 sort by due
+date, priority or current stage; Enter opens the order.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+from dataclasses import dataclass
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -17,13 +20,22 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Static
 
-from db.board import BoardDelta, LiveBoard
+from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
 from tui.base import FloorScreen
 from tui.live import FloorClock
 from tui.screens.order import OrderScreen
 from tui.widgets.board_table import BoardTable, Palette, SortKey
 
 TIME_REFRESH_SECONDS = 20.0
+# Orders painted before the full read: more lines than the tallest kiosk shows.
+FIRST_SCREENFUL = 100
+
+
+@dataclass(frozen=True)
+class FirstScreenful:
+    """The orders due first, read before every open order is."""
+
+    rows: list[BoardRow]
 
 
 class BoardScreen(FloorScreen):
@@ -52,6 +64,7 @@ class BoardScreen(FloorScreen):
         self.clock = clock or FloorClock()
         # Used only by the load worker (one at a time, under the reader lock).
         self.live = LiveBoard()
+        self._first_shown = False
 
     # ------------------------------------------------------------ widgets
 
@@ -86,17 +99,31 @@ class BoardScreen(FloorScreen):
         self.table.set_width(self.app.size.width)
         self._show_sort()
         self.filter_input.focus()
-        self.set_interval(TIME_REFRESH_SECONDS, self.table.refresh_times)
+        self.set_interval(TIME_REFRESH_SECONDS, self._clock_moved)
+
+    def _clock_moved(self) -> None:
+        # "12m ago" ages, and at midnight orders turn late: the words and the counts.
+        self.table.refresh_times()
+        self._show_summary()
 
     def on_resize(self, event: events.Resize) -> None:
         self.table.set_width(event.size.width)
 
     # ------------------------------------------------------------ data
 
-    def load(self, conn: sqlite3.Connection) -> BoardDelta:
+    def load(self, conn: sqlite3.Connection) -> BoardDelta | FirstScreenful:
+        if not self._first_shown:
+            return FirstScreenful(board_rows(conn, limit=FIRST_SCREENFUL))
         return self.live.refresh(conn)
 
-    def show(self, result: BoardDelta) -> None:
+    def show(self, result: BoardDelta | FirstScreenful) -> None:
+        if isinstance(result, FirstScreenful):
+            self._first_shown = True
+            self.table.replace_all(result.rows)
+            self.summary.update(f"BOARD  reading every open order… ({len(result.rows)} shown)")
+            # The full read waits for the first paint, so it does not hold it back.
+            self.call_after_refresh(self.reload)
+            return
         if result.full:
             self.table.replace_all(result.rows)
         elif not result.empty:
@@ -104,23 +131,12 @@ class BoardScreen(FloorScreen):
         self._show_summary()
 
     def _show_summary(self) -> None:
-        today = self.clock.today()
-        rows = self.table.orders.values()
-        counts: Counter[str] = Counter()
-        for row in rows:
-            if row.late(today):
-                counts["late"] += 1
-            elif row.at_risk(today):
-                counts["risk"] += 1
-            if row.short:
-                counts["short"] += 1
-            if row.status == "on_hold":
-                counts["hold"] += 1
+        flags = self.table.flags.values()
         parts = [f"BOARD  {len(self.table.orders)} open"]
-        parts.append(f"⚠ {counts['late']} late")
-        parts.append(f"◷ {counts['risk']} at risk")
-        parts.append(f"✗ {counts['short']} short")
-        parts.append(f"⏸ {counts['hold']} on hold")
+        parts.append(f"⚠ {sum(f.late for f in flags)} late")
+        parts.append(f"◷ {sum(f.at_risk for f in flags)} at risk")
+        parts.append(f"✗ {sum(f.short for f in flags)} short")
+        parts.append(f"⏸ {sum(f.on_hold for f in flags)} on hold")
         shown = self.table.row_count
         if shown != len(self.table.orders):
             parts.append(f"showing {shown}")

@@ -52,6 +52,21 @@ HOLD = "⏸ HOLD"
 HELD = "⏸HOLD"  # beside another mark
 
 
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """What the board's heading counts for one order."""
+
+    late: bool
+    at_risk: bool
+    short: bool
+    on_hold: bool
+
+    @classmethod
+    def of(cls, row: BoardRow, today: date) -> Flags:
+        late = row.late(today)
+        return cls(late, not late and row.at_risk(today), row.short, row.status == "on_hold")
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -221,6 +236,9 @@ class BoardTable(ScrollView, can_focus=True):
         # scrolling, filtering and re-sorting then render nothing new.
         self._lines: dict[str, tuple[BoardRow, Strip]] = {}
         self._header: Strip | None = None
+        # Kept per order and brought up to date with each delta: judging 5,000 orders
+        # late or at risk on every commit would cost the UI thread ~30 ms each time.
+        self.flags: dict[str, Flags] = {}
 
     # ------------------------------------------------------------ what is shown
 
@@ -375,6 +393,7 @@ class BoardTable(ScrollView, can_focus=True):
 
     def replace_all(self, rows: Iterable[BoardRow]) -> None:
         self.orders = {row.number: row for row in rows}
+        self._judge_all()
         self._rebuild()
 
     def set_filter(self, text: str) -> None:
@@ -393,12 +412,15 @@ class BoardTable(ScrollView, can_focus=True):
         order = sort_key(self.sort_by)
         moved = False
         redraw: list[str] = []
+        today = self.clock.today()
         for number in removed:
+            self.flags.pop(number, None)
             if self.orders.pop(number, None) is not None and number in self._position:
                 moved = True
         for row in changed:
             before = self.orders.get(row.number)
             self.orders[row.number] = row
+            self.flags[row.number] = Flags.of(row, today)
             show = matches(row, self.query_words)
             present = row.number in self._position
             if show != present or (show and before is not None and order(before) != order(row)):
@@ -415,6 +437,7 @@ class BoardTable(ScrollView, can_focus=True):
         """Re-word "12m ago" and the late / at-risk marks as the clock moves on."""
         if not {"last", "marks", "due"} & set(self.column_keys):
             return
+        self._judge_all()
         # Lines are rendered again only as they come into view.
         self._lines.clear()
         self.refresh()
@@ -555,6 +578,10 @@ class BoardTable(ScrollView, can_focus=True):
             self.cursor_row = min(self.cursor_row, max(len(self._shown) - 1, 0))
         self.refresh()
         self._keep_cursor_in_view()
+
+    def _judge_all(self) -> None:
+        today = self.clock.today()
+        self.flags = {number: Flags.of(row, today) for number, row in self.orders.items()}
 
     def _resize(self) -> None:
         self.virtual_size = Size(self.line_width, len(self._shown) + 1)
