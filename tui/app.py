@@ -19,30 +19,37 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widget import AwaitMount
 
-from db.board import Code
 from db.connection import connect
-from db.ledger import LedgerError, require_role
 from tui.base import FloorScreen
-from tui.dialogs import BadgeDialog
 from tui.live import FloorClock, FloorPolled, FloorWatcher, LocalScanner
 from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded
-from tui.palette import FloorCommands
-from tui.screens.board import BoardScreen
-from tui.screens.devices import DevicesScreen
-from tui.screens.inbox import InboxScreen
-from tui.screens.order import OrderScreen
-from tui.screens.scan import ScanScreen
-from tui.screens.stages import StagesScreen
-from tui.screens.stock import StockScreen
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from db.board import Code
+
+# Each screen's module (and the db/ and textual modules only it needs) is imported when
+# the screen is first shown, not at start: the first paint of the board waits for none.
+MODES = ("board", "scan", "stock", "stages", "inbox", "devices")
+
+
+def _floor_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens."""
+    from tui.palette import FloorCommands
+
+    return FloorCommands
+
 
 HIGH_CONTRAST = Theme(
     name="shopfloor-high-contrast",
@@ -80,7 +87,12 @@ class ShopfloorApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "shopfloor"
-    COMMANDS = App.COMMANDS | {FloorCommands}
+    DEFAULT_CLASSES = f"-theme-{HIGH_CONTRAST.name}"  # as setting `theme` would add it
+    # The theme from the app's first style on. Set in __init__ instead, Textual restyles
+    # the whole app for the change, re-parsing every stylesheet three times before the
+    # first paint.
+    theme: Reactive[str] = Reactive(HIGH_CONTRAST.name)
+    COMMANDS = App.COMMANDS | {_floor_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "go('board')", "Board", id="go_board"),
         Binding("f2", "go('scan')", "Scan", id="go_scan"),
@@ -103,6 +115,10 @@ class ShopfloorApp(App[None]):
         clock: FloorClock | None = None,
         live: bool = True,
     ) -> None:
+        # The first screen is the app's default mode, so Textual builds it as it starts.
+        # Switched to from on_mount instead, it replaces an empty default screen, and
+        # the switch restyles the whole app twice more before the first paint.
+        self.DEFAULT_MODE = "scan" if station is not None or kiosk else "board"  # type: ignore[misc]
         super().__init__()
         self.db_path = str(db_path)
         self.station = station
@@ -115,28 +131,51 @@ class ShopfloorApp(App[None]):
         self.watcher: FloorWatcher | None = None
         self.local_scanner: LocalScanner | None = None
         self.register_theme(HIGH_CONTRAST)
-        self.theme = HIGH_CONTRAST.name
         # Inside a kiosk the palette would offer "Quit" and every screen: it stays shut.
         self.use_command_palette = not kiosk
+        for mode in MODES:
+            self.add_mode(mode, partial(self._new_screen, mode))
+
+    def _new_screen(self, mode: str) -> Screen[None]:
+        """The base screen of `mode`, its module imported only now."""
         db = self.db_path
         now_ms = self.clock.now_ms
-        screens: dict[str, Callable[[], Screen[None]]] = {
-            "board": partial(BoardScreen, db, clock=self.clock),
-            "scan": partial(ScanScreen, db, station=station, clock=self.clock, kiosk=kiosk),
-            "stock": partial(StockScreen, db, now_ms=now_ms),
-            "stages": partial(StagesScreen, db, now_ms=now_ms),
-            "inbox": partial(InboxScreen, db, now_ms=now_ms),
-            "devices": partial(DevicesScreen, db, now_ms=now_ms),
-        }
-        for mode, factory in screens.items():
-            self.add_mode(mode, factory)
+        if mode == "board":
+            from tui.screens.board import BoardScreen
+
+            return BoardScreen(db, clock=self.clock)
+        if mode == "scan":
+            from tui.screens.scan import ScanScreen
+
+            return ScanScreen(db, station=self.station, clock=self.clock, kiosk=self.kiosk)
+        if mode == "stock":
+            from tui.screens.stock import StockScreen
+
+            return StockScreen(db, now_ms=now_ms)
+        if mode == "stages":
+            from tui.screens.stages import StagesScreen
+
+            return StagesScreen(db, now_ms=now_ms)
+        if mode == "inbox":
+            from tui.screens.inbox import InboxScreen
+
+            return InboxScreen(db, now_ms=now_ms)
+        if mode == "devices":
+            from tui.screens.devices import DevicesScreen
+
+            return DevicesScreen(db, now_ms=now_ms)
+        raise ValueError(f"no screen for mode {mode!r}")
+
+    @property
+    def available_themes(self) -> dict[str, Theme]:
+        # App.__init__ styles the app by `theme` before `register_theme` can run.
+        return {**super().available_themes, HIGH_CONTRAST.name: HIGH_CONTRAST}
 
     @property
     def first_mode(self) -> str:
-        return "scan" if self.station is not None or self.kiosk else "board"
+        return self.DEFAULT_MODE
 
     def on_mount(self) -> None:
-        self.switch_mode(self.first_mode)
         if self.live:
             self.watcher = FloorWatcher(
                 self.db_path, lambda version: self.post_message(FloorPolled(version))
@@ -165,6 +204,8 @@ class ShopfloorApp(App[None]):
     @on(ScanRecorded)
     def _scan_recorded(self, event: ScanRecorded) -> None:
         """A scan from the local serial scanner: the station screen shows its outcome."""
+        from tui.screens.scan import ScanScreen
+
         if isinstance(self.screen, ScanScreen):
             self.screen.post_message(
                 ScanRecorded(event.scan_id, event.station, event.status, event.message)
@@ -212,6 +253,8 @@ class ShopfloorApp(App[None]):
 
     async def open_order(self, number: str) -> None:
         """Show one work order on top of the board (the palette's jump)."""
+        from tui.screens.order import OrderScreen
+
         await self._switch("board")
         self.push_screen(OrderScreen(self.db_path, number, clock=self.clock))
 
@@ -245,6 +288,8 @@ class ShopfloorApp(App[None]):
         super().action_help_quit()
 
     def _ask_badge(self, pending: Pending) -> None:
+        from tui.dialogs import BadgeDialog
+
         if isinstance(self.screen, BadgeDialog):
             return  # already asking
         what = "close this kiosk" if pending.action == "quit" else f"open {pending.action}"
@@ -261,6 +306,8 @@ class ShopfloorApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="kiosk")
     def _check_badge(self, badge: str, pending: Pending) -> None:
+        from db.ledger import LedgerError, require_role
+
         conn = connect(self.db_path)
         try:
             name = require_role(conn, badge, "leave_kiosk")

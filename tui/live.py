@@ -24,13 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from db.connection import connect, data_version
-from db.scanning import ScanInput, process_batch, record_scanner
-from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
 from tui.messages import ScannerStateChanged, ScanRecorded
+
+if TYPE_CHECKING:
+    from devices.reader import LineRead, ScannerState
 
 POLL_SECONDS = 0.02
 
@@ -154,6 +156,10 @@ class LocalScanner:
         station: str,
         post: Callable[[Message], object],
     ) -> None:
+        # Here, not at the top: only an app reading its own scanner needs pyserial and the
+        # scan pipeline, and every app's start would otherwise wait for them.
+        from devices.reader import ScannerConfig, ScannerReader
+
         self.db_path = db_path
         self.config = ScannerConfig(name=name, url=url, station=station)
         self.post = post
@@ -169,6 +175,8 @@ class LocalScanner:
         self.reader.stop()
 
     def _lines(self, lines: list[LineRead]) -> None:
+        from db.scanning import ScanInput, process_batch
+
         if self._lines_conn is None:
             self._lines_conn = connect(self.db_path)
         config = self.config
@@ -188,6 +196,8 @@ class LocalScanner:
             self.post(ScanRecorded(result.scan_id, config.station, result.status, result.message))
 
     def _state(self, state: ScannerState) -> None:
+        from db.scanning import record_scanner
+
         if self._state_conn is None:
             self._state_conn = connect(self.db_path)
         record_scanner(

@@ -11,14 +11,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static
 
-from db import ledger
 from db.board import (
     OPEN_STATUSES,
     Marks,
@@ -33,14 +33,20 @@ from db.board import (
     route_progress,
 )
 from db.connection import connect
-from db.ledger import LedgerError
 from db.quantity import text as qty_text
-from db.reports import raw_text
 from tui.base import FloorScreen
-from tui.dialogs import SupervisorDialog, SupervisorForm
 from tui.live import FloorClock, ago
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
+
+if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
+    from tui.dialogs import SupervisorDialog, SupervisorForm
+
+# The board imports this module to open an order, so it is on the path to the board's
+# first paint: what only a shown order needs (its tables and tabs, the ledger, the
+# dialogs) is imported when the order is first shown or acted on.
 
 
 class Unchanged:
@@ -59,6 +65,31 @@ class OrderScreen(FloorScreen):
     """A work order's story, and the supervisor's actions on it."""
 
     TITLE = "Order"
+    # Joins the app's stylesheet when an order is first shown (see app.tcss).
+    CSS = """
+    OrderScreen #order-facts {
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+    }
+
+    OrderScreen #order-stages {
+        height: auto;
+        max-height: 9;
+    }
+
+    OrderScreen #order-tabs {
+        height: 1fr;
+    }
+
+    OrderScreen TabPane {
+        padding: 0;
+    }
+
+    OrderScreen TabPane DataTable {
+        height: 1fr;
+    }
+    """
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("d", "change_due", "Due date", id="change_due"),
@@ -79,27 +110,34 @@ class OrderScreen(FloorScreen):
     def title_bar(self) -> Static:
         return self.query_one("#order-title", Static)
 
+    def _table(self, table_id: str) -> DataTable[str | Text]:
+        from textual.widgets import DataTable
+
+        return self.query_one(f"#{table_id}", DataTable)
+
     @property
     def stages_table(self) -> DataTable[str | Text]:
-        return self.query_one("#order-stages", DataTable)
+        return self._table("order-stages")
 
     @property
     def materials_table(self) -> DataTable[str | Text]:
-        return self.query_one("#order-materials", DataTable)
+        return self._table("order-materials")
 
     @property
     def movements_table(self) -> DataTable[str | Text]:
-        return self.query_one("#order-movements", DataTable)
+        return self._table("order-movements")
 
     @property
     def scans_table(self) -> DataTable[str | Text]:
-        return self.query_one("#order-scans", DataTable)
+        return self._table("order-scans")
 
     @property
     def history_table(self) -> DataTable[str | Text]:
-        return self.query_one("#order-history", DataTable)
+        return self._table("order-history")
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable, TabbedContent, TabPane
+
         yield Header()
         yield Static(f"ORDER {self.number}", id="order-title", classes="screen-heading")
         yield Static("", id="order-facts")
@@ -125,7 +163,7 @@ class OrderScreen(FloorScreen):
         )
         self.scans_table.add_columns("Scan", "Time", "Station", "Read", "Outcome")
         self.history_table.add_columns("Time", "Change", "By", "Reason")
-        self.query_one("#order-tabs", TabbedContent).focus()
+        self.query_one("#order-tabs").focus()
 
     # ------------------------------------------------------------ data
 
@@ -224,6 +262,8 @@ class OrderScreen(FloorScreen):
             )  # fmt: skip
 
     def _show_scans(self, detail: OrderDetail) -> None:
+        from db.reports import raw_text
+
         table = self.scans_table
         table.clear()
         theme = self.app.current_theme
@@ -255,6 +295,9 @@ class OrderScreen(FloorScreen):
         self.dismiss()
 
     def action_change_due(self) -> None:
+        from db import ledger
+        from tui.dialogs import SupervisorDialog
+
         due = self.detail.due if self.detail else ""
         self._ask(
             SupervisorDialog(
@@ -269,6 +312,9 @@ class OrderScreen(FloorScreen):
         )
 
     def action_toggle_hold(self) -> None:
+        from db import ledger
+        from tui.dialogs import SupervisorDialog
+
         held = self.detail is not None and self.detail.status == "on_hold"
         verb = "Release" if held else "Hold"
         self._ask(
@@ -287,6 +333,9 @@ class OrderScreen(FloorScreen):
         )
 
     def action_cancel_order(self) -> None:
+        from db import ledger
+        from tui.dialogs import SupervisorDialog
+
         self._ask(
             SupervisorDialog(
                 f"Cancel {self.number}",
@@ -317,6 +366,8 @@ class OrderScreen(FloorScreen):
         post: Callable[[SupervisorForm, sqlite3.Connection], None],
         done: str,
     ) -> None:
+        from db.ledger import LedgerError
+
         conn = connect(self.db_path)
         try:
             post(form, conn)
