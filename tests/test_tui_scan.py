@@ -258,6 +258,36 @@ async def test_without_a_station_the_person_picks_one(demo_db: str, db: sqlite3.
         await wait_until(pilot, lambda: context(screen, "operator") == "Ana Ribeiro (B1001)")
 
 
+async def test_a_scan_while_picking_is_refused_aloud_not_taken_as_a_pick(
+    demo_db: str, db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A badge scanned before the station is picked must not pick the highlighted
+    station with its Enter; a station's code typed or scanned picks that station."""
+    app = make_app(demo_db)
+    said: list[tuple[str, str]] = []
+    bells: list[int] = []
+    original = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        said.append((message, str(options.get("severity", ""))))
+        original(message, **options)
+
+    monkeypatch.setattr(app, "notify", notify)
+    monkeypatch.setattr(app, "bell", lambda: bells.append(1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = station_screen(app)
+        await pilot.press(*"B1002", "enter")
+        await settle(pilot)
+        assert screen.station is None and screen.has_class("-picking")
+        assert bells and said[-1][1] == "error" and "B1002 was not recorded" in said[-1][0]
+        await pilot.press(*"stores", "enter")
+        await settle(pilot)
+        assert screen.station == "STORES" and not screen.has_class("-picking")
+
+
 # ---------------------------------------------------------------- snapshots
 
 

@@ -77,6 +77,40 @@ class ScanInput(Input):
                 self.post_message(self.Scanned(line))
 
 
+class StationPicker(OptionList):
+    """The list a terminal picks its station from.
+
+    A wedge scan typed here (keys, then Enter) is not a pick: a station's code picks
+    that station, anything else is refused aloud (`Stray`). Otherwise the Enter ending
+    a badge scan would silently pick whichever station was highlighted.
+    """
+
+    @dataclass
+    class Stray(Message):
+        text: str
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._typed = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            self._typed += event.character
+            event.stop()
+        elif event.key in ("enter", "tab") and self._typed.strip():
+            event.stop()
+            event.prevent_default()
+            typed, self._typed = self._typed.strip(), ""
+            for index, option in enumerate(self.options):
+                if (option.id or "").upper() == typed.upper():
+                    self.highlighted = index
+                    self.action_select()
+                    return
+            self.post_message(self.Stray(typed))
+        else:
+            self._typed = ""
+
+
 @dataclass(frozen=True)
 class StationState:
     view: StationView
@@ -87,6 +121,93 @@ class ScanScreen(FloorScreen):
     """One station's scan session, its input and its last scans."""
 
     TITLE = "Scan"
+    # Joins the app's stylesheet when the station screen is first shown (see app.tcss).
+    CSS = """
+    ScanScreen #scan-station {
+        height: 1fr;
+    }
+
+    ScanScreen #scan-context {
+        grid-size: 4;
+        grid-columns: 12 1fr 12 1fr;
+        grid-rows: 1;
+        height: 3;
+        padding: 0 1;
+    }
+
+    ScanScreen .context-label {
+        color: $text-muted;
+        text-style: bold;
+    }
+
+    ScanScreen .context-value {
+        color: $text;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+
+    ScanScreen #context-mode {
+        color: $accent;
+    }
+
+    ScanScreen #scan-prompt {
+        height: auto;
+        min-height: 3;
+        padding: 1 2;
+        background: $primary 20%;
+        color: $text;
+        text-style: bold;
+        border-left: thick $primary;
+    }
+
+    ScanScreen ScanInput {
+        margin: 0 0;
+        border: tall $primary;
+    }
+
+    ScanScreen ScanInput:focus {
+        border: tall $accent;
+    }
+
+    ScanScreen #scan-result {
+        height: auto;
+        min-height: 1;
+        padding: 0 1;
+    }
+
+    ScanScreen.-rejected #scan-result {
+        background: $error 25%;
+    }
+
+    ScanScreen #scan-log {
+        height: 1fr;
+    }
+
+    ScanScreen #station-picker {
+        display: none;
+        height: 1fr;
+    }
+
+    ScanScreen.-picking #station-picker {
+        display: block;
+    }
+
+    ScanScreen.-picking #scan-station {
+        display: none;
+    }
+
+    /* A large station screen: more room for the words a person reads from a distance. */
+    ScanScreen.-wide #scan-context {
+        height: 6;
+        grid-size: 2;
+        grid-columns: 16 1fr;
+    }
+
+    ScanScreen.-wide #scan-prompt {
+        padding: 2 3;
+    }
+    """
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [Binding("f10", "pick_station", "Station", id="pick_station")]
 
@@ -156,7 +277,7 @@ class ScanScreen(FloorScreen):
             yield ScanInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-result")
             yield DataTable(id="scan-log", cursor_type="none", zebra_stripes=True)
-        yield OptionList(id="station-picker")
+        yield StationPicker(id="station-picker")
         yield Footer(show_command_palette=not self.kiosk)
 
     def on_mount(self) -> None:
@@ -357,6 +478,15 @@ class ScanScreen(FloorScreen):
     def action_pick_station(self) -> None:
         self.station = None
         self.reload()
+
+    @on(StationPicker.Stray)
+    def _stray_scan(self, event: StationPicker.Stray) -> None:
+        self.app.bell()
+        self.notify(
+            f"{event.text} was not recorded: pick this terminal's station first "
+            "(arrows and Enter, or type the station's code)",
+            severity="error",
+        )
 
     @on(OptionList.OptionSelected, "#station-picker")
     def _picked(self, event: OptionList.OptionSelected) -> None:
