@@ -251,10 +251,17 @@ def test_kiosk_stays_up_until_a_supervisor_badge(terminal: Terminal, plant: Path
     assert terminal.wait_exit() == 0
 
 
+def rows_of(screen: str) -> int:
+    """Work-order lines on the captured screen."""
+    return sum(line.lstrip().startswith("WO-") for line in screen.splitlines())
+
+
 def test_board_at_80x24(terminal: Terminal, plant: Path) -> None:
     terminal.start(["--db", str(plant)], width=80, height=24)
+    # A capture can catch the terminal halfway through a frame: wait for a full screenful.
     screen = terminal.wait_for(
-        lambda s: "Order" in s and "Progress" in s and "WO-" in s, "the board with its orders"
+        lambda s: "Order" in s and "Progress" in s and "Quit" in s and rows_of(s) >= 10,
+        "the board with a screenful of orders",
     )
     lines = screen.splitlines()
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines), screen
@@ -262,7 +269,6 @@ def test_board_at_80x24(terminal: Terminal, plant: Path) -> None:
     header = next(line for line in lines if line.lstrip().startswith("Order"))
     for column in ("Order", "Product", "Due", "Stage", "Progress", "Material", "Marks"):
         assert column in header, header
-    assert sum(line.lstrip().startswith("WO-") for line in lines) >= 10, screen
     assert "Quit" in lines[-1] and "Board" in lines[-1], screen
 
     # Wider and back: the columns follow, nothing breaks.
