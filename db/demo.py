@@ -248,12 +248,27 @@ def build_demo(conn: sqlite3.Connection, *, work_orders: int = DEMO_WORK_ORDERS)
 
 def _post_history(conn: sqlite3.Connection, rnd: random.Random, stamp: _Clock, count: int) -> None:
     receiver = Origin(operator="B1001", station="RECEIVING")
+    # What every order of the plant needs of each component: the deliveries cover it
+    # with room to spare, so the demo's history never drives a bin negative.
+    needs = {
+        str(sku): int(need)
+        for sku, need in conn.execute(
+            "SELECT b.component, SUM(b.qty_per_milli * w.qty_milli / 1000) "
+            "FROM bill_of_materials b JOIN work_orders w ON w.product = b.product "
+            "GROUP BY b.component"
+        )
+    }
     for index, (sku, _, uom, lot_tracked, _, bin_code) in enumerate(PURCHASED):
         stamp.tick(rnd, 0.5, 3)
-        for delivery in range(2 if lot_tracked else 1):
+        deliveries = 2 if lot_tracked else 1
+        for delivery in range(deliveries):
             lot = f"L{2611 + delivery}{index:02d}" if lot_tracked else ""
             sizes = [5000, 8000, 10000] if uom == "pcs" else [200, 400, 500, 800, 1000]
-            amount = to_milli(rnd.choice(sizes))
+            # Whole units, the bigger of a usual delivery and this delivery's share of
+            # the need (lot-tracked items: the first lot alone must cover it, as the
+            # history issues from the first lot with stock).
+            share = needs.get(sku, 0) * 3 // 2
+            amount = max(to_milli(rnd.choice(sizes)), (share + 999) // 1000 * 1000)
             ledger.receive(conn, sku, amount, "RCV-DOCK", lot=lot, origin=receiver)
             ledger.transfer(conn, sku, amount, "RCV-DOCK", bin_code, lot=lot, origin=receiver)
     numbers = [f"WO-{24001 + n}" for n in range(count)]
@@ -403,14 +418,25 @@ def _stores_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tupl
     if not short:
         return
     pick = rnd.choice(short)
+    # From the bin holding the most of it, as a storeman walks to the shelf: the stores
+    # window's own location holds nothing.
+    source = conn.execute(
+        "SELECT location FROM stock WHERE item = ? AND qty_milli > 0 "
+        "ORDER BY qty_milli DESC LIMIT 1",
+        (pick["component"],),
+    ).fetchone()
+    if source is None:
+        return
     yield "STORES", "B1002"
     yield "STORES", "CMD:MODE:ISSUE"
     yield "STORES", pick["number"]
+    yield "STORES", source["location"]
     lot = None
     if pick["lot_tracked"]:
         lot = conn.execute(
-            "SELECT lot FROM stock WHERE item = ? AND qty_milli > 0 AND lot != '' LIMIT 1",
-            (pick["component"],),
+            "SELECT lot FROM stock WHERE item = ? AND location = ? AND qty_milli > 0 "
+            "AND lot != '' LIMIT 1",
+            (pick["component"], source["location"]),
         ).fetchone()
         if lot is None:
             return

@@ -541,7 +541,11 @@ async def settle_without_blink(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-def test_stock_snapshot(plant: str, snap_compare: Any) -> None:
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+
+
+@SIZES
+def test_stock_snapshot(plant: str, snap_compare: Any, size: tuple[int, int]) -> None:
     screen = StockScreen(plant, now_ms=fixed_now)
 
     async def run_before(pilot: Pilot[Any]) -> None:
@@ -549,15 +553,19 @@ def test_stock_snapshot(plant: str, snap_compare: Any) -> None:
         screen.show_code("PWD-7035")
         await settle(pilot)
 
-    assert snap_compare(snapshot_app(screen), run_before=run_before)
+    assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=run_before)
 
 
-def test_stages_snapshot(plant: str, snap_compare: Any) -> None:
+@SIZES
+def test_stages_snapshot(plant: str, snap_compare: Any, size: tuple[int, int]) -> None:
     screen = StagesScreen(plant, now_ms=fixed_now)
-    assert snap_compare(snapshot_app(screen), run_before=settle)
+    assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)
 
 
-def test_inbox_snapshot(plant: str, db: sqlite3.Connection, snap_compare: Any) -> None:
+@SIZES
+def test_inbox_snapshot(
+    plant: str, db: sqlite3.Connection, snap_compare: Any, size: tuple[int, int]
+) -> None:
     insert_rejected(
         db, "STORES", b"SCR-M8X20", "unknown barcode 'SCR-M8X20': check the label", NOW_MS - 600_000
     )
@@ -565,10 +573,13 @@ def test_inbox_snapshot(plant: str, db: sqlite3.Connection, snap_compare: Any) -
         db, "ASSY-1", b"\xff\xfe", "not a barcode: invalid UTF-8 bytes", NOW_MS - 60_000
     )
     screen = InboxScreen(plant, now_ms=fixed_now)
-    assert snap_compare(snapshot_app(screen), run_before=settle)
+    assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)
 
 
-def test_devices_snapshot(plant: str, db: sqlite3.Connection, snap_compare: Any) -> None:
+@SIZES
+def test_devices_snapshot(
+    plant: str, db: sqlite3.Connection, snap_compare: Any, size: tuple[int, int]
+) -> None:
     insert_scanner(db, "CUT-1-A", "CUT-1")
     insert_scanner(
         db, "STORES-A", "STORES", url="rfc2217://10.0.4.21:4001", connected=0,
@@ -576,4 +587,4 @@ def test_devices_snapshot(plant: str, db: sqlite3.Connection, snap_compare: Any)
         last_error="device reports readiness to read but returned no data",
     )  # fmt: skip
     screen = DevicesScreen(plant, now_ms=fixed_now)
-    assert snap_compare(snapshot_app(screen), run_before=settle)
+    assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)
