@@ -541,10 +541,10 @@ async def settle_without_blink(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+AT_BOTH_SIZES = pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 
 
-@SIZES
+@AT_BOTH_SIZES
 def test_stock_snapshot(plant: str, snap_compare: Any, size: tuple[int, int]) -> None:
     screen = StockScreen(plant, now_ms=fixed_now)
 
@@ -556,13 +556,13 @@ def test_stock_snapshot(plant: str, snap_compare: Any, size: tuple[int, int]) ->
     assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=run_before)
 
 
-@SIZES
+@AT_BOTH_SIZES
 def test_stages_snapshot(plant: str, snap_compare: Any, size: tuple[int, int]) -> None:
     screen = StagesScreen(plant, now_ms=fixed_now)
     assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)
 
 
-@SIZES
+@AT_BOTH_SIZES
 def test_inbox_snapshot(
     plant: str, db: sqlite3.Connection, snap_compare: Any, size: tuple[int, int]
 ) -> None:
@@ -576,7 +576,7 @@ def test_inbox_snapshot(
     assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)
 
 
-@SIZES
+@AT_BOTH_SIZES
 def test_devices_snapshot(
     plant: str, db: sqlite3.Connection, snap_compare: Any, size: tuple[int, int]
 ) -> None:
