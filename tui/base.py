@@ -2,8 +2,9 @@
 commits, and database reads kept off the UI thread.
 
 A screen subclasses `FloorScreen`, implements `load()` (runs in a thread worker, returns
-whatever it read) and `show(result)` (runs on the UI thread). `reload()` is called on
-mount and whenever the app sees `FloorChanged`; overlapping reloads collapse into one.
+whatever it read) and `show(result)` (runs on the UI thread). `reload()` is called when
+the screen shows and whenever the app sees `FloorChanged`; overlapping reloads collapse
+into one.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ class FloorScreen(Screen[None]):
             self._reader = connect(self.db_path)
         return self._reader
 
-    def on_mount(self) -> None:
-        self.reload()
-
     def on_screen_resume(self) -> None:
+        # Also sent when the screen first shows, so this is the first read too (a reload
+        # on mount as well would read everything twice at start).
         self.reload()
 
     @on(FloorChanged)
