@@ -33,7 +33,6 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import cast
 
 from db.schema import BOARD_MATERIAL, BOARD_STAGES
 
@@ -173,45 +172,6 @@ def _descriptions(conn: sqlite3.Connection, products: set[str]) -> dict[str, str
     )
 
 
-class _Draft:
-    """A BoardRow's slots without the frozen dataclass's `__setattr__`: board_rows fills
-    one with plain attribute stores and then makes it the BoardRow it describes (same
-    slots, same layout, so CPython allows the `__class__` change). The frozen `__init__`
-    stores each field through `object.__setattr__`, which for 5,000 orders cost several
-    times what the rest of building the board does."""
-
-    __slots__ = BoardRow.__slots__
-
-    def __init__(
-        self,
-        number: str,
-        product: str,
-        description: str,
-        qty_milli: int,
-        due: str,
-        priority: int,
-        status: str,
-        last_activity_ms: int | None,
-        stages: tuple[StageTotals, ...],
-        material_required_milli: int,
-        material_ready_milli: int,
-        short: bool,
-    ) -> None:
-        self.number = number
-        self.product = product
-        self.description = description
-        self.qty_milli = qty_milli
-        self.due = due
-        self.priority = priority
-        self.status = status
-        self.last_activity_ms = last_activity_ms
-        self.stages = stages
-        self.material_required_milli = material_required_milli
-        self.material_ready_milli = material_ready_milli
-        self.short = short
-        self.__class__ = BoardRow  # type: ignore[assignment]
-
-
 def board_rows(
     conn: sqlite3.Connection, numbers: Sequence[str] | None = None, *, limit: int | None = None
 ) -> list[BoardRow]:
@@ -245,19 +205,30 @@ def board_rows(
     # route string is parsed once per read (thousands of orders, a few hundred strings),
     # and its tuple shared (it is immutable).
     routes: dict[str, tuple[StageTotals, ...]] = {}
-    rows: list[_Draft] = []
+    rows: list[BoardRow] = []
     append = rows.append
     for row in fetched:
         number, product, qty, due, priority, status, active, route, required, ready, short = row
         stages = routes.get(route)
         if stages is None:
             stages = routes[route] = _stages(route)
-        draft = _Draft(
-            number, product, descriptions[product], qty, due, priority, status, active, stages,
-            required, ready, short == 1,
-        )  # fmt: skip
-        append(draft)
-    return cast(list[BoardRow], rows)  # each _Draft became a BoardRow as it was built
+        append(
+            BoardRow(
+                number,
+                product,
+                descriptions[product],
+                qty,
+                due,
+                priority,
+                status,
+                active,
+                stages,
+                required,
+                ready,
+                short == 1,
+            )  # fmt: skip
+        )
+    return rows
 
 
 def board_column_differences(conn: sqlite3.Connection) -> list[str]:

@@ -5,10 +5,9 @@ working them out from the stages, the material held and the bill.
 
 from __future__ import annotations
 
-import inspect
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import FrozenInstanceError, fields, replace
+from dataclasses import replace
 
 import pytest
 
@@ -281,19 +280,3 @@ def test_a_stale_column_is_reported(db: sqlite3.Connection) -> None:
     assert board_column_differences(db) == [
         f"work order {number}: the board's stages columns disagree"
     ]
-
-
-def test_rows_are_plain_frozen_board_rows(db: sqlite3.Connection) -> None:
-    """board_rows builds its rows the fast way (db.board._Draft): they must be BoardRows
-    like any other, every field set."""
-    from db.board import _Draft
-
-    names = [f.name for f in fields(BoardRow)]
-    assert list(inspect.signature(_Draft).parameters) == names
-    for row in board_rows(db):
-        assert type(row) is BoardRow
-        same = BoardRow(**{name: getattr(row, name) for name in names})
-        assert row == same and hash(row) == hash(same) and repr(row) == repr(same)
-        assert isinstance(row.short, bool)
-    with pytest.raises(FrozenInstanceError):
-        row.number = "WO-OTHER"  # type: ignore[misc]
