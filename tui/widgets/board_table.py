@@ -96,6 +96,7 @@ COLUMNS = (
 
 CELL_PADDING = 1
 SCROLLBAR = 2
+DESCRIPTION_ROOMY = 40
 
 
 def fit_columns(width: int) -> list[tuple[Column, int]]:
@@ -119,6 +120,11 @@ def fit_columns(width: int) -> list[tuple[Column, int]]:
             if 0 < extra <= room - used:
                 chosen[column.key] += extra
                 used += extra
+    # Still room (a very wide kiosk): the description reads better whole.
+    if "description" in chosen and used < room:
+        extra = min(DESCRIPTION_ROOMY - chosen["description"], room - used)
+        if extra > 0:
+            chosen["description"] += extra
     return [(c, chosen[c.key]) for c in COLUMNS if c.key in chosen]
 
 
