@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.text import Text
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
@@ -73,11 +72,12 @@ def context(screen: ScanScreen, key: str) -> str:
 
 
 def log_rows(screen: ScanScreen) -> list[list[str]]:
+    """The log's rows as the screen draws them, each cell's words."""
     table = screen.log_table
-    return [
-        [cell.plain if isinstance(cell, Text) else str(cell) for cell in table.get_row_at(i)]
-        for i in range(table.row_count)
-    ]
+    rows = [[cell.plain for cell in table.row_cells(key)] for key in table.keys]
+    for key, cells in zip(table.keys, rows, strict=True):
+        assert all(cell[:10] in table.line_text(key) for cell in cells)
+    return rows
 
 
 def journal(db: sqlite3.Connection, station: str) -> list[tuple[str, str, str]]:

@@ -155,7 +155,7 @@ class BoardScreen(FloorScreen):
 
     @on(BoardTable.Chosen, "#board-table")
     def _row_chosen(self, event: BoardTable.Chosen) -> None:
-        self.open_order(event.number)
+        self.open_order(event.key)
 
     def action_open_order(self) -> None:
         number = self.table.highlighted

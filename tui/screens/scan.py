@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 
 from rich.text import Text
 from textual import events, on, work
@@ -21,24 +20,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from db.board import StationInfo, StationScan, StationView, station_scans, station_view, stations
 from db.connection import connect
 from db.quantity import text as qty_text
-from db.reports import raw_text
 from db.scanning import process_scan
 from tui.base import FloorScreen
 from tui.live import FloorClock
 from tui.messages import ScanRecorded
+from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
-READ_WIDTH = 24  # longer reads (noise, a pasted page) show their head and "…"
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ScanInput(Input):
@@ -234,6 +228,7 @@ class ScanScreen(FloorScreen):
         self._last_seen: int | None = None
         self._rang: set[int] = set()
         self._log: list[StationScan] = []
+        self._said: dict[str, str] = {}  # what each line of words last said
         self._stations: list[StationInfo] = []
 
     # ------------------------------------------------------------ widgets
@@ -243,8 +238,8 @@ class ScanScreen(FloorScreen):
         return self.query_one(ScanInput)
 
     @property
-    def log_table(self) -> DataTable[str | Text]:
-        return self.query_one("#scan-log", DataTable)
+    def log_table(self) -> ScanLog:
+        return self.query_one("#scan-log", ScanLog)
 
     @property
     def picker(self) -> OptionList:
@@ -276,7 +271,7 @@ class ScanScreen(FloorScreen):
             yield Static("", id="scan-prompt")
             yield ScanInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-result")
-            yield DataTable(id="scan-log", cursor_type="none", zebra_stripes=True)
+            yield ScanLog(id="scan-log")
         yield StationPicker(id="station-picker")
         yield Footer(show_command_palette=not self.kiosk)
 
@@ -314,14 +309,14 @@ class ScanScreen(FloorScreen):
             if self.station is None:
                 self._show_stations(result)
         elif result is None:
-            self.query_one("#scan-title", Static).update(
-                f"SCAN · station {self.station} is not set up: add it to stations.csv"
+            self._say(
+                "scan-title", f"SCAN · station {self.station} is not set up: add it to stations.csv"
             )
         else:
             self._show_state(result)
 
     def _show_stations(self, found: list[StationInfo]) -> None:
-        self.query_one("#scan-title", Static).update("SCAN · pick this terminal's station")
+        self._say("scan-title", "SCAN · pick this terminal's station")
         picker = self.picker
         if found != self._stations:
             # Rebuilt only when the station list changed: every commit on the floor
@@ -337,9 +332,7 @@ class ScanScreen(FloorScreen):
 
     def _show_state(self, state: StationState) -> None:
         view = state.view
-        self.query_one("#scan-title", Static).update(
-            f"SCAN · {view.station.code} · {view.station.name}"
-        )
+        self._say("scan-title", f"SCAN · {view.station.code} · {view.station.name}")
         self._set("mode", view.mode)
         operator = f"{view.operator_name} ({view.operator})" if view.operator_name else "nobody"
         self._set("operator", operator if view.operator else "nobody signed in")
@@ -358,17 +351,24 @@ class ScanScreen(FloorScreen):
             after.append(f"LOT {view.lot}")
         self._set("next", " · ".join(after) or "QTY 1")
         self._set("stage", view.station.stage or "—")
-        self.prompt.update(f"▶ {view.prompt}")
+        self._say("scan-prompt", f"▶ {view.prompt}")
         self._show_log(state.scans)
 
     def _set(self, key: str, value: str) -> None:
-        self.query_one(f"#context-{key}", Static).update(value)
+        self._say(f"context-{key}", value)
+
+    def _say(self, widget_id: str, words: str) -> None:
+        """Update a line only when its words changed: every commit on the floor re-reads
+        the station, and each update re-lays out the screen (a few ms a line)."""
+        if self._said.get(widget_id) != words:
+            self._said[widget_id] = words
+            self.query_one(f"#{widget_id}", Static).update(words)
 
     def _show_log(self, scans: list[StationScan]) -> None:
         # Another station's commit also wakes this screen: redraw only when this log moved.
         changed = [(s.id, s.status) for s in scans] != [(s.id, s.status) for s in self._log]
         self._log = scans
-        if changed or not self.log_table.columns:
+        if changed or not self.log_table.row_count:
             self._draw_log()
         opening = self._last_seen is None
         last_seen = self._last_seen or 0
@@ -384,23 +384,9 @@ class ScanScreen(FloorScreen):
 
     def _draw_log(self) -> None:
         table = self.log_table
-        scans = self._log
-        # Fixed widths, the outcome taking the rest: the reason is what a person reads.
-        width = table.size.width or self.app.size.width
-        read = max(min(max((len(raw_text(s.raw)) for s in scans), default=4), READ_WIDTH), 4)
-        table.clear(columns=True)
-        table.add_column("Scan", width=6, key="scan")
-        table.add_column("Time", width=8, key="time")
-        table.add_column("Read", width=read, key="read")
-        table.add_column("Outcome", width=max(width - 6 - 8 - read - 10, 20), key="outcome")
         theme = self.app.current_theme
-        for scan in scans:
-            ok = scan.status in ("accepted", "duplicate")
-            mark = "✓" if scan.status == "accepted" else ("=" if ok else "✗")
-            style = (theme.success if ok else theme.error) or ""
-            outcome = Text(f"{mark} {scan.message or scan.status or '…'}", style=style)
-            when = datetime.fromtimestamp(scan.time_ms / 1000).strftime("%H:%M:%S")
-            table.add_row(str(scan.id), when, _shorten(raw_text(scan.raw), READ_WIDTH), outcome)
+        table.success, table.error = theme.success or "green", theme.error or "red"
+        table.show_scans(self._log, table.size.width or self.app.size.width)
 
     def on_resize(self) -> None:
         self._draw_log()

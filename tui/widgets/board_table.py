@@ -1,10 +1,7 @@
 """The board's table: one row per open work order, kept live by deltas, filtered and sorted.
 
-Not a DataTable: that redraws every visible cell on any change and measures every cell
-it is given, which costs 50-150 ms a frame and seconds to fill 5,000 orders. This one
-keeps the orders as a list, renders a line only when it comes into view, keeps each
-order's rendered line until the order changes, and on a delta redraws only the lines of
-the orders that changed (the whole view only when the order of rows moved).
+A LineTable (tui/widgets/line_table.py): a delta redraws only the lines of the orders
+that changed, and 5,000 orders cost nothing until they scroll into view.
 
 Columns come and go with the width: each has a priority, and the narrowest terminal
 (80 columns) keeps the ones a supervisor needs first (order, marks, due, progress,
@@ -18,21 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Literal
 
-from rich.segment import Segment
 from rich.text import Text
-from textual import events
-from textual.binding import Binding, BindingType
-from textual.geometry import Size
-from textual.message import Message
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 
 from db.board import BoardRow, current_stage
 from db.quantity import text as exact_text
 from tui.live import FloorClock, ago
 from tui.widgets.bars import bar_with_percent, percent, stage_strip
+from tui.widgets.line_table import CELL_PADDING, LineColumn, LineTable
 
 
 def qty_text(milli: int) -> str:
@@ -94,7 +85,6 @@ COLUMNS = (
     Column("marks", "Marks", 11, 2),
 )
 
-CELL_PADDING = 1
 SCROLLBAR = 2
 DESCRIPTION_ROOMY = 40
 
@@ -168,63 +158,8 @@ class Palette:
     muted: str = "grey62"
 
 
-class BoardTable(ScrollView, can_focus=True):
+class BoardTable(LineTable):
     """Open work orders, one line each under a fixed header line, keyed by order number."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "board--header",
-        "board--cursor",
-        "board--even-row",
-    }
-
-    # Component styles live with the widget, as Textual's own tables keep theirs; they
-    # use the theme's variables so the kiosk's high-contrast theme holds.
-    DEFAULT_CSS = """
-    BoardTable {
-        background: $surface;
-        color: $foreground;
-        & > .board--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .board--even-row {
-            background: $surface-lighten-1 50%;
-        }
-        & > .board--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .board--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-    }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Open order", show=False, id="board_choose"),
-        Binding("up", "cursor_up", show=False),
-        Binding("down", "cursor_down", show=False),
-        Binding("pageup", "page_up", show=False),
-        Binding("pagedown", "page_down", show=False),
-        Binding("home", "first", show=False),
-        Binding("end", "last", show=False),
-    ]
-
-    class Chosen(Message):
-        """A work order was chosen (Enter, or a click on the highlighted line)."""
-
-        def __init__(self, table: BoardTable, number: str) -> None:
-            super().__init__()
-            self.table = table
-            self.number = number
-
-        @property
-        def control(self) -> BoardTable:
-            return self.table
 
     def __init__(self, *, clock: FloorClock, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -233,15 +168,8 @@ class BoardTable(ScrollView, can_focus=True):
         self.query_words: list[str] = []
         self.sort_by: SortKey = "due"
         self.colours = Palette()
-        self.cursor_row = 0
-        self._columns: list[tuple[Column, int]] = []
+        self.fitted: list[tuple[Column, int]] = []
         self._has_strip = False
-        self._shown: list[str] = []
-        self._position: dict[str, int] = {}
-        # Each order's rendered line, kept while the order is the same BoardRow object:
-        # scrolling, filtering and re-sorting then render nothing new.
-        self._lines: dict[str, tuple[BoardRow, Strip]] = {}
-        self._header: Strip | None = None
         # Kept per order and brought up to date with each delta: judging 5,000 orders
         # late or at risk on every commit would cost the UI thread ~30 ms each time.
         self.flags: dict[str, Flags] = {}
@@ -251,18 +179,7 @@ class BoardTable(ScrollView, can_focus=True):
     @property
     def shown(self) -> list[str]:
         """Order numbers in the table, top to bottom."""
-        return list(self._shown)
-
-    @property
-    def row_count(self) -> int:
-        return len(self._shown)
-
-    @property
-    def highlighted(self) -> str | None:
-        """The order number under the cursor."""
-        if not self._shown:
-            return None
-        return self._shown[min(self.cursor_row, len(self._shown) - 1)]
+        return self.keys
 
     def visible_rows(self) -> list[BoardRow]:
         """What the filter lets through, in the chosen order."""
@@ -273,20 +190,22 @@ class BoardTable(ScrollView, can_focus=True):
     def get_cell(self, number: str, column_key: str) -> Text:
         """What the order's cell in that column says now (whether or not it is in view)."""
         row = self.orders[number]
-        for column, width in self._columns:
+        for column, width in self.fitted:
             if column.key == column_key:
                 return self.cell(column, width, row, self.clock.today(), self.clock.now_ms())
         raise KeyError(column_key)
 
-    def line_text(self, number: str) -> str:
-        """The order's whole line as the terminal shows it, without colours."""
-        return "".join(segment.text for segment in self._line(number))
-
     # ------------------------------------------------------------ cells
+
+    def row_version(self, key: str) -> object:
+        return self.orders[key]
+
+    def row_cells(self, key: str) -> list[Text]:
+        return self.cells(self.orders[key], self.clock.today(), self.clock.now_ms())
 
     def cells(self, row: BoardRow, today: date, now_ms: int) -> list[Text]:
         """The row's cells for the current columns."""
-        return [self.cell(column, width, row, today, now_ms) for column, width in self._columns]
+        return [self.cell(column, width, row, today, now_ms) for column, width in self.fitted]
 
     def cell(self, column: Column, width: int, row: BoardRow, today: date, now_ms: int) -> Text:
         # Text, never str: a str would have to be parsed as markup, slower and wrong for "[".
@@ -377,23 +296,16 @@ class BoardTable(ScrollView, can_focus=True):
 
     def set_width(self, width: int) -> None:
         """Choose the columns for a terminal `width` wide; redraws only when they change."""
-        columns = fit_columns(width)
-        if columns == self._columns:
+        fitted = fit_columns(width)
+        if fitted == self.fitted:
             return
-        self._columns = columns
+        self.fitted = fitted
         self._has_strip = "strip" in self.column_keys
-        self._lines.clear()
-        self._header = None
-        self._resize()
-        self.refresh()
+        self.set_columns([LineColumn(column.key, column.label, w) for column, w in fitted])
 
     @property
     def column_keys(self) -> list[str]:
-        return [column.key for column, _ in self._columns]
-
-    @property
-    def line_width(self) -> int:
-        return sum(width + 2 * CELL_PADDING for _, width in self._columns)
+        return [column.key for column, _ in self.fitted]
 
     # ------------------------------------------------------------ changes
 
@@ -421,14 +333,14 @@ class BoardTable(ScrollView, can_focus=True):
         today = self.clock.today()
         for number in removed:
             self.flags.pop(number, None)
-            if self.orders.pop(number, None) is not None and number in self._position:
+            if self.orders.pop(number, None) is not None and self.has_row(number):
                 moved = True
         for row in changed:
             before = self.orders.get(row.number)
+            present = self.has_row(row.number)
             self.orders[row.number] = row
             self.flags[row.number] = Flags.of(row, today)
             show = matches(row, self.query_words)
-            present = row.number in self._position
             if show != present or (show and before is not None and order(before) != order(row)):
                 moved = True
             elif present:
@@ -437,157 +349,20 @@ class BoardTable(ScrollView, can_focus=True):
             self._rebuild()
             return
         for number in redraw:
-            self.refresh_line(self._position[number] + 1)
+            self.refresh_row(number)
 
     def refresh_times(self) -> None:
         """Re-word "12m ago" and the late / at-risk marks as the clock moves on."""
-        if not {"last", "marks", "due"} & set(self.column_keys):
-            return
         self._judge_all()
-        # Lines are rendered again only as they come into view.
-        self._lines.clear()
-        self.refresh()
-
-    # ------------------------------------------------------------ cursor
-
-    def move_cursor(self, row: int) -> None:
-        if not self._shown:
-            self.cursor_row = 0
-            return
-        row = max(0, min(row, len(self._shown) - 1))
-        if row != self.cursor_row:
-            self.refresh_line(self.cursor_row + 1)
-            self.cursor_row = row
-            self.refresh_line(row + 1)
-        self._keep_cursor_in_view()
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - self._page())
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + self._page())
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self._shown) - 1)
-
-    def action_choose(self) -> None:
-        number = self.highlighted
-        if number is not None:
-            self.post_message(self.Chosen(self, number))
-
-    async def _on_click(self, event: events.Click) -> None:
-        index = int(self.scroll_offset.y) + event.y - 1
-        if event.y < 1 or not 0 <= index < len(self._shown):
-            return
-        event.stop()
-        if index == self.cursor_row:
-            self.action_choose()
-        else:
-            self.move_cursor(index)
-
-    def _page(self) -> int:
-        return max(self.scrollable_content_region.height - 2, 1)
-
-    def _keep_cursor_in_view(self) -> None:
-        # Row i sits on virtual line i + 1 (line 0 is the header, fixed on top).
-        view = self.scrollable_content_region.height
-        top = int(self.scroll_offset.y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, force=True)
-        elif view > 1 and self.cursor_row + 2 - view > top:
-            self.scroll_to(y=self.cursor_row + 2 - view, animate=False, force=True)
-
-    # ------------------------------------------------------------ drawing
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
-        if y == 0:
-            header = self._header_line()
-            style = base + self.get_component_rich_style("board--header")
-            return header.apply_style(style).crop_extend(0, width, style)
-        index = int(self.scroll_offset.y) + y - 1
-        if index >= len(self._shown):
-            return Strip.blank(width, base)
-        if index == self.cursor_row:
-            style = base + self.get_component_rich_style("board--cursor")
-        elif index % 2 == 0:
-            style = base + self.get_component_rich_style("board--even-row")
-        else:
-            style = base
-        line = self._line(self._shown[index])
-        return line.apply_style(style).crop_extend(0, width, style)
-
-    def _line(self, number: str) -> Strip:
-        row = self.orders[number]
-        kept = self._lines.get(number)
-        if kept is not None and kept[0] is row:
-            return kept[1]
-        line = self._render_cells(self.cells(row, self.clock.today(), self.clock.now_ms()))
-        self._lines[number] = (row, line)
-        return line
-
-    def _header_line(self) -> Strip:
-        if self._header is None:
-            self._header = self._render_cells([Text(column.label) for column, _ in self._columns])
-        return self._header
-
-    def _render_cells(self, cells: list[Text]) -> Strip:
-        """One line of cells, each padded (or cut with an ellipsis) to its column."""
-        pad = " " * CELL_PADDING
-        line = Text(no_wrap=True, end="")
-        for (_, width), cell in zip(self._columns, cells, strict=True):
-            length = cell.cell_len
-            if length > width:
-                cell = cell.copy()
-                cell.truncate(width, overflow="ellipsis")
-                length = cell.cell_len
-            fill = " " * (width - length)
-            line.append(pad)
-            if cell.justify == "right":
-                line.append(fill)
-                line.append_text(cell)
-            else:
-                line.append_text(cell)
-                line.append(fill)
-            line.append(pad)
-        segments: list[Segment] = list(line.render(self.app.console))
-        return Strip(segments, self.line_width)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._header = None
+        if {"last", "marks", "due"} & set(self.column_keys):
+            self.forget_lines()
 
     # ------------------------------------------------------------ internals
 
     def _rebuild(self) -> None:
         """Filter and sort again, keeping the cursor on the same order."""
-        keep = self.highlighted
-        self._shown = [row.number for row in self.visible_rows()]
-        self._position = {number: i for i, number in enumerate(self._shown)}
-        # Lines of orders that left the board are not needed again.
-        for number in [n for n in self._lines if n not in self.orders]:
-            del self._lines[number]
-        self._resize()
-        if keep is not None and keep in self._position:
-            self.cursor_row = self._position[keep]
-        else:
-            self.cursor_row = min(self.cursor_row, max(len(self._shown) - 1, 0))
-        self.refresh()
-        self._keep_cursor_in_view()
+        self.set_keys([row.number for row in self.visible_rows()])
 
     def _judge_all(self) -> None:
         today = self.clock.today()
         self.flags = {number: Flags.of(row, today) for number, row in self.orders.items()}
-
-    def _resize(self) -> None:
-        self.virtual_size = Size(self.line_width, len(self._shown) + 1)
