@@ -12,9 +12,10 @@ from dataclasses import replace
 import pytest
 
 from db import ledger
-from db.board import BoardRow, board_column_differences, board_rows, order_detail
+from db.board import BoardRow, board_column_differences, board_rows
 from db.connection import connect
 from db.ledger import Origin
+from db.orders import order_detail
 
 STORE_ORIGIN = Origin(operator="B1002", station="STORES")
 

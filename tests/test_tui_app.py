@@ -21,8 +21,9 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from db.board import LiveBoard, board_rows, order_detail
+from db.board import LiveBoard, board_rows
 from db.connection import connect
+from db.orders import order_detail
 from tests.conftest import TODAY, fixed_now, settle, wait_until
 from tui.app import ShopfloorApp, create_app
 from tui.dialogs import BadgeDialog, SupervisorDialog

@@ -37,7 +37,7 @@ from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded
 if TYPE_CHECKING:
     from textual.command import Provider
 
-    from db.board import Code
+    from db.stations import Code
 
 # Each screen's module (and the db/ and textual modules only it needs) is imported when
 # the screen is first shown, not at start: the first paint of the board waits for none.

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from db.board import Code, codes
 from db.connection import connect
+from db.stations import Code, codes
 
 if TYPE_CHECKING:
     from tui.app import ShopfloorApp

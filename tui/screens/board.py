@@ -23,7 +23,6 @@ from textual.widgets import Footer, Header, Input, Static
 from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
 from tui.base import FloorScreen
 from tui.live import FloorClock
-from tui.screens.order import OrderScreen
 from tui.widgets.board_table import BoardTable, Palette, SortKey
 
 TIME_REFRESH_SECONDS = 20.0
@@ -163,6 +162,9 @@ class BoardScreen(FloorScreen):
             self.open_order(number)
 
     def open_order(self, number: str) -> None:
+        # Imported when first needed: the board's first paint waits for nothing it shows.
+        from tui.screens.order import OrderScreen
+
         self.app.push_screen(OrderScreen(self.db_path, number, clock=self.clock))
 
     def action_print_traveler(self) -> None:

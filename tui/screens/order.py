@@ -22,17 +22,16 @@ from textual.widgets import Footer, Header, Static
 from db.board import (
     OPEN_STATUSES,
     Marks,
-    OrderDetail,
     arrived_at,
     changes_since,
     current_marks,
     current_stage,
     is_at_risk,
     is_late,
-    order_detail,
     route_progress,
 )
 from db.connection import connect
+from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
 from tui.live import FloorClock, ago

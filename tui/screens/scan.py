@@ -23,10 +23,10 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from db.board import StationInfo, StationScan, StationView, station_scans, station_view, stations
 from db.connection import connect
 from db.quantity import text as qty_text
 from db.scanning import process_scan
+from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
 from tui.base import FloorScreen
 from tui.live import FloorClock
 from tui.messages import ScanRecorded

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from db.board import StationScan
 from db.reports import raw_text
+from db.stations import StationScan
 from tui.widgets.line_table import LineColumn, LineTable
 
 READ_WIDTH = 24  # longer reads (noise, a pasted page) show their head and "…"

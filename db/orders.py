@@ -1,0 +1,228 @@
+"""What the order screen reads: one work order's story — its stages, the material its
+bill needs against what was issued and consumed, its movements, the scans behind them,
+and its due-date and status changes.
+
+Apart from db/board.py (the board's one-row-per-order read) so the board's start-up
+does not define these types before anyone opens an order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from db.board import StageTotals
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialLine:
+    item: str
+    description: str
+    uom: str
+    stage: str | None
+    required_milli: int
+    issued_milli: int  # net of returns
+    consumed_milli: int
+    held_milli: int  # issued, not returned, not yet consumed
+
+    @property
+    def short_milli(self) -> int:
+        """What the order still needs issued."""
+        return max(self.required_milli - self.issued_milli, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class MovementLine:
+    id: int
+    time_ms: int
+    kind: str
+    item: str
+    lot: str
+    qty_milli: int
+    from_location: str | None
+    to_location: str | None
+    stage: str | None
+    operator: str | None
+    station: str | None
+    scan: int | None
+    reverses: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLine:
+    id: int
+    time_ms: int
+    station: str
+    source: str
+    raw: bytes
+    status: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDateChange:
+    time_ms: int
+    old_due: str
+    new_due: str
+    by_operator: str
+    by_name: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    time_ms: int
+    old_status: str
+    new_status: str
+    by_operator: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetail:
+    """One work order's story: its route, material, movements, scans and changes."""
+
+    number: str
+    product: str
+    description: str
+    qty_milli: int
+    due: str
+    priority: int
+    status: str
+    last_activity_ms: int | None
+    stages: tuple[StageTotals, ...]
+    materials: tuple[MaterialLine, ...]
+    movements: tuple[MovementLine, ...]
+    scans: tuple[ScanLine, ...]
+    due_date_changes: tuple[DueDateChange, ...]
+    status_changes: tuple[StatusChange, ...]
+
+
+def order_detail(
+    conn: sqlite3.Connection, number: str, *, movement_limit: int = 200
+) -> OrderDetail | None:
+    """Everything the order screen shows about one work order; None if it does not exist.
+
+    Movements are the newest `movement_limit` (by the index on movements(work_order, id));
+    scans are the journal rows those movements and the order's stage progress point to.
+    """
+    order = conn.execute(
+        "SELECT w.*, i.description FROM work_orders w JOIN items i ON i.sku = w.product "
+        "WHERE w.number = ?",
+        (number,),
+    ).fetchone()
+    if order is None:
+        return None
+    stages = tuple(
+        (str(r[0]), int(r[1]), int(r[2]))
+        for r in conn.execute(
+            "SELECT stage, done_milli, scrap_milli FROM work_order_stages "
+            "WHERE work_order = ? ORDER BY seq",
+            (number,),
+        )
+    )
+    materials = tuple(
+        MaterialLine(
+            item=r["component"],
+            description=r["description"],
+            uom=r["uom"],
+            stage=r["stage"],
+            required_milli=int(r["need"]),
+            issued_milli=int(r["issued"]),
+            consumed_milli=int(r["consumed"]),
+            held_milli=int(r["issued"]) - int(r["consumed"]),
+        )
+        for r in conn.execute(
+            "SELECT b.component, i.description, i.uom, b.stage, "
+            "(b.qty_per_milli * ? + 500) / 1000 AS need, "
+            "COALESCE(SUM(m.issued_milli - m.returned_milli), 0) AS issued, "
+            "COALESCE(SUM(m.consumed_milli), 0) AS consumed "
+            "FROM bill_of_materials b JOIN items i ON i.sku = b.component "
+            "LEFT JOIN work_order_materials m ON m.work_order = ? AND m.item = b.component "
+            "WHERE b.product = ? GROUP BY b.component ORDER BY b.rowid",
+            (order["qty_milli"], number, order["product"]),
+        )
+    )
+    movements = tuple(
+        MovementLine(
+            id=r["id"],
+            time_ms=r["time_ms"],
+            kind=r["kind"],
+            item=r["item"],
+            lot=r["lot"],
+            qty_milli=r["qty_milli"],
+            from_location=r["from_location"],
+            to_location=r["to_location"],
+            stage=r["stage"],
+            operator=r["operator"],
+            station=r["station"],
+            scan=r["scan"],
+            reverses=r["reverses"],
+        )
+        for r in conn.execute(
+            "SELECT * FROM movements WHERE work_order = ? ORDER BY id DESC LIMIT ?",
+            (number, movement_limit),
+        )
+    )
+    scans = tuple(
+        ScanLine(
+            id=r["id"],
+            time_ms=r["time_ms"],
+            station=r["station"],
+            source=r["source"],
+            raw=bytes(r["raw"]),
+            status=r["status"],
+            message=r["message"],
+        )
+        for r in conn.execute(
+            "SELECT j.id, j.time_ms, j.station, j.source, j.raw, o.status, o.message "
+            "FROM scan_journal j LEFT JOIN scan_outcomes o ON o.scan = j.id "
+            "WHERE j.id IN (SELECT scan FROM movements WHERE work_order = ? AND scan IS NOT NULL"
+            " UNION SELECT scan FROM progress_entries WHERE work_order = ? AND scan IS NOT NULL) "
+            "ORDER BY j.id DESC LIMIT ?",
+            (number, number, movement_limit),
+        )
+    )
+    due_changes = tuple(
+        DueDateChange(
+            time_ms=r["time_ms"],
+            old_due=r["old_due"],
+            new_due=r["new_due"],
+            by_operator=r["by_operator"],
+            by_name=r["name"],
+            reason=r["reason"],
+        )
+        for r in conn.execute(
+            "SELECT d.*, o.name FROM due_date_changes d LEFT JOIN operators o "
+            "ON o.badge = d.by_operator WHERE d.work_order = ? ORDER BY d.id DESC",
+            (number,),
+        )
+    )
+    status_changes = tuple(
+        StatusChange(
+            time_ms=r["time_ms"],
+            old_status=r["old_status"],
+            new_status=r["new_status"],
+            by_operator=r["by_operator"],
+            reason=r["reason"],
+        )
+        for r in conn.execute(
+            "SELECT * FROM status_changes WHERE work_order = ? ORDER BY id DESC", (number,)
+        )
+    )
+    return OrderDetail(
+        number=order["number"],
+        product=order["product"],
+        description=order["description"],
+        qty_milli=order["qty_milli"],
+        due=order["due"],
+        priority=order["priority"],
+        status=order["status"],
+        last_activity_ms=order["last_activity_ms"],
+        stages=stages,
+        materials=materials,
+        movements=movements,
+        scans=scans,
+        due_date_changes=due_changes,
+        status_changes=status_changes,
+    )
