@@ -374,7 +374,9 @@ async def test_stages_show_wip_queue_and_today_per_stage(
                 """
             )
         ]
-        assert waiting and row_keys(screen.orders_table) == waiting
+        assert waiting and screen.orders_table.keys == waiting
+        for number in waiting:
+            assert number in screen.orders_table.line_text(number)
 
         await pilot.press("t")
         await settle(pilot)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from rich.color import Color
@@ -28,11 +28,13 @@ from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from db import floor
+from db.board import board_rows
 from db.connection import now_ms as wall_clock
 from db.floor import QueuedOrder, StageLoad
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
 from tui.screens.tables import quantity
+from tui.widgets.stage_queue import StageQueue
 
 Span = Literal["hours", "days"]
 Columns = Sequence[tuple[str, str, int | None]]  # key, label, fixed width or None to fit
@@ -84,8 +86,8 @@ class StagesScreen(FloorScreen):
         return self.query_one("#stages-table", DataTable)
 
     @property
-    def orders_table(self) -> DataTable[Text]:
-        return self.query_one("#stages-orders", DataTable)
+    def orders_table(self) -> StageQueue:
+        return self.query_one("#stages-orders", StageQueue)
 
     @property
     def heading(self) -> Static:
@@ -120,17 +122,23 @@ class StagesScreen(FloorScreen):
         yield Static("", id="stages-spark-label")
         yield Sparkline([], id="stages-spark")
         yield Static("", id="stages-orders-heading", classes="floor-heading")
-        yield DataTable(id="stages-orders", cursor_type="row", zebra_stripes=True)
+        yield StageQueue(id="stages-orders")
         yield Footer()
 
     # ------------------------------------------------------------ reading
 
     def load(self, conn: sqlite3.Connection) -> StagesView:
         now = self._now()
-        loads = floor.stage_loads(conn, now_ms=now)
+        # One read transaction: the loads and the queue describe the same commit.
+        conn.execute("BEGIN")
+        try:
+            open_orders = board_rows(conn)
+            loads = floor.stage_loads(conn, now_ms=now, open_orders=open_orders)
+        finally:
+            conn.execute("COMMIT")
         codes = [load.code for load in loads]
         stage = self._stage if self._stage in codes else (codes[0] if codes else None)
-        orders = floor.orders_at_stage(conn, stage) if stage else []
+        orders = floor.orders_at_stage(conn, stage, open_orders=open_orders) if stage else []
         return StagesView(loads, stage, orders, now)
 
     def show(self, result: StagesView) -> None:
@@ -241,53 +249,10 @@ class StagesScreen(FloorScreen):
             else "Orders waiting"
         )
         table = self.orders_table
-        columns: list[tuple[str, str, int | None]] = [
-            ("order", "Order", None),
-            ("product", "Product", None),
-            ("waiting", "Waiting", None),
-            ("done", "Done here", None),
-            ("qty", "Qty", None),
-            ("due", "Due", None),
-        ]
-        if self._wide:
-            columns += [("priority", "Priority", None), ("status", "Status", None)]
-        else:
-            columns.append(("status", "", None))
-        _set_columns(table, columns)
+        table.late_style = Style(color=self._theme_color("error", "red"), bold=True)
+        table.hold_style = Style(color=self._theme_color("warning", "yellow"), bold=True)
         today = datetime.fromtimestamp(view.now_ms / 1000).astimezone().date()
-        late_style = Style(color=self._theme_color("error", "red"), bold=True)
-        hold_style = Style(color=self._theme_color("warning", "yellow"), bold=True)
-        with table.prevent(DataTable.RowHighlighted):
-            selected = None
-            if table.row_count:
-                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            table.clear()
-            for order in view.orders:
-                late = date.fromisoformat(order.due) < today
-                due = Text(order.due + (" ⚠ late" if late else ""))
-                if late:
-                    due.stylize(late_style)
-                on_hold = order.status == "on_hold"
-                status = Text("⏸ on hold", style=hold_style) if on_hold else Text("")
-                cells = [
-                    Text(order.number),
-                    Text(order.product),
-                    quantity(order.waiting_milli),
-                    quantity(order.done_milli),
-                    quantity(order.qty_milli),
-                    due,
-                ]
-                if self._wide:
-                    status = status if on_hold else Text(order.status.replace("_", " "))
-                    cells += [Text(str(order.priority), justify="right"), status]
-                else:
-                    cells.append(status)
-                table.add_row(*cells, key=order.number)
-            if selected is not None:
-                try:
-                    table.move_cursor(row=table.get_row_index(selected), scroll=True)
-                except RowDoesNotExist:
-                    pass
+        table.show_queue(view.orders, today=today, wide=self._wide)
 
     # ------------------------------------------------------------ events
 

@@ -244,10 +244,12 @@ class LineTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        # A terminal narrower than the columns scrolls sideways.
+        left = int(self.scroll_offset.x)
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("line-table--header")
-            return self._header_line().apply_style(style).crop_extend(0, width, style)
+            return self._header_line().apply_style(style).crop_extend(left, left + width, style)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
             return Strip.blank(width, base)
@@ -258,7 +260,7 @@ class LineTable(ScrollView, can_focus=True):
         else:
             style = base
         line = self._line(self._keys[index])
-        return line.apply_style(style).crop_extend(0, width, style)
+        return line.apply_style(style).crop_extend(left, left + width, style)
 
     def _line(self, key: str) -> Strip:
         version = self.row_version(key)
