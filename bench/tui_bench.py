@@ -23,6 +23,9 @@ Run with `python -m bench.tui_bench [--small] [--runs N] [--commits N]` (or
    b. the board in-process (`app.run_test()`), on the demo plant and on the big record
       (5,000 open orders): the moment is when the screen has been refreshed after
       `BoardScreen.show` put the touched order on it.
+   c. the stages, stock, inbox and devices screens in-process on the big record, each
+      open in turn: the moment is when the screen has painted the first read that
+      began after the commit.
    p50/p95. Target p95 ≤ 100 ms.
 4. Peak RSS (VmHWM) of the real app process on the big record, once the board has
    painted its rows (the bare Static app's for scale). Target ≤ 150 MB.
@@ -57,6 +60,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.common import Figure, alternate, cache_dir, say
 from bench.record_bench import FULL_MOVEMENTS, SMALL_MOVEMENTS, cached_record
@@ -77,6 +81,7 @@ TARGET_LATENCY_P95_MS = 100.0
 TARGET_RSS_MB = 150.0
 TOUCHED = 50
 STATION = "STORES"
+SCREENS = ("stages", "stock", "inbox", "devices")
 
 BARE_TEXT = "bare static ready"
 BARE_APP = f"""
@@ -535,6 +540,84 @@ def board_latency(db_path: Path, folder: Path, commits: int, label: str) -> Late
     return asyncio.run(_board_latency(db_path, plan, [order for order, *_ in chosen], label))
 
 
+async def _screen_latency(
+    db_path: Path, plan: Path, modes: Sequence[str], label: str
+) -> list[Latency]:
+    """Each floor screen in `modes` open in turn while the writer commits: the moment is
+    when the screen has painted what it read in the first read that began after the
+    commit (whatever the screen shows of it)."""
+    from tui.app import create_app
+    from tui.base import FloorScreen
+
+    reads: dict[int, float] = {}  # id(result) -> when its read began
+    painted: list[tuple[float, float]] = []  # (read began, painted)
+    results: list[Latency] = []
+    app = create_app(db_path)
+    async with app.run_test(size=(WIDTH, HEIGHT)):
+        for mode in modes:
+            app.action_go(mode)
+            await asyncio.sleep(1.5)  # the screen's first read, at any size of plant
+            screen = app.screen
+            if not isinstance(screen, FloorScreen):
+                raise RuntimeError(f"{mode} did not open a floor screen: {screen!r}")
+            screen_type = type(screen)
+            load, show = screen_type.load, screen_type.show
+
+            def timed_load(self: FloorScreen, conn: sqlite3.Connection, load: Any = load) -> Any:
+                began = time.time()
+                result = load(self, conn)
+                reads[id(result)] = began
+                return result
+
+            def timed_show(self: FloorScreen, result: Any, show: Any = show) -> None:
+                show(self, result)
+                began = reads.pop(id(result), None)
+                if began is not None:
+                    self.call_after_refresh(lambda: painted.append((began, time.time())))
+
+            setattr(screen_type, "load", timed_load)  # noqa: B010 (swapped for the run)
+            setattr(screen_type, "show", timed_show)  # noqa: B010
+            painted.clear()
+            cycles = Cycles({}, {})
+            try:
+                writer = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bench.tui_bench", "--writer", str(plan),
+                    cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                )  # fmt: skip
+                assert writer.stdout is not None
+                while line := await writer.stdout.readline():
+                    if cycles.take(line.decode()):
+                        break
+                await writer.wait()
+                await asyncio.sleep(1.0)
+            finally:
+                setattr(screen_type, "load", load)  # noqa: B010
+                setattr(screen_type, "show", show)  # noqa: B010
+            latencies = []
+            for done in cycles.done.values():
+                seen = min((t for began, t in painted if began >= done), default=None)
+                if seen is not None:
+                    latencies.append((seen - done) * 1000)
+            count = len(cycles.done)
+            results.append(
+                Latency(f"{mode} {label} (run_test)", latencies, count - len(latencies), count)
+            )
+    return results
+
+
+def screens_latency(db_path: Path, folder: Path, commits: int, label: str) -> list[Latency]:
+    """3c: the stages, stock, inbox and devices screens, each while commits land."""
+    conn = connect(db_path)
+    pairs = _issue_pairs(conn)
+    conn.close()
+    chosen = [pairs[n % len(pairs)] for n in range(commits)]
+    plan = Plan(
+        str(db_path), STATION, ["B1002", "CMD:MODE:ISSUE"],
+        [[order, barcode] for order, _, barcode, _ in chosen],
+    ).save(folder / f"screens-plan-{db_path.stem}.json")  # fmt: skip
+    return asyncio.run(_screen_latency(db_path, plan, SCREENS, label))
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -586,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
             scan_screen_latency(folder, commits),
             board_latency(board_db, folder, commits, "demo plant"),
             board_latency(big, folder, commits, f"{open_orders:,} open orders"),
+            *screens_latency(big, folder, commits, f"{open_orders:,} open orders"),
         ):
             say(latency.line())
             results.append(latency.met)

@@ -330,10 +330,12 @@ class BoardDelta:
 
 class LiveBoard:
     """A board's memory of what it has read: the first refresh reads every open order,
-    later ones only the orders touched since (`changes_since`). Use from one thread."""
+    later ones only the orders touched since (`changes_since`). `orders` holds every
+    open order as of the last refresh. Use from one thread."""
 
     def __init__(self) -> None:
         self.marks: Marks | None = None
+        self.orders: dict[str, BoardRow] = {}
 
     def refresh(self, conn: sqlite3.Connection) -> BoardDelta:
         # One read transaction: the rows and the marks describe the same commit.
@@ -352,4 +354,10 @@ class LiveBoard:
         finally:
             conn.execute("COMMIT")
         self.marks = marks
+        if delta.full:
+            self.orders = {row.number: row for row in delta.rows}
+        else:
+            for number in delta.removed:
+                self.orders.pop(number, None)
+            self.orders.update((row.number, row) for row in delta.rows)
         return delta

@@ -348,8 +348,8 @@ def stage_loads(
     """Per stage, in routing order: WIP, orders queued, completed today, and throughput.
 
     Completions count `done` entries that still stand: a completion later undone
-    drops out, and the undo entry itself is not output. `open_orders` (board_rows,
-    read in the same transaction) saves reading them again.
+    drops out, and the undo entry itself is not output. `open_orders` (as board_rows
+    reads them, in any order) saves reading them again.
     """
     wip: dict[str, tuple[int, int]] = {}
     orders = board_rows(conn) if open_orders is None else open_orders
@@ -399,7 +399,7 @@ def orders_at_stage(
     """Open orders with units waiting at `stage`, most urgent first (the board's order:
     due, priority, number)."""
     orders = board_rows(conn) if open_orders is None else open_orders
-    return [
+    queue = [
         QueuedOrder(
             number=row.number,
             product=row.product,
@@ -413,6 +413,8 @@ def orders_at_stage(
         for row, at, waiting, done in _waiting_at_stages(orders)
         if at == stage and waiting > 0
     ]
+    queue.sort(key=lambda order: (order.due, order.priority, order.number))
+    return queue
 
 
 # ---------------------------------------------------------------- inbox

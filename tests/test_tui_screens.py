@@ -383,6 +383,44 @@ async def test_stages_show_wip_queue_and_today_per_stage(
         assert screen.span == "days" and len(screen.sparkline.data) == 7
 
 
+async def test_stages_follow_a_completion_and_ignore_what_changes_no_stage(
+    plant: str, db: sqlite3.Connection
+) -> None:
+    """An issue elsewhere leaves the stage figures as they were; a completion moves
+    units from one stage's WIP to the next, and the queue follows."""
+    screen = StagesScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert screen.stage == "CUT"
+        number = screen.orders_table.keys[0]
+        before = {code: cells(screen.stages_table, code)[2:5] for code in ("CUT", "BEND")}
+
+        item, location = db.execute(
+            "SELECT s.item, s.location FROM stock s JOIN items i ON i.sku = s.item "
+            "WHERE s.qty_milli >= 1000 AND s.lot = '' AND i.lot_tracked = 0 "
+            "AND s.location IN (SELECT code FROM locations WHERE kind = 'storeroom') LIMIT 1"
+        ).fetchone()
+        with clock(fixed_now):
+            ledger.issue(db, number, item, 1000, location)
+        screen.post_message(FloorChanged(0))
+        await settle(pilot)
+        assert {code: cells(screen.stages_table, code)[2:5] for code in before} == before
+
+        waiting = floor.orders_at_stage(db, "CUT")[0]
+        assert waiting.number == number
+        with clock(fixed_now):
+            ledger.report_progress(db, number, "CUT", waiting.waiting_milli)
+        screen.post_message(FloorChanged(0))
+        await settle(pilot)
+        expected = expected_stage_figures(db)
+        for code in before:
+            wip, queued, today = expected[code]
+            row = cells(screen.stages_table, code)
+            assert row[2:5] == [qty_text(wip), str(queued), qty_text(today)], code
+        assert cells(screen.stages_table, "CUT")[2] != before["CUT"][0]
+        assert number not in screen.orders_table.keys
+
+
 # ---------------------------------------------------------------- inbox
 
 

@@ -201,9 +201,13 @@ class InboxScreen(FloorScreen):
         return InboxView(scans, total)
 
     def show(self, result: InboxView) -> None:
+        could_act = self.check_action("replay", ())
         self._view = result
         self._draw()
-        self.refresh_bindings()
+        # Only when the footer's keys change: redrawing it costs tens of ms, and every
+        # commit on the floor re-reads the inbox.
+        if self.check_action("replay", ()) != could_act:
+            self.refresh_bindings()
 
     # ------------------------------------------------------------ drawing
 

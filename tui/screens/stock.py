@@ -181,9 +181,13 @@ class StockScreen(FloorScreen):
                 return  # the person asked for something else meanwhile; that reload follows
         elif query != self._query:
             return
+        could_page = self.check_action("more_history", ())
         self._view = replace(result, query=self._query)
         self._draw()
-        self.refresh_bindings()
+        # Only when the footer's keys change: redrawing it costs tens of ms, and every
+        # commit on the floor re-reads the stock shown.
+        if self.check_action("more_history", ()) != could_page:
+            self.refresh_bindings()
 
     # ------------------------------------------------------------ drawing
 
