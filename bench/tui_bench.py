@@ -478,6 +478,22 @@ def scan_screen_latency(folder: Path, commits: int) -> Latency:
     return Latency("scan station (real terminal)", latencies, commits - len(latencies), commits)
 
 
+async def _write_while_open(plan: Path) -> Cycles:
+    """Run the writer process to its end, noting its cycles, then let the screen catch up."""
+    cycles = Cycles({}, {})
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.tui_bench", "--writer", str(plan),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert writer.stdout is not None
+    while line := await writer.stdout.readline():
+        if cycles.take(line.decode()):
+            break
+    await writer.wait()
+    await asyncio.sleep(1.0)
+    return cycles
+
+
 async def _board_latency(db_path: Path, plan: Path, orders: list[str], label: str) -> Latency:
     from tui.app import create_app
     from tui.screens.board import BoardScreen, FirstScreenful
@@ -493,7 +509,6 @@ async def _board_latency(db_path: Path, plan: Path, orders: list[str], label: st
         self.call_after_refresh(lambda: painted.append((time.time(), result.full, numbers)))
 
     setattr(BoardScreen, "show", show)  # noqa: B010 (a method, swapped for the run)
-    cycles = Cycles({}, {})
     try:
         app = create_app(db_path)
         async with app.run_test(size=(WIDTH, HEIGHT)):
@@ -502,16 +517,7 @@ async def _board_latency(db_path: Path, plan: Path, orders: list[str], label: st
                 if time.monotonic() > deadline:
                     raise RuntimeError("the board never painted")
                 await asyncio.sleep(0.01)
-            writer = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.tui_bench", "--writer", str(plan),
-                cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            assert writer.stdout is not None
-            while line := await writer.stdout.readline():
-                if cycles.take(line.decode()):
-                    break
-            await writer.wait()
-            await asyncio.sleep(1.0)
+            cycles = await _write_while_open(plan)
     finally:
         setattr(BoardScreen, "show", original)  # noqa: B010
     latencies: list[float] = []
@@ -578,18 +584,8 @@ async def _screen_latency(
             setattr(screen_type, "load", timed_load)  # noqa: B010 (swapped for the run)
             setattr(screen_type, "show", timed_show)  # noqa: B010
             painted.clear()
-            cycles = Cycles({}, {})
             try:
-                writer = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bench.tui_bench", "--writer", str(plan),
-                    cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                )  # fmt: skip
-                assert writer.stdout is not None
-                while line := await writer.stdout.readline():
-                    if cycles.take(line.decode()):
-                        break
-                await writer.wait()
-                await asyncio.sleep(1.0)
+                cycles = await _write_while_open(plan)
             finally:
                 setattr(screen_type, "load", load)  # noqa: B010
                 setattr(screen_type, "show", show)  # noqa: B010
