@@ -24,6 +24,7 @@ from textual.widgets import Input
 from db.board import LiveBoard, board_rows
 from db.connection import connect
 from db.orders import order_detail
+from db.quantity import text as qty_text
 from tests.conftest import TODAY, fixed_now, settle, wait_until
 from tui.app import ShopfloorApp, create_app
 from tui.dialogs import BadgeDialog, SupervisorDialog
@@ -213,6 +214,48 @@ async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
     screen = app.screen
     assert isinstance(screen, OrderScreen)
     return screen
+
+
+async def test_the_open_order_shows_a_movement_posted_elsewhere(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """An issue to the order from another process lands on top of its movements and
+    in its material line; an issue to another order leaves its tables as they were."""
+    number = in_progress_order(db)
+    other = next(n for (n,) in db.execute(OPEN_SQL) if n != number)
+    item, location = db.execute(
+        "SELECT s.item, s.location FROM stock s JOIN items i ON i.sku = s.item "
+        "JOIN bill_of_materials b ON b.component = s.item "
+        "JOIN work_orders w ON w.product = b.product AND w.number = ? "
+        "WHERE s.qty_milli >= 2000 AND s.lot = '' AND i.lot_tracked = 0 "
+        "AND s.location IN (SELECT code FROM locations WHERE kind = 'storeroom') LIMIT 1",
+        (number,),
+    ).fetchone()
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_order(pilot, number)
+        movements = screen.movements_table
+        shown = movements.keys
+        writer = run_elsewhere(
+            demo_db,
+            "from db import ledger\n"
+            f"ledger.issue(conn, {other!r}, {item!r}, 1000, {location!r})\n"
+            f"ledger.issue(conn, {number!r}, {item!r}, 1000, {location!r})\n",
+        )
+        assert writer.wait(timeout=20) == 0
+        await wait_until(pilot, lambda: movements.keys != shown, seconds=3)
+        newest = db.execute(
+            "SELECT id FROM movements WHERE work_order = ? ORDER BY id DESC LIMIT 1", (number,)
+        ).fetchone()[0]
+        assert movements.keys == [str(newest), *shown][: len(movements.keys)]
+        line = movements.line_text(str(newest))
+        assert item in line and "issue" in line and location in line
+        issued = screen.materials_table.cells_of(item)
+        detail = order_detail(db, number)
+        assert detail is not None
+        [material] = [m for m in detail.materials if m.item == item]
+        assert issued[2] == qty_text(material.issued_milli)
 
 
 async def fill_dialog(

@@ -9,7 +9,7 @@ shown to the person as it was worded.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -37,15 +37,13 @@ from tui.base import FloorScreen
 from tui.live import FloorClock, ago
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
+from tui.widgets.cell_table import CellTable
 
 if TYPE_CHECKING:
-    from textual.widgets import DataTable
-
     from tui.dialogs import SupervisorDialog, SupervisorForm
 
-# The board imports this module to open an order, so it is on the path to the board's
-# first paint: what only a shown order needs (its tables and tabs, the ledger, the
-# dialogs) is imported when the order is first shown or acted on.
+# What only a shown or changed order needs (its tabs, the ledger, the dialogs) is
+# imported when first used.
 
 
 class Unchanged:
@@ -85,7 +83,7 @@ class OrderScreen(FloorScreen):
         padding: 0;
     }
 
-    OrderScreen TabPane DataTable {
+    OrderScreen TabPane CellTable {
         height: 1fr;
     }
     """
@@ -109,59 +107,57 @@ class OrderScreen(FloorScreen):
     def title_bar(self) -> Static:
         return self.query_one("#order-title", Static)
 
-    def _table(self, table_id: str) -> DataTable[str | Text]:
-        from textual.widgets import DataTable
-
-        return self.query_one(f"#{table_id}", DataTable)
+    def _table(self, table_id: str) -> CellTable:
+        return self.query_one(f"#{table_id}", CellTable)
 
     @property
-    def stages_table(self) -> DataTable[str | Text]:
+    def stages_table(self) -> CellTable:
         return self._table("order-stages")
 
     @property
-    def materials_table(self) -> DataTable[str | Text]:
+    def materials_table(self) -> CellTable:
         return self._table("order-materials")
 
     @property
-    def movements_table(self) -> DataTable[str | Text]:
+    def movements_table(self) -> CellTable:
         return self._table("order-movements")
 
     @property
-    def scans_table(self) -> DataTable[str | Text]:
+    def scans_table(self) -> CellTable:
         return self._table("order-scans")
 
     @property
-    def history_table(self) -> DataTable[str | Text]:
+    def history_table(self) -> CellTable:
         return self._table("order-history")
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import DataTable, TabbedContent, TabPane
+        from textual.widgets import TabbedContent, TabPane
 
         yield Header()
         yield Static(f"ORDER {self.number}", id="order-title", classes="screen-heading")
         yield Static("", id="order-facts")
-        yield DataTable(id="order-stages", cursor_type="none", zebra_stripes=True)
+        yield CellTable(id="order-stages", show_cursor=False)
         with TabbedContent(id="order-tabs"):
             with TabPane("Material", id="tab-material"):
-                yield DataTable(id="order-materials", cursor_type="row", zebra_stripes=True)
+                yield CellTable(id="order-materials")
             with TabPane("Movements", id="tab-movements"):
-                yield DataTable(id="order-movements", cursor_type="row", zebra_stripes=True)
+                yield CellTable(id="order-movements")
             with TabPane("Scans", id="tab-scans"):
-                yield DataTable(id="order-scans", cursor_type="row", zebra_stripes=True)
+                yield CellTable(id="order-scans")
             with TabPane("History", id="tab-history"):
-                yield DataTable(id="order-history", cursor_type="row", zebra_stripes=True)
+                yield CellTable(id="order-history")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.stages_table.add_columns("Stage", "Done", "Scrap", "Progress")
-        self.materials_table.add_columns(
+        self.stages_table.set_labels("Stage", "Done", "Scrap", "Progress")
+        self.materials_table.set_labels(
             "Material", "Need", "Issued", "Used", "Held", "Short", "Description"
         )
-        self.movements_table.add_columns(
+        self.movements_table.set_labels(
             "#", "Time", "Kind", "Item", "Lot", "Qty", "From", "To", "Stage", "By", "Scan"
         )
-        self.scans_table.add_columns("Scan", "Time", "Station", "Read", "Outcome")
-        self.history_table.add_columns("Time", "Change", "By", "Reason")
+        self.scans_table.set_labels("Scan", "Time", "Station", "Read", "Outcome")
+        self.history_table.set_labels("Time", "Change", "By", "Reason")
         self.query_one("#order-tabs").focus()
 
     # ------------------------------------------------------------ data
@@ -187,7 +183,7 @@ class OrderScreen(FloorScreen):
     def show(self, result: OrderDetail | None | Unchanged) -> None:
         if isinstance(result, Unchanged):
             return
-        self.detail = result
+        before, self.detail = self.detail, result
         if result is None:
             self.title_bar.update(f"ORDER {self.number}: not found")
             return
@@ -210,36 +206,46 @@ class OrderScreen(FloorScreen):
             f"at {stage} · {bar_with_percent(progress, 16)} · "
             f"last activity {ago(result.last_activity_ms, self.clock.now_ms())}"
         )
-        self._show_stages(result)
-        self._show_materials(result)
-        self._show_movements(result)
-        self._show_scans(result)
-        self._show_history(result)
+        # A table is refilled only when what it lists changed: an issue to this order
+        # leaves its stages and history as they were, and each refill costs the UI thread.
+        if before is None or (before.qty_milli, before.stages) != (result.qty_milli, result.stages):
+            self._show_stages(result)
+        if before is None or before.materials != result.materials:
+            self._show_materials(result)
+        if before is None or before.movements != result.movements:
+            self._show_movements(result)
+        if before is None or before.scans != result.scans:
+            self._show_scans(result)
+        if before is None or (before.due_date_changes, before.status_changes) != (
+            result.due_date_changes,
+            result.status_changes,
+        ):
+            self._show_history(result)
 
     def _show_stages(self, detail: OrderDetail) -> None:
-        table = self.stages_table
-        table.clear()
+        rows: list[tuple[str, Sequence[str | Text]]] = []
         for index, (code, done, scrap) in enumerate(detail.stages):
             arrived = arrived_at(detail.qty_milli, detail.stages, index)
             share = (done + scrap) / detail.qty_milli if detail.qty_milli else 0.0
-            table.add_row(
+            cells = (
                 code,
                 f"{qty_text(done)}/{qty_text(arrived)}",
                 qty_text(scrap) if scrap else "",
                 bar(share, 12),
             )
+            rows.append((f"{index}:{code}", cells))
+        self.stages_table.set_rows(rows)
 
     def _show_materials(self, detail: OrderDetail) -> None:
-        table = self.materials_table
-        table.clear()
         error = self.app.current_theme.error or "red"
+        rows: list[tuple[str, Sequence[str | Text]]] = []
         for line in detail.materials:
             short = (
                 Text(f"✗ {qty_text(line.short_milli)}", style=f"bold {error}")
                 if line.short_milli
                 else Text("✓")
             )
-            table.add_row(
+            cells = (
                 line.item,
                 f"{qty_text(line.required_milli)} {line.uom}",
                 qty_text(line.issued_milli),
@@ -248,34 +254,36 @@ class OrderScreen(FloorScreen):
                 short,
                 line.description,
             )
+            rows.append((line.item, cells))  # a bill names a component once
+        self.materials_table.set_rows(rows)
 
     def _show_movements(self, detail: OrderDetail) -> None:
-        table = self.movements_table
-        table.clear()
+        rows: list[tuple[str, Sequence[str | Text]]] = []
         for m in detail.movements:
             kind = m.kind if m.reverses is None else f"{m.kind} ↺{m.reverses}"
-            table.add_row(
+            rows.append((str(m.id), (
                 str(m.id), _time(m.time_ms), kind, m.item, m.lot, qty_text(m.qty_milli),
                 m.from_location or "", m.to_location or "", m.stage or "", m.operator or "",
                 str(m.scan) if m.scan is not None else "",
-            )  # fmt: skip
+            )))  # fmt: skip
+        self.movements_table.set_rows(rows)
 
     def _show_scans(self, detail: OrderDetail) -> None:
         from db.reports import raw_text
 
-        table = self.scans_table
-        table.clear()
         theme = self.app.current_theme
+        rows: list[tuple[str, Sequence[str | Text]]] = []
         for s in detail.scans:
             ok = s.status == "accepted"
             mark = "✓" if ok else "✗"
             style = theme.success if ok else theme.error
             outcome = Text(f"{mark} {s.message or s.status or ''}", style=style or "")
-            table.add_row(str(s.id), _time(s.time_ms), s.station, raw_text(s.raw), outcome)
+            rows.append(
+                (str(s.id), (str(s.id), _time(s.time_ms), s.station, raw_text(s.raw), outcome))
+            )
+        self.scans_table.set_rows(rows)
 
     def _show_history(self, detail: OrderDetail) -> None:
-        table = self.history_table
-        table.clear()
         entries: list[tuple[int, str, str, str]] = []
         for d in detail.due_date_changes:
             who = f"{d.by_name} ({d.by_operator})" if d.by_name else d.by_operator
@@ -285,8 +293,14 @@ class OrderScreen(FloorScreen):
                 s.new_status, s.new_status
             )
             entries.append((s.time_ms, change, s.by_operator or "", s.reason))
-        for time_ms, change, who, reason in sorted(entries, reverse=True):
-            table.add_row(_time(time_ms), change, who, reason)
+        self.history_table.set_rows(
+            [
+                (str(index), (_time(time_ms), change, who, reason))
+                for index, (time_ms, change, who, reason) in enumerate(
+                    sorted(entries, reverse=True)
+                )
+            ]
+        )
 
     # ------------------------------------------------------------ actions
 

@@ -95,6 +95,8 @@ class LineTable(ScrollView, can_focus=True):
     def __init__(self, *, show_cursor: bool = True, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.show_cursor = show_cursor
+        # Without a cursor there is nothing to do with the focus: it stays where keys act.
+        self.can_focus = show_cursor
         self.cursor_row = 0
         self.columns: list[LineColumn] = []
         self._keys: list[str] = []

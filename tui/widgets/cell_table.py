@@ -1,0 +1,63 @@
+"""A LineTable given its rows as cells, its columns as wide as their widest cell.
+
+For the small tables of one work order (its stages, material, movements, scans and
+history) that every commit touching the order re-reads: a row whose cells are what
+they were keeps its drawn line, and the columns are measured in one pass over the
+cells rather than cell by cell as a DataTable does (~60 ms a refill of 200 movements).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from tui.widgets.line_table import LineColumn, LineTable
+
+WIDEST = 48  # a column never grows past this; longer cells end in "…"
+
+
+class CellTable(LineTable):
+    """Rows keyed by a string, each a tuple of cells (str or Text, one per column)."""
+
+    def __init__(self, *, show_cursor: bool = True, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(show_cursor=show_cursor, id=id)
+        self.labels: tuple[str, ...] = ()
+        self._rows: dict[str, tuple[Text, ...]] = {}
+
+    def set_labels(self, *labels: str) -> None:
+        self.labels = labels
+        self._fit()
+
+    def set_rows(self, rows: Sequence[tuple[str, Sequence[str | Text]]]) -> None:
+        """Show these rows, top to bottom; a row's key must be unique."""
+        self._rows = {
+            key: tuple(cell if isinstance(cell, Text) else Text(cell) for cell in cells)
+            for key, cells in rows
+        }
+        self._fit()
+        self.set_keys(list(self._rows))
+
+    def cells_of(self, key: str) -> list[str]:
+        """The row's cells as words."""
+        return [cell.plain for cell in self._rows[key]]
+
+    def row_version(self, key: str) -> object:
+        return self._rows[key]
+
+    def row_cells(self, key: str) -> list[Text]:
+        return list(self._rows[key])
+
+    def _fit(self) -> None:
+        widths = [len(label) for label in self.labels]
+        for cells in self._rows.values():
+            for index, cell in enumerate(cells):
+                length = cell.cell_len
+                if length > widths[index]:
+                    widths[index] = length
+        self.set_columns(
+            [
+                LineColumn(str(index), label, min(width, WIDEST))
+                for index, (label, width) in enumerate(zip(self.labels, widths, strict=True))
+            ]
+        )
