@@ -200,7 +200,7 @@ async def test_stock_search_shows_locations_and_history(
                 "SELECT id FROM movements WHERE item = 'SH-ST-15' ORDER BY id DESC"
             ).fetchall()
         ]
-        assert row_keys(screen.history_table) == movements  # all of them, newest first
+        assert screen.history_table.keys == movements  # all of them, newest first
         assert screen.history_table.display
 
 
