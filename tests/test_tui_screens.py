@@ -34,6 +34,7 @@ from tui.screens.devices import DevicesScreen
 from tui.screens.inbox import InboxScreen, SupervisorBadge
 from tui.screens.stages import StagesScreen
 from tui.screens.stock import StockScreen
+from tui.widgets.cell_table import CellTable
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -119,7 +120,11 @@ def top(pilot: Pilot[Any]) -> Screen[Any]:
     return pilot.app.screen
 
 
-def cells(table: DataTable[Any], key: str) -> list[str]:
+def cells(table: DataTable[Any] | CellTable, key: str) -> list[str]:
+    if isinstance(table, CellTable):
+        words = table.cells_of(key)
+        assert all(word[:8] in table.line_text(key) for word in words)
+        return words
     return [cell.plain if isinstance(cell, Text) else str(cell) for cell in table.get_row(key)]
 
 
@@ -127,7 +132,9 @@ def row_keys(table: DataTable[Any]) -> list[str]:
     return [str(key.value) for key in table.rows]
 
 
-def column_keys(table: DataTable[Any]) -> list[str]:
+def column_keys(table: DataTable[Any] | CellTable) -> list[str]:
+    if isinstance(table, CellTable):
+        return list(table.column_keys)
     return [str(key.value) for key in table.columns]
 
 

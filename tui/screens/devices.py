@@ -15,15 +15,15 @@ from collections.abc import Callable
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Header, Static
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets import Footer, Header, Static
 
 from db import floor
 from db.connection import now_ms as wall_clock
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
 from tui.base import FloorScreen
-from tui.screens.tables import cut, set_columns
+from tui.screens.tables import cut
+from tui.widgets.cell_table import CellTable
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
@@ -43,8 +43,8 @@ class DevicesScreen(FloorScreen):
         self._scanners: list[ScannerState] | None = None
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#devices-table", DataTable)
+    def table(self) -> CellTable:
+        return self.query_one("#devices-table", CellTable)
 
     @property
     def heading(self) -> Static:
@@ -58,7 +58,9 @@ class DevicesScreen(FloorScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Reading the scanners…", id="devices-heading", classes="floor-heading")
-        yield DataTable(id="devices-table", cursor_type="row", zebra_stripes=True)
+        # Columns fitted to the cells on every draw: a DataTable's widths depended on the
+        # order its draws came in (mount, first read, resize).
+        yield CellTable(id="devices-table")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,7 +107,7 @@ class DevicesScreen(FloorScreen):
             ("error", "Last error"),
         ]
         table = self.table
-        set_columns(table, columns)
+        table.set_labels(*(label for _, label in columns), keys=[key for key, _ in columns])
         theme = self.app.theme_variables
         ok = Style(color=theme.get("success", "green"), bold=True)
         bad = Style(color=theme.get("error", "red"), bold=True)
@@ -122,35 +124,27 @@ class DevicesScreen(FloorScreen):
         if wide:
             used.append(min(36, max((len(s.url) for s in scanners), default=4)))
         error_width = max(12, self.size.width - sum(width + 2 for width in used) - 6)
-        with table.prevent(DataTable.RowHighlighted):
-            selected = None
-            if table.row_count:
-                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            table.clear()
-            for scanner in scanners:
-                cells = [Text(scanner.name, style="bold"), Text(scanner.station)]
-                if wide:
-                    cells.append(Text(cut(scanner.url, 36)))
-                if not scanner.connected:
-                    link = Text("○ lost", style=bad)
-                elif now - scanner.updated_ms > STALE_AFTER_MS:
-                    # Its listener stopped saying it is alive (killed, machine down).
-                    link = Text("◌ no reader", style=bad)
-                else:
-                    link = Text("● connected", style=ok)
-                errors = Text(str(scanner.errors), justify="right")
-                if scanner.errors:
-                    errors.stylize(bad)
-                cells += [
-                    link,
-                    Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
-                    Text(str(scanner.scans), justify="right"),
-                    errors,
-                    Text(cut(scanner.last_error or "", error_width), style="dim"),
-                ]
-                table.add_row(*cells, key=scanner.name)
-            if selected is not None:
-                try:
-                    table.move_cursor(row=table.get_row_index(selected), scroll=True)
-                except RowDoesNotExist:
-                    pass
+        rows: list[tuple[str, list[Text]]] = []
+        for scanner in scanners:
+            cells = [Text(scanner.name, style="bold"), Text(scanner.station)]
+            if wide:
+                cells.append(Text(cut(scanner.url, 36)))
+            if not scanner.connected:
+                link = Text("○ lost", style=bad)
+            elif now - scanner.updated_ms > STALE_AFTER_MS:
+                # Its listener stopped saying it is alive (killed, machine down).
+                link = Text("◌ no reader", style=bad)
+            else:
+                link = Text("● connected", style=ok)
+            errors = Text(str(scanner.errors), justify="right")
+            if scanner.errors:
+                errors.stylize(bad)
+            cells += [
+                link,
+                Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
+                Text(str(scanner.scans), justify="right"),
+                errors,
+                Text(cut(scanner.last_error or "", error_width), style="dim"),
+            ]
+            rows.append((scanner.name, cells))
+        table.set_rows(rows)

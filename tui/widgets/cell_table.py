@@ -23,10 +23,13 @@ class CellTable(LineTable):
     def __init__(self, *, show_cursor: bool = True, id: str | None = None) -> None:  # noqa: A002
         super().__init__(show_cursor=show_cursor, id=id)
         self.labels: tuple[str, ...] = ()
+        self.column_keys: tuple[str, ...] = ()
         self._rows: dict[str, tuple[Text, ...]] = {}
 
-    def set_labels(self, *labels: str) -> None:
+    def set_labels(self, *labels: str, keys: Sequence[str] | None = None) -> None:
+        """The columns' headings (and keys, to name them; by default their positions)."""
         self.labels = labels
+        self.column_keys = tuple(keys) if keys is not None else tuple(map(str, range(len(labels))))
         self._fit()
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[str | Text]]]) -> None:
@@ -57,7 +60,7 @@ class CellTable(LineTable):
                     widths[index] = length
         self.set_columns(
             [
-                LineColumn(str(index), label, min(width, WIDEST))
-                for index, (label, width) in enumerate(zip(self.labels, widths, strict=True))
+                LineColumn(key, label, min(width, WIDEST))
+                for key, label, width in zip(self.column_keys, self.labels, widths, strict=True)
             ]
         )
