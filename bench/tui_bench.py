@@ -532,8 +532,9 @@ async def _board_latency(db_path: Path, plan: Path, orders: list[str], label: st
     return Latency(f"board {label} (run_test)", latencies, lost, len(orders))
 
 
-def board_latency(db_path: Path, folder: Path, commits: int, label: str) -> Latency:
-    """3b: the board in-process, the refresh after `show` as the moment."""
+def issue_plan(db_path: Path, folder: Path, commits: int, name: str) -> tuple[Path, list[str]]:
+    """A writer's plan of `commits` issues at the stores window (an order, then an item on
+    its bill), and the order each commit touches."""
     conn = connect(db_path)
     pairs = _issue_pairs(conn)
     conn.close()
@@ -542,8 +543,14 @@ def board_latency(db_path: Path, folder: Path, commits: int, label: str) -> Late
     plan = Plan(
         str(db_path), STATION, ["B1002", "CMD:MODE:ISSUE"],
         [[order, barcode] for order, _, barcode, _ in chosen],
-    ).save(folder / f"board-plan-{db_path.stem}.json")  # fmt: skip
-    return asyncio.run(_board_latency(db_path, plan, [order for order, *_ in chosen], label))
+    ).save(folder / f"{name}-plan-{db_path.stem}.json")  # fmt: skip
+    return plan, [order for order, *_ in chosen]
+
+
+def board_latency(db_path: Path, folder: Path, commits: int, label: str) -> Latency:
+    """3b: the board in-process, the refresh after `show` as the moment."""
+    plan, orders = issue_plan(db_path, folder, commits, "board")
+    return asyncio.run(_board_latency(db_path, plan, orders, label))
 
 
 async def _screen_latency(
@@ -603,14 +610,7 @@ async def _screen_latency(
 
 def screens_latency(db_path: Path, folder: Path, commits: int, label: str) -> list[Latency]:
     """3c: the stages, stock, inbox and devices screens, each while commits land."""
-    conn = connect(db_path)
-    pairs = _issue_pairs(conn)
-    conn.close()
-    chosen = [pairs[n % len(pairs)] for n in range(commits)]
-    plan = Plan(
-        str(db_path), STATION, ["B1002", "CMD:MODE:ISSUE"],
-        [[order, barcode] for order, _, barcode, _ in chosen],
-    ).save(folder / f"screens-plan-{db_path.stem}.json")  # fmt: skip
+    plan, _ = issue_plan(db_path, folder, commits, "screens")
     return asyncio.run(_screen_latency(db_path, plan, SCREENS, label))
 
 
