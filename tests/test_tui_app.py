@@ -219,8 +219,8 @@ async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
 async def test_the_open_order_shows_a_movement_posted_elsewhere(
     demo_db: str, db: sqlite3.Connection
 ) -> None:
-    """An issue to the order from another process lands on top of its movements and
-    in its material line; an issue to another order leaves its tables as they were."""
+    """An issue to the order from another process (after one to another order) lands on
+    top of its movements, alone, and in its material line."""
     number = in_progress_order(db)
     other = next(n for (n,) in db.execute(OPEN_SQL) if n != number)
     item, location = db.execute(

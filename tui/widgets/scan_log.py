@@ -21,10 +21,6 @@ READ_WIDTH = 24  # longer reads (noise, a pasted page) show their head and "…"
 MIN_OUTCOME = 20
 
 
-def shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 class ScanLog(LineTable, can_focus=False):
     """The scans of one station, keyed by scan number."""
 
@@ -65,6 +61,6 @@ class ScanLog(LineTable, can_focus=False):
         return [
             Text(str(scan.id)),
             Text(when),
-            Text(shorten(raw_text(scan.raw), READ_WIDTH)),
+            Text(raw_text(scan.raw)),  # the column's width cuts it, with an ellipsis
             outcome,
         ]
