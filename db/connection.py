@@ -94,3 +94,28 @@ def data_version(conn: sqlite3.Connection) -> int:
     """Changes whenever another connection commits: the cheap "anything new?" check screens poll."""
     row = conn.execute("PRAGMA data_version").fetchone()
     return int(row[0])
+
+
+# SQLite's primary result codes that say the database cannot take a write right now,
+# whatever was being written: busy or locked, read-only, an I/O error, a full disk.
+_UNAVAILABLE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is this the database (or its disk) refusing writes, rather than one line's fault?
+
+    A scan that fails for such a reason is held and posted later; any other failure is
+    that line's alone and rejects only it.
+    """
+    if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
+        return False
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _UNAVAILABLE_CODES
+    words = str(exc).lower()
+    return any(
+        phrase in words
+        for phrase in ("locked", "disk", "readonly", "read-only", "i/o", "unable to open")
+    )

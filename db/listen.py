@@ -1,10 +1,13 @@
-"""The headless reader: scanners bound to stations, each line through the scan pipeline.
+"""Scanners bound to stations: each one's reader, feed and Devices row (`ScannerLink`),
+and the headless reader that runs a set of them (`shopfloor listen`).
 
-`shopfloor listen` runs one `ScannerReader` thread per scanner; each reader hands over
-every complete line of one read as a batch, which is journaled and posted in one
-commit before the reader reads again. So at a kill -9 the only lines that can be
-missing are those of the batch being committed; lines still in the device's buffer
-are read after the restart. Scanner state changes go to the `scanners` table for the
+A `ScannerLink` is the one bridge from a scanner to the scan pipeline, used by
+`shopfloor listen` and by an app that reads its own scanner: its reader hands over
+the lines of one read (at most one hand-over's worth, db.feed) to its `ScanFeed`,
+which commits them, or holds them in order while the database refuses writes. So at a
+kill -9 the only lines that can be missing are those of the hand-over being committed;
+lines still in the device's buffer are read after the restart, and lines held in the
+spool are posted first. Scanner state changes go to the `scanners` table for the
 Devices screen, and to the log.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from db.connection import connect, now_ms, write
-from db.scanning import ScanInput, process_batch, record_scanner
+from db.feed import FedLine, ScanFeed, held_words
+from db.scanning import ScanResult, record_scanner
 from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
 
 log = logging.getLogger("shopfloor.listen")
@@ -35,8 +40,8 @@ class ConfigError(ValueError):
     """A scanner configuration a person has to fix; the message says where."""
 
 
-_FIELDS = {"name", "url", "station", "baud", "terminator", "max_line", "dedupe_ms", "vid", "pid",
-           "serial_number"}  # fmt: skip
+_FIELDS = {"name", "url", "station", "baud", "terminator", "max_line", "dedupe_ms", "gap_ms",
+           "vid", "pid", "serial_number"}  # fmt: skip
 
 
 def load_config(path: str | Path) -> list[ScannerConfig]:
@@ -66,7 +71,7 @@ def _scanner(path: str | Path, n: int, entry: dict[str, Any]) -> ScannerConfig:
     settings.setdefault("name", f"{entry['station']}-{n}")
     try:
         return ScannerConfig(**settings)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: scanner {n}: {exc}") from None
 
 
@@ -80,77 +85,134 @@ def parse_scanner_option(option: str, n: int) -> ScannerConfig:
     return ScannerConfig(name=f"{station}-{n}", url=url, station=station)
 
 
+# How often a holding feed's count is repeated in the log while it waits.
+HELD_LOG_EVERY_S = 5.0
+
+
+class ScannerLink:
+    """One scanner read into the pipeline: its reader thread, its feed, its Devices row.
+
+    The callbacks run on the reader's or the feed's thread: `on_result` for every
+    committed line, `on_state` for a connect or loss, `on_held` when the number of lines
+    waiting for the database changes, `on_event` for a line of log.
+    """
+
+    def __init__(
+        self,
+        db_path: str,
+        config: ScannerConfig,
+        *,
+        on_result: Callable[[FedLine, ScanResult], None] | None = None,
+        on_state: Callable[[ScannerState], None] | None = None,
+        on_held: Callable[[int, str | None], None] | None = None,
+        on_event: Callable[[str], None] = log.info,
+    ) -> None:
+        self.db_path = db_path
+        self.config = config
+        self._on_state = on_state
+        self._on_held = on_held
+        self._on_event = on_event
+        self._state_conn: sqlite3.Connection | None = None
+        self._last_held_log = 0.0
+        self.feed = ScanFeed(
+            db_path, name=config.name, source="serial", scanner=config.name,
+            dedupe_ms=config.dedupe_ms, on_result=on_result, on_held=self._held,
+        )  # fmt: skip
+        self.reader = ScannerReader(
+            config, on_lines=self._lines, on_state=self._state,
+            can_take=lambda: self.feed.can_take,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        # Lines spooled by an earlier run go first, before anything new is read.
+        self.feed.start()
+        self.reader.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop reading; a hand-over being committed finishes first; held lines stay spooled."""
+        self.reader.stop(timeout=timeout)
+        self.feed.close()
+
+    def _lines(self, lines: list[LineRead]) -> None:
+        self.feed.give(self.config.station, lines)
+
+    def _held(self, count: int, reason: str | None) -> None:
+        now = time.monotonic()
+        if count == 0 or now - self._last_held_log >= HELD_LOG_EVERY_S:
+            self._last_held_log = 0.0 if count == 0 else now
+            words = held_words(count) + (f" ({reason})" if reason else "")
+            self._on_event(f"{self.config.name}: {words}" if count else
+                           f"{self.config.name}: the database takes writes again")  # fmt: skip
+        if self._on_held is not None:
+            self._on_held(count, reason)
+
+    def _state(self, state: ScannerState) -> None:
+        config = self.config
+        word = "connected" if state.connected else "lost"
+        self._on_event(
+            f"{config.name} ({config.url}) {word}" + (f": {state.error}" if state.error else "")
+        )
+        try:
+            if self._state_conn is None:
+                self._state_conn = connect(self.db_path)
+            record_scanner(
+                self._state_conn, config.name, station=config.station, url=config.url,
+                connected=state.connected, error=state.error,
+            )  # fmt: skip
+        except sqlite3.Error as exc:
+            # The scanner's row waits for the database like its scans; the reader goes on.
+            self._on_event(f"{config.name}: state not recorded ({exc})")
+        if self._on_state is not None:
+            self._on_state(state)
+
+
 @dataclass
 class Listener:
-    """Readers for a set of scanners, each feeding the pipeline with its own connection."""
+    """Links for a set of scanners, each feeding the pipeline with its own connection."""
 
     db_path: str
     scanners: list[ScannerConfig]
     on_event: Callable[[str], None] = log.info
-    readers: list[ScannerReader] = field(default_factory=list)
+    links: list[ScannerLink] = field(default_factory=list)
     _stopped: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def readers(self) -> list[ScannerReader]:
+        return [link.reader for link in self.links]
 
     def start(self) -> None:
         setup = connect(self.db_path)
-        known = {r[0] for r in setup.execute("SELECT code FROM stations")}
-        for config in self.scanners:
-            if config.station not in known:
-                self.on_event(
-                    f"warning: station {config.station} of scanner {config.name} is not set up; "
-                    "its scans will be journaled and rejected until it is"
-                )
-            record_scanner(
-                setup, config.name, station=config.station, url=config.url, connected=False
-            )
-        setup.close()
+        try:
+            known = {r[0] for r in setup.execute("SELECT code FROM stations")}
+            for config in self.scanners:
+                if config.station not in known:
+                    self.on_event(
+                        f"warning: station {config.station} of scanner {config.name} is not "
+                        "set up; its scans will be journaled and rejected until it is"
+                    )
+                try:
+                    record_scanner(
+                        setup, config.name, station=config.station, url=config.url,
+                        connected=False,
+                    )  # fmt: skip
+                except sqlite3.OperationalError as exc:
+                    self.on_event(f"{config.name}: not recorded yet ({exc}); reading anyway")
+        finally:
+            setup.close()
         threading.Thread(target=self._heartbeat, name="listen-heartbeat", daemon=True).start()
         for config in self.scanners:
-            reader = ScannerReader(
-                config, on_lines=self._lines_handler(config), on_state=self._state_handler(config)
-            )
-            self.readers.append(reader)
-            reader.start()
-
-    def _lines_handler(self, config: ScannerConfig) -> Callable[[list[LineRead]], None]:
-        conn = connect(self.db_path)
-
-        def handle(lines: list[LineRead]) -> None:
-            batch = [
-                ScanInput(
-                    station=config.station,
-                    raw=line.raw,
-                    source="serial",
-                    scanner=config.name,
-                    at_ms=line.at_ms,
-                    length=line.length,
-                    dedupe_ms=config.dedupe_ms,
-                )  # fmt: skip
-                for line in lines
-            ]
-            for result in process_batch(conn, batch):
-                self.on_event(
-                    f"{config.name} scan {result.scan_id} {result.status}: {result.message}"
-                )
-
-        return handle
-
-    def _state_handler(self, config: ScannerConfig) -> Callable[[ScannerState], None]:
-        conn: sqlite3.Connection | None = None
-
-        def handle(state: ScannerState) -> None:
-            nonlocal conn
-            if conn is None:
-                conn = connect(self.db_path)
-            record_scanner(
-                conn, config.name, station=config.station, url=config.url,
-                connected=state.connected, error=state.error,
+            link = ScannerLink(
+                self.db_path, config, on_result=self._result_logger(config),
+                on_event=self.on_event,
             )  # fmt: skip
-            word = "connected" if state.connected else "lost"
-            self.on_event(
-                f"{config.name} ({config.url}) {word}" + (f": {state.error}" if state.error else "")
-            )
+            self.links.append(link)
+            link.start()
 
-        return handle
+    def _result_logger(self, config: ScannerConfig) -> Callable[[FedLine, ScanResult], None]:
+        def say(line: FedLine, result: ScanResult) -> None:
+            self.on_event(f"{config.name} scan {result.scan_id} {result.status}: {result.message}")
+
+        return say
 
     def _heartbeat(self) -> None:
         conn = connect(self.db_path)
@@ -170,9 +232,8 @@ class Listener:
     def stop(self) -> None:
         """Stop reading; a batch being committed finishes first."""
         self._stopped.set()
-        for reader in self.readers:
-            reader.stop(timeout=5.0)
-        self._stopped.set()
+        for link in self.links:
+            link.stop(timeout=5.0)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._stopped.wait(timeout)

@@ -16,17 +16,21 @@ savepoint, outcome and order.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from db import ledger
-from db.connection import now_ms, write
+from db.connection import database_unavailable, now_ms, write
 from db.ledger import LedgerError, Origin
 from db.masterdata import normalize_gtin
 from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
 from devices.decode import Scan, decode
+
+log = logging.getLogger("shopfloor.scanning")
 
 Source = Literal["serial", "keyboard", "command", "replay"]
 Status = Literal["accepted", "rejected", "duplicate"]
@@ -44,6 +48,8 @@ class ScanInput:
     at_ms: int | None = None
     length: int | None = None  # full length when `raw` is the head of an over-long line
     dedupe_ms: int = 0  # keyboard and command input are never de-duplicated
+    # The reader ended this line at a silence, not at a terminator: part of a scan.
+    unterminated: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,12 @@ class Session:
 @dataclass
 class _Batch:
     """What one commit's scans share: each station's session and scanner's last read,
-    read once and written once, instead of once per line under a burst."""
+    read once instead of once per line under a burst. A session is written with the
+    line that changed it, inside that line's savepoint, so a line that fails takes
+    nothing of the batch with it."""
 
     sessions: dict[str, Session | None] = field(default_factory=dict)
-    prompts: dict[str, str] = field(default_factory=dict)
+    saved: dict[str, tuple[str, str]] = field(default_factory=dict)  # context, prompt
     last_read: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     scanner_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -106,16 +114,34 @@ class _Batch:
             self.sessions[station] = load_session(conn, station)
         return self.sessions[station]
 
+    def save(self, conn: sqlite3.Connection, session: Session, prompt: str) -> None:
+        state = (session.context_json(), prompt)
+        if self.saved.get(session.station) != state:
+            _save_session(conn, session, prompt)
+            self.saved[session.station] = state
+
+    def forget(self, station: str, scanner: str | None) -> None:
+        """A line was rolled back: what it left in the cache is read again from the file."""
+        self.sessions.pop(station, None)
+        self.saved.pop(station, None)
+        if scanner is not None:
+            self.last_read.pop(scanner, None)
+
     def flush(self, conn: sqlite3.Connection) -> None:
-        for station, prompt in self.prompts.items():
-            session = self.sessions.get(station)
-            if session is not None:
-                _save_session(conn, session, prompt)
-        for scanner, (count, last_ms) in self.scanner_reads.items():
-            conn.execute(
-                "UPDATE scanners SET last_scan_ms = ?, scans = scans + ? WHERE name = ?",
-                (last_ms, count, scanner),
-            )
+        # Bookkeeping for the Devices screen: if it cannot be written, the scans still are.
+        conn.execute("SAVEPOINT scanner_counts")
+        try:
+            for scanner, (count, last_ms) in self.scanner_reads.items():
+                conn.execute(
+                    "UPDATE scanners SET last_scan_ms = ?, scans = scans + ? WHERE name = ?",
+                    (last_ms, count, scanner),
+                )
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            log.exception("scanner counters not written")
+            conn.execute("ROLLBACK TO scanner_counts")
+        conn.execute("RELEASE scanner_counts")
 
 
 class _Rejected(Exception):
@@ -235,15 +261,56 @@ def process_scan(
     )[0]
 
 
-def process_batch(conn: sqlite3.Connection, inputs: list[ScanInput]) -> list[ScanResult]:
-    """Journal and interpret several scans in order, in one durable commit."""
+def process_batch(
+    conn: sqlite3.Connection,
+    inputs: list[ScanInput],
+    *,
+    then: Callable[[sqlite3.Connection], None] | None = None,
+) -> list[ScanResult]:
+    """Journal and interpret several scans in order, in one durable commit.
+
+    A line whose handling fails for any reason of its own is rolled back alone and
+    journaled as rejected; the others commit. Only the database refusing the write
+    (`database_unavailable`) fails the whole batch, which the caller then holds.
+    `then` writes in the same transaction (a feed's progress mark).
+    """
     if not inputs:
         return []
     batch = _Batch()
     with write(conn):
-        results = [_process(conn, item, batch) for item in inputs]
+        results = [_process_alone(conn, item, batch) for item in inputs]
         batch.flush(conn)
+        if then is not None:
+            then(conn)
     return results
+
+
+def _process_alone(conn: sqlite3.Connection, scan: ScanInput, batch: _Batch) -> ScanResult:
+    if scan.at_ms is None:
+        scan = replace(scan, at_ms=now_ms())
+    conn.execute("SAVEPOINT line")
+    try:
+        result = _process(conn, scan, batch)
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise
+        conn.execute("ROLLBACK TO line")
+        batch.forget(scan.station, scan.scanner)
+        log.exception("scan from %s at %s could not be handled", scan.scanner, scan.station)
+        result = _journal_failure(conn, scan, exc)
+    conn.execute("RELEASE line")
+    return result
+
+
+def _journal_failure(conn: sqlite3.Connection, scan: ScanInput, exc: Exception) -> ScanResult:
+    """Journal a line whose handling failed, as rejected with a reason a person can act on."""
+    scan_id = _journal(conn, scan)
+    message = (
+        f"could not handle this scan ({type(exc).__name__}); it is kept in the journal: "
+        "scan it again, or tell a supervisor if it keeps happening"
+    )
+    _outcome(conn, scan_id, "rejected", message)
+    return ScanResult(scan_id, "rejected", message, "scan the label again")
 
 
 def _journal(conn: sqlite3.Connection, scan: ScanInput, replay_of: int | None = None) -> int:
@@ -306,8 +373,14 @@ def _process(conn: sqlite3.Connection, scan: ScanInput, batch: _Batch) -> ScanRe
         message = f"station {scan.station} is not set up: add it to stations.csv"
         _outcome(conn, scan_id, "rejected", message)
         return ScanResult(scan_id, "rejected", message, "ask a supervisor to set up the station")
+    if scan.unterminated:
+        message = (
+            "no terminator: the scanner sent part of a line and then nothing; scan the label again"
+        )
+        _outcome(conn, scan_id, "rejected", message, session.context_json())
+        return ScanResult(scan_id, "rejected", message, prompt_for(conn, session))
     result = _interpret_and_record(conn, scan, scan_id, session)
-    batch.prompts[scan.station] = result.prompt
+    batch.save(conn, session, result.prompt)
     return result
 
 
@@ -322,7 +395,7 @@ def _interpret_and_record(
         cut = scan.length if scan.length is not None and scan.length > len(raw) else None
         decoded = decode(raw, truncated_from=cut)
         message = _interpret(conn, session, decoded, scan_id)
-    except (_Rejected, LedgerError) as exc:
+    except (_Rejected, LedgerError, QuantityError) as exc:
         conn.execute("ROLLBACK TO scan")
         conn.execute("RELEASE scan")
         session.restore(before)
@@ -330,6 +403,8 @@ def _interpret_and_record(
         _outcome(conn, scan_id, "rejected", str(exc), session.context_json())
         return ScanResult(scan_id, "rejected", str(exc), prompt)
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the journal row
+        if database_unavailable(exc):
+            raise
         conn.execute("ROLLBACK TO scan")
         conn.execute("RELEASE scan")
         message = f"could not interpret this scan ({type(exc).__name__}: {exc}); tell a supervisor"

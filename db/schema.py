@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -494,6 +494,22 @@ def m002_board_columns(db: Database) -> None:
     _run(db, _V2)
 
 
+_V3 = """
+-- Each scan feed's progress: the sequence number of the last line the database took,
+-- written in the same transaction as the lines, so a spool replayed after a kill
+-- posts exactly the lines the database does not have.
+CREATE TABLE feed_marks (
+  feed TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+"""
+
+
+def m003_feed_marks(db: Database) -> None:
+    _run(db, _V3)
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -501,6 +517,7 @@ def migrations() -> Migrations:
     steps = Migrations("shopfloor")
     steps()(m001_floor_record)
     steps()(m002_board_columns)
+    steps()(m003_feed_marks)
     return steps
 
 

@@ -42,8 +42,18 @@ Terminator = Literal["auto", "CR", "LF", "CRLF"]
 # bytes are there, so this costs no latency.
 READ_TIMEOUT_S = 0.05
 # One read never takes more than this, whatever the device has queued: it bounds
-# memory and the size of one hand-over (one group commit downstream).
+# memory.
 READ_CHUNK = 65536
+# Lines one read should bring at most: one hand-over (one group commit downstream), so a
+# reader killed mid-burst has at most this many lines read and not yet durable. A read
+# asks for this many of the shortest lines seen so far; a burst of even shorter ones is
+# spooled to disk by the receiver before it commits.
+HANDOVER_LINES = 64
+# A partial line followed by this much silence is ended there, so the next scan is
+# not glued to it (a scanner sends a whole code in well under this).
+DEFAULT_GAP_MS = 300
+# While the receiver cannot take more lines, the reader waits this long between asks.
+PAUSE_S = 0.05
 FIRST_RETRY_S = 0.1
 MAX_RETRY_S = 0.5
 
@@ -63,6 +73,7 @@ class ScannerConfig:
     terminator: Terminator = "auto"
     max_line: int = 4096
     dedupe_ms: int = 250  # for the receiver's double-read check; the reader never dedupes
+    gap_ms: int = DEFAULT_GAP_MS  # silence that ends a partial line
     # With USB ids set, the port is looked up on every (re)connect, because device
     # names move between plugs; `url` is then unused.
     vid: int | None = None
@@ -77,6 +88,8 @@ class ScannerConfig:
             )
         if self.max_line < 1:
             raise ValueError(f"scanner {self.name}: max_line must be at least 1")
+        if not 10 <= self.gap_ms <= 60_000:
+            raise ValueError(f"scanner {self.name}: gap_ms must be between 10 and 60000")
 
     @property
     def by_usb_ids(self) -> bool:
@@ -91,6 +104,7 @@ class LineRead:
     raw: bytes  # for an over-long line, only its first max_line bytes
     at_ms: int  # UTC milliseconds when the line completed
     length: int  # full length in bytes; > len(raw) when the line was too long
+    unterminated: bool = False  # ended by a silence, not a terminator
 
 
 @dataclass(frozen=True)
@@ -154,6 +168,12 @@ class LineFramer:
         self._length = 0
         self._held_cr = False
 
+    def take_partial(self) -> tuple[bytes, int] | None:
+        """End the unfinished line where it is (after a silence): its head and length."""
+        head, length = bytes(self._head), self._length
+        self.drop_partial()
+        return (head, length) if length else None
+
     def _split(self, chunk: bytes) -> list[bytes]:
         if self._terminator == "CR":
             return chunk.split(b"\r")
@@ -188,10 +208,17 @@ class ScannerReader:
         config: ScannerConfig,
         on_lines: Callable[[list[LineRead]], None],
         on_state: Callable[[ScannerState], None],
+        can_take: Callable[[], bool] | None = None,
     ) -> None:
         self._config = config
         self._on_lines = on_lines
         self._on_state = on_state
+        # Asked before every read: False while the receiver holds all it may.
+        self._can_take = can_take or (lambda: True)
+        # The shortest line seen, terminator included: a read asks for HANDOVER_LINES
+        # of these. Starts at the shortest a line can be (one byte and a terminator).
+        self._line_bytes = 2
+        self._last_byte_at = 0.0
         self._framer = LineFramer(config.terminator, config.max_line)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -283,14 +310,23 @@ class ScannerReader:
         """Read until stopped or the port fails; True if any bytes arrived."""
         got_bytes = False
         lost: str | None = None
+        gap_s = self._config.gap_ms / 1000
         try:
             while not self._stopping.is_set():
+                if not self._can_take():
+                    self._stopping.wait(PAUSE_S)
+                    continue
                 chunk = self._read_chunk(port)
+                now = time.monotonic()
                 if not chunk:
+                    if self._framer.buffered and now - self._last_byte_at >= gap_s:
+                        self._end_partial()
                     continue
                 got_bytes = True
+                self._last_byte_at = now
                 completed = self._framer.feed(chunk)
                 if completed:
+                    self._line_bytes = max(2, min(length for _, length in completed) + 1)
                     self._hand_over(completed)
         except _LinkDropped:
             lost = f"connection to {where} dropped"
@@ -312,25 +348,38 @@ class ScannerReader:
         return got_bytes
 
     def _read_chunk(self, port: Any) -> bytes:
-        chunk = bytearray(port.read(min(max(1, port.in_waiting), READ_CHUNK)))
+        # About one hand-over's worth: what is read is at risk until the receiver has it.
+        limit = min(READ_CHUNK, HANDOVER_LINES * self._line_bytes)
+        chunk = bytearray(port.read(min(max(1, port.in_waiting), limit)))
         if not chunk:
             if _link_dropped(port):
                 raise _LinkDropped
             return b""
-        # Take what else is already waiting, so a burst is handed over in few,
-        # large batches.
-        while len(chunk) < READ_CHUNK and (waiting := port.in_waiting) > 0:
-            more = port.read(min(waiting, READ_CHUNK - len(chunk)))
+        # Take what else is already waiting, up to the limit, so a burst is handed over
+        # in few, full batches.
+        while len(chunk) < limit and (waiting := port.in_waiting) > 0:
+            more = port.read(min(waiting, limit - len(chunk)))
             if not more:
                 break
             chunk += more
         return bytes(chunk)
 
+    def _end_partial(self) -> None:
+        partial = self._framer.take_partial()
+        if partial is None:
+            return
+        head, length = partial
+        line = LineRead(self._config.name, head, time.time_ns() // 1_000_000, length, True)
+        self._deliver([line])
+
     def _hand_over(self, completed: list[tuple[bytes, int]]) -> None:
         at_ms = time.time_ns() // 1_000_000
         name = self._config.name
         # Positional: a burst makes thousands of these, and keywords cost a third more.
-        lines = [LineRead(name, raw, at_ms, length) for raw, length in completed]
+        self._deliver([LineRead(name, raw, at_ms, length) for raw, length in completed])
+
+    def _deliver(self, lines: list[LineRead]) -> None:
+        name = self._config.name
         try:
             self._on_lines(lines)
         except Exception as exc:

@@ -32,7 +32,7 @@ from textual.widget import AwaitMount
 from db.connection import connect
 from tui.base import FloorScreen
 from tui.live import FloorClock, FloorPolled, FloorWatcher, LocalScanner
-from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded
+from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded, ScansHeld
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -212,6 +212,15 @@ class ShopfloorApp(App[None]):
             )
         elif event.status == "rejected":
             self.bell()
+
+    @on(ScansHeld)
+    def _scans_held(self, event: ScansHeld) -> None:
+        """The local scanner's scans wait for the database: the station screen says so."""
+        from tui.screens.scan import ScanScreen
+
+        if isinstance(self.screen, ScanScreen):
+            held = ScansHeld(event.feed, event.station, event.count, event.reason)
+            self.screen.post_message(held)
 
     @on(ScannerStateChanged)
     def _scanner_state(self, event: ScannerStateChanged) -> None:

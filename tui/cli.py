@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -23,6 +23,8 @@ import click
 # checks and imports it will not run.
 from db.connection import default_db_path
 from db.schema import init_db
+
+_T = TypeVar("_T")
 
 
 def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -319,22 +321,78 @@ def check(db_path: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+# After this long waiting for a lock, a person is told why nothing has happened yet.
+SAY_WAITING_AFTER_S = 2.0
+EXIT_LOCKED = 6
+
+
+def _while_locked(
+    conn: sqlite3.Connection, attempt: Callable[[], _T], wait_s: float, nothing_done: str
+) -> _T:
+    """Run a write, waiting up to `wait_s` while another program holds the write lock;
+    says so after two seconds, and ends in one clear line if the lock outlasts the wait
+    or the database refuses the write for another reason (nothing half-written)."""
+    import time
+
+    from db.connection import database_unavailable
+
+    started = time.monotonic()
+    said = False
+    conn.execute(f"PRAGMA busy_timeout = {int(SAY_WAITING_AFTER_S * 1000)}")
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as exc:
+            if not database_unavailable(exc):
+                raise
+            waited = time.monotonic() - started
+            locked = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+            if not locked:
+                click.echo(f"shopfloor: {nothing_done}: the database refused the write ({exc})",
+                           err=True)  # fmt: skip
+                sys.exit(EXIT_LOCKED + 1 if "full" in str(exc).lower() else EXIT_LOCKED)
+            if waited >= wait_s:
+                click.echo(
+                    f"shopfloor: {nothing_done}: another program held the database for "
+                    f"{waited:.0f} s; try again when it is done (or raise --wait)",
+                    err=True,
+                )
+                sys.exit(EXIT_LOCKED)
+            if not said:
+                said = True
+                click.echo(
+                    "shopfloor: waiting for the database: another program is writing to it…",
+                    err=True,
+                )
+            left = max(0.05, min(1.0, wait_s - waited))
+            conn.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+
+
 @cli.command()
 @_db_option
 @_json_option
 @click.option("--station", required=True, help="The station whose session interprets the scans.")
+@click.option(
+    "--wait",
+    "wait_s",
+    type=click.FloatRange(0, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another program's write lock before giving up.",
+)
 @click.argument("barcodes", nargs=-1, required=True)
-def scan(db_path: str, as_json: bool, station: str, barcodes: tuple[str, ...]) -> None:
+def scan(
+    db_path: str, as_json: bool, station: str, wait_s: float, barcodes: tuple[str, ...]
+) -> None:
     """Feed barcodes through the same path as a scanner; exit 1 if any was rejected."""
     from db.scanning import ScanInput, process_batch
 
     conn = open_db(db_path)
-    results = process_batch(
-        conn,
-        [
-            ScanInput(station=station, raw=code.encode("utf-8"), source="command")
-            for code in barcodes
-        ],
+    inputs = [
+        ScanInput(station=station, raw=code.encode("utf-8"), source="command") for code in barcodes
+    ]
+    results = _while_locked(
+        conn, lambda: process_batch(conn, inputs), wait_s, "the scans were not recorded"
     )
     payload: list[dict[str, Any]] = [
         {"scan": r.scan_id, "barcode": code, "status": r.status, "message": r.message,

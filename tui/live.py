@@ -29,15 +29,18 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from db.connection import connect, data_version
-from tui.messages import ScannerStateChanged, ScanRecorded
+from tui.messages import ScannerStateChanged, ScanRecorded, ScansHeld
 
 if TYPE_CHECKING:
-    from devices.reader import LineRead, ScannerState
+    from db.feed import FedLine
+    from db.scanning import ScanResult
+    from devices.reader import ScannerReader, ScannerState
 
 POLL_SECONDS = 0.02
 
 
-def _wall_ms() -> int:
+def wall_ms() -> int:
+    """UTC milliseconds now, from the wall clock (a scan's read time)."""
     return time.time_ns() // 1_000_000
 
 
@@ -45,7 +48,7 @@ def _wall_ms() -> int:
 class FloorClock:
     """What time it is for the screens: wall time unless a test fixes it."""
 
-    now_ms: Callable[[], int] = field(default=_wall_ms)
+    now_ms: Callable[[], int] = field(default=wall_ms)
     fixed_today: date | None = None
 
     def today(self) -> date:
@@ -141,10 +144,9 @@ class FloorWatcher:
 class LocalScanner:
     """A serial scanner this app reads itself (`shopfloor --station S --scanner URL`).
 
-    Lines go through the same pipeline as `shopfloor listen` (one commit per read, with
-    the double-read window), from the reader's own thread and connection; the outcome
-    and the scanner's state go to the app as messages via `post`, which is safe from
-    any thread.
+    The same link as `shopfloor listen` (db.listen.ScannerLink: reader, feed, Devices
+    row); the outcome of each line, the scanner's state and the scans held while the
+    database refuses writes go to the app as messages via `post`, safe from any thread.
     """
 
     def __init__(
@@ -158,50 +160,32 @@ class LocalScanner:
     ) -> None:
         # Here, not at the top: only an app reading its own scanner needs pyserial and the
         # scan pipeline, and every app's start would otherwise wait for them.
-        from devices.reader import ScannerConfig, ScannerReader
+        from db.listen import ScannerLink
+        from devices.reader import ScannerConfig
 
-        self.db_path = db_path
-        self.config = ScannerConfig(name=name, url=url, station=station)
         self.post = post
-        self._lines_conn: sqlite3.Connection | None = None
-        self._state_conn: sqlite3.Connection | None = None
-        self.reader = ScannerReader(self.config, on_lines=self._lines, on_state=self._state)
+        self.config = ScannerConfig(name=name, url=url, station=station)
+        self.link = ScannerLink(
+            str(db_path), self.config, on_result=self._result, on_state=self._state,
+            on_held=self._held,
+        )  # fmt: skip
+
+    @property
+    def reader(self) -> ScannerReader:
+        return self.link.reader
 
     def start(self) -> None:
         # The reader's first state report (connected, or why not) records the scanner.
-        self.reader.start()
+        self.link.start()
 
     def stop(self) -> None:
-        self.reader.stop()
+        self.link.stop()
 
-    def _lines(self, lines: list[LineRead]) -> None:
-        from db.scanning import ScanInput, process_batch
-
-        if self._lines_conn is None:
-            self._lines_conn = connect(self.db_path)
-        config = self.config
-        batch = [
-            ScanInput(
-                station=config.station,
-                raw=line.raw,
-                source="serial",
-                scanner=config.name,
-                at_ms=line.at_ms,
-                length=line.length,
-                dedupe_ms=config.dedupe_ms,
-            )  # fmt: skip
-            for line in lines
-        ]
-        for result in process_batch(self._lines_conn, batch):
-            self.post(ScanRecorded(result.scan_id, config.station, result.status, result.message))
+    def _result(self, line: FedLine, result: ScanResult) -> None:
+        self.post(ScanRecorded(result.scan_id, line.station, result.status, result.message))
 
     def _state(self, state: ScannerState) -> None:
-        from db.scanning import record_scanner
-
-        if self._state_conn is None:
-            self._state_conn = connect(self.db_path)
-        record_scanner(
-            self._state_conn, self.config.name, station=self.config.station,
-            url=self.config.url, connected=state.connected, error=state.error,
-        )  # fmt: skip
         self.post(ScannerStateChanged(state.scanner, state.connected, state.error))
+
+    def _held(self, count: int, reason: str | None) -> None:
+        self.post(ScansHeld(self.config.name, self.config.station, count, reason))

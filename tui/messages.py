@@ -35,3 +35,19 @@ class ScannerStateChanged(Message):
     scanner: str
     connected: bool
     error: str | None
+
+
+@dataclass
+class ScansHeld(Message):
+    """Scans are waiting for the database (a lock, a full disk): how many, and why.
+
+    `count` 0 says they were all posted."""
+
+    feed: str
+    station: str
+    count: int
+    reason: str | None
+
+    def can_replace(self, message: Message) -> bool:
+        # Only the latest count of a feed matters.
+        return isinstance(message, ScansHeld) and message.feed == self.feed

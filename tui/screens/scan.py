@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on, work
@@ -23,16 +24,20 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from db.connection import connect
+from db.connection import now_ms
 from db.quantity import text as qty_text
-from db.scanning import process_scan
 from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
 from tui.base import FloorScreen
 from tui.live import FloorClock
-from tui.messages import ScanRecorded
+from tui.messages import ScanRecorded, ScansHeld
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
+HELD_POLL_S = 0.5
+
+if TYPE_CHECKING:
+    from db.feed import FedLine, ScanFeed
+    from db.scanning import ScanResult
 
 
 class ScanInput(Input):
@@ -174,6 +179,19 @@ class ScanScreen(FloorScreen):
         background: $error 25%;
     }
 
+    ScanScreen #scan-held {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        background: $warning 30%;
+        color: $text;
+        text-style: bold;
+    }
+
+    ScanScreen.-held #scan-held {
+        display: block;
+    }
+
     ScanScreen #scan-log {
         height: 1fr;
     }
@@ -218,11 +236,16 @@ class ScanScreen(FloorScreen):
         self.clock = clock or FloorClock()
         # A kiosk keeps its station (once picked) and offers no palette.
         self.kiosk = kiosk
-        # Scans typed but not yet written, and whether a writer thread is taking them.
-        self._waiting: deque[tuple[str, bytes]] = deque()
+        # Scans typed but not yet given to the feed, and whether a writer thread is
+        # taking them.
+        self._waiting: deque[tuple[str, bytes, int]] = deque()
         self._writing = False
         self._writer_lock = threading.Lock()
-        self._writer: sqlite3.Connection | None = None  # used by the one writer thread
+        # This terminal's keyboard feed (db.feed): it holds typed scans while the
+        # database refuses writes. Made by the writer thread on the first scan.
+        self._feed: ScanFeed | None = None
+        self._feed_lock = threading.Lock()
+        self._held_said = ""
         # The newest scan shown (None until the first read: what was there before this
         # screen opened stays quiet), and the rejections the bell already rang for.
         self._last_seen: int | None = None
@@ -270,6 +293,7 @@ class ScanScreen(FloorScreen):
                     yield Static("—", id=f"context-{key}", classes="context-value")
             yield Static("", id="scan-prompt")
             yield ScanInput(placeholder="scan a barcode (or type it and press Enter)")
+            yield Static("", id="scan-held")
             yield Static("", id="scan-result")
             yield ScanLog(id="scan-log")
         yield StationPicker(id="station-picker")
@@ -277,12 +301,17 @@ class ScanScreen(FloorScreen):
 
     def on_mount(self) -> None:
         self._show_picking(self.station is None)
+        # Held scans live outside the database (it is the thing refusing them), so they
+        # are looked for on a timer rather than on a commit.
+        self.set_interval(HELD_POLL_S, self._look_for_held)
+        if self.station is not None:
+            self._open_feed(self.station)
 
     def on_unmount(self) -> None:
         with self._writer_lock:
-            if not self._writing and self._writer is not None:
-                self._writer.close()
-                self._writer = None
+            if not self._writing and self._feed is not None:
+                self._feed.close()
+                self._feed = None
 
     def _show_picking(self, picking: bool) -> None:
         self.set_class(picking, "-picking")
@@ -404,7 +433,7 @@ class ScanScreen(FloorScreen):
             self.notify("Pick this terminal's station first", severity="warning")
             return
         with self._writer_lock:
-            self._waiting.append((self.station, event.text.encode("utf-8")))
+            self._waiting.append((self.station, event.text.encode("utf-8"), now_ms()))
             start = not self._writing
             self._writing = True
         if start:
@@ -412,25 +441,76 @@ class ScanScreen(FloorScreen):
 
     @work(thread=True, exit_on_error=False, group="scan-writer")
     def _write_scans(self) -> None:
-        """Feed the pipeline one scan at a time, in the order they were read.
+        """Give the keyboard feed one scan at a time, in the order they were typed.
 
         One writer at a time: it takes scans until none wait, so a burst is written
         in order by one thread and the next scan after a pause starts a new writer.
+        A scan the database cannot take now is held by the feed (and its spool) and
+        recorded when it can: the outcome arrives then, as `ScanRecorded`.
         """
         while True:
             with self._writer_lock:
                 if not self._waiting:
                     self._writing = False
                     return
-                station, raw = self._waiting.popleft()
-            if self._writer is None:
-                self._writer = connect(self.db_path)
-            try:
-                result = process_scan(self._writer, station, raw, source="keyboard")
-            except sqlite3.Error as exc:
-                self.post_message(ScanRecorded(0, station, "rejected", f"not recorded: {exc}"))
-                continue
-            self.post_message(ScanRecorded(result.scan_id, station, result.status, result.message))
+                station, raw, at_ms = self._waiting.popleft()
+            from db.feed import TypedLine
+
+            feed = self._keyboard_feed(station)
+            if feed.give(station, [TypedLine(raw, at_ms, len(raw))]) is None:
+                self.post_message(ScansHeld(feed.name, station, feed.held, None))
+
+    @work(thread=True, exit_on_error=False, group="scan-feed")
+    def _open_feed(self, station: str) -> None:
+        """Open the keyboard feed at once: scans an earlier run held are posted now."""
+        self._keyboard_feed(station)
+
+    def _keyboard_feed(self, station: str) -> ScanFeed:
+        with self._feed_lock:
+            return self._make_feed(station)
+
+    def _make_feed(self, station: str) -> ScanFeed:
+        if self._feed is None:
+            from db.feed import ScanFeed
+
+            def recorded(line: FedLine, result: ScanResult) -> None:
+                self.post_message(
+                    ScanRecorded(result.scan_id, line.station, result.status, result.message)
+                )
+
+            def held(count: int, reason: str | None) -> None:
+                self.post_message(ScansHeld(f"keyboard-{station}", station, count, reason))
+
+            self._feed = ScanFeed(
+                self.db_path, name=f"keyboard-{station}", source="keyboard",
+                on_result=recorded, on_held=held,
+            )  # fmt: skip
+            self._feed.start()
+        return self._feed
+
+    def _look_for_held(self) -> None:
+        from db.feed import held_scans
+
+        station = self.station
+        count = sum(
+            report.held for report in held_scans(self.db_path) if station in report.stations
+        )
+        self._show_held(count)
+
+    @on(ScansHeld)
+    def _scans_held(self, event: ScansHeld) -> None:
+        event.stop()
+        if event.station == self.station:
+            self._look_for_held()
+
+    def _show_held(self, count: int) -> None:
+        from db.feed import held_words
+
+        words = f"⏸ {held_words(count)}: they will be recorded" if count else ""
+        if words != self._held_said:
+            self._held_said = words
+            self.query_one("#scan-held", Static).update(words)
+            self.set_class(bool(count), "-held")
 
     @on(ScanRecorded)
     def _recorded(self, event: ScanRecorded) -> None:

@@ -1,0 +1,549 @@
+"""The scan feed: hands one source's lines (a scanner, a terminal's keyboard) to the scan
+pipeline, and keeps every line it was given until the database has taken it.
+
+A line, once read, is never dropped (SPEC §8). While the database refuses writes (a
+lock held past the busy timeout, a full disk, an I/O error, a read-only file) the feed
+holds the lines in order, in memory (bounded) and appended to a spool file beside the
+database whenever the disk allows, and retries with backoff from a thread of its own,
+so the reader goes on reading the device. Each commit also records, in the same
+transaction, the sequence number of the last line it took (`feed_marks`): after a
+kill, the spool is replayed from there, so no line is posted twice and none is lost.
+
+One hand-over (one group commit) is at most `HANDOVER_LINES` lines. A reader that got
+more in one read writes the rest to the spool before committing the first ones, so a
+kill -9 can lose at most one hand-over.
+
+The held count is also written to a small status file beside the spool (overwritten in
+place, so it works on a full disk), which the Devices and station screens of any
+process read: "waiting for the database: N scans held".
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from db.connection import connect, database_unavailable, now_ms
+from db.scanning import ScanInput, ScanResult, Source, process_batch
+
+log = logging.getLogger("shopfloor.feed")
+
+HANDOVER_LINES = 64
+# Held lines kept in memory; past this the feed asks its reader to stop reading (the
+# bytes wait in the device), rather than grow without bound.
+HELD_BYTES_LIMIT = 32 * 1024 * 1024
+# A commit attempt waits this long for a lock before the lines are held; short, so the
+# reader is never kept from its device for long.
+ATTEMPT_BUSY_MS = 1000
+FIRST_RETRY_S = 0.05
+MAX_RETRY_S = 2.0
+# The status file is rewritten in place at this fixed size: no new disk blocks needed.
+_STATUS_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FedLine:
+    """One line given to the feed, with its place in the feed's order."""
+
+    seq: int
+    station: str
+    raw: bytes
+    at_ms: int  # when it was read: the time the journal keeps, held or not
+    length: int
+    unterminated: bool = False
+
+
+@dataclass(frozen=True)
+class HeldScans:
+    """What a feed holds while the database refuses writes, as its status file says."""
+
+    feed: str
+    held: int
+    since_ms: int | None
+    reason: str | None
+    updated_ms: int
+    stations: tuple[str, ...] = ()
+
+
+class ReadLine(Protocol):
+    """A line as a reader delivers it (devices.reader.LineRead has this shape)."""
+
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def at_ms(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def unterminated(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TypedLine:
+    """A scan typed at a keyboard wedge: read whole, the moment Enter came."""
+
+    raw: bytes
+    at_ms: int
+    length: int
+    unterminated: bool = False
+
+
+def spool_dir(db_path: str | Path) -> Path:
+    """The folder beside the database where feeds keep their spools."""
+    path = Path(db_path)
+    return path.with_name(path.name + "-spool")
+
+
+def held_scans(db_path: str | Path) -> list[HeldScans]:
+    """Every feed's held count, from the status files (cheap: a few small reads)."""
+    folder = spool_dir(db_path)
+    try:
+        names = sorted(p for p in folder.iterdir() if p.suffix == ".held")
+    except OSError:
+        return []
+    reports: list[HeldScans] = []
+    for path in names:
+        try:
+            status = json.loads(path.read_bytes().rstrip(b" \n\0") or b"{}")
+        except (OSError, ValueError):
+            continue
+        if not isinstance(status, dict) or not status.get("held"):
+            continue
+        reports.append(
+            HeldScans(
+                feed=path.stem,
+                held=int(status["held"]),
+                since_ms=status.get("since_ms"),
+                reason=status.get("reason"),
+                updated_ms=int(status.get("updated_ms", 0)),
+                stations=tuple(str(code) for code in status.get("stations", [])),
+            )
+        )
+    return reports
+
+
+def held_words(count: int) -> str:
+    """The one phrase every screen and log uses for held scans."""
+    return f"waiting for the database: {count} scan{'' if count == 1 else 's'} held"
+
+
+def _file_name(feed: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", feed)[:80] or "feed"
+
+
+class _Spool:
+    """An append-only file of lines not yet known to be committed, fsync'd per append."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        self.path = folder / f"{name}.spool"
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self.spooled_to = 0  # the highest seq known to be in the file
+
+    def read(self) -> list[FedLine]:
+        """Every whole record in the file; a torn last record (a kill mid-write) is skipped."""
+        with open(self._fd, "rb", closefd=False) as stream:
+            stream.seek(0)
+            content = stream.read()
+        by_seq: dict[int, FedLine] = {}
+        for record in content.split(b"\n"):
+            try:
+                fields = json.loads(record)
+                line = FedLine(
+                    seq=int(fields["seq"]),
+                    station=str(fields["station"]),
+                    raw=base64.b64decode(fields["raw"]),
+                    at_ms=int(fields["at"]),
+                    length=int(fields["len"]),
+                    unterminated=bool(fields.get("cut", False)),
+                )
+            except (ValueError, KeyError, TypeError):
+                continue
+            by_seq.setdefault(line.seq, line)
+            self.spooled_to = max(self.spooled_to, line.seq)
+        return [by_seq[seq] for seq in sorted(by_seq)]
+
+    def append(self, lines: Iterable[FedLine]) -> bool:
+        """Write lines durably; False if the disk would not take them (they stay in memory).
+
+        A line written twice (after a failed write) is read once: records carry their seq.
+        """
+        fresh = list(lines)
+        if not fresh:
+            return True
+        payload = b"".join(
+            json.dumps(
+                {"seq": line.seq, "station": line.station, "at": line.at_ms, "len": line.length,
+                 "cut": line.unterminated, "raw": base64.b64encode(line.raw).decode("ascii")},
+                separators=(",", ":"),
+            ).encode("ascii") + b"\n"
+            for line in fresh
+        )  # fmt: skip
+        size = os.fstat(self._fd).st_size
+        try:
+            # A record cut by an earlier failed write must not swallow the next one.
+            os.write(self._fd, b"\n" + payload if size else payload)
+            os.fsync(self._fd)
+        except OSError as exc:
+            log.warning("spool %s not written (%s); the lines stay in memory", self.path, exc)
+            return False
+        self.spooled_to = max(self.spooled_to, max(line.seq for line in fresh))
+        return True
+
+    def clear(self) -> None:
+        """Everything in the file is committed: start it again empty."""
+        try:
+            os.ftruncate(self._fd, 0)
+            os.fsync(self._fd)
+        except OSError as exc:
+            log.warning("spool %s not emptied (%s); replay skips its lines", self.path, exc)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class _StatusFile:
+    """A fixed-size file saying how many lines the feed holds, overwritten in place."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.path = folder / f"{name}.held"
+        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            if os.fstat(self._fd).st_size < _STATUS_SIZE:
+                os.pwrite(self._fd, b" " * _STATUS_SIZE, 0)
+        except OSError:
+            pass  # a full disk at start: the in-place writes below may still fit
+
+    def write(
+        self, held: int, since_ms: int | None, reason: str | None, stations: Iterable[str] = ()
+    ) -> None:
+        words = json.dumps(
+            {"held": held, "since_ms": since_ms, "reason": (reason or "")[:300],
+             "updated_ms": now_ms(), "stations": sorted(stations)[:8]}
+        ).encode("utf-8")[: _STATUS_SIZE - 1]  # fmt: skip
+        try:
+            os.pwrite(self._fd, words.ljust(_STATUS_SIZE - 1) + b"\n", 0)
+        except OSError as exc:
+            log.debug("status %s not written: %s", self.path, exc)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+ResultHandler = Callable[[FedLine, ScanResult], None]
+HeldHandler = Callable[[int, str | None], None]
+
+
+class ScanFeed:
+    """Feeds one source's lines to the pipeline in order, holding them while the database
+    refuses writes. `give` may be called from any thread; results and held counts are
+    reported through the callbacks, from the thread that committed."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        name: str,
+        source: Source,
+        scanner: str | None = None,
+        dedupe_ms: int = 0,
+        on_result: ResultHandler | None = None,
+        on_held: HeldHandler | None = None,
+        busy_ms: int = ATTEMPT_BUSY_MS,
+    ) -> None:
+        self.db_path = str(db_path)
+        self.source: Source = source
+        self.scanner = scanner
+        self.dedupe_ms = dedupe_ms
+        self.on_result = on_result
+        self.on_held = on_held
+        self.busy_ms = busy_ms
+        self._lock = threading.RLock()
+        self._held: deque[FedLine] = deque()
+        self._held_bytes = 0
+        self._stations: Counter[str] = Counter()  # stations of the held lines
+        self._held_since: int | None = None
+        self._reason: str | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._closed = threading.Event()
+        self._retrying = False
+        self._delay = FIRST_RETRY_S
+        self._mark = 0  # the last seq the database has
+        self._spool_whole = True  # every held line is in the spool file
+        self._next_seq = 1
+        folder = spool_dir(db_path)
+        self.name = name
+        self._spool = self._open_spool(folder, _file_name(name))
+        self._status = _StatusFile(folder, self.name_on_disk)
+
+    # ------------------------------------------------------------ opening
+
+    def _open_spool(self, folder: Path, base: str) -> _Spool:
+        # Two terminals may feed one station's keyboard scans: each gets its own spool.
+        for n in range(1, 100):
+            candidate = base if n == 1 else f"{base}.{n}"
+            try:
+                spool = _Spool(folder, candidate)
+            except BlockingIOError:
+                continue
+            self.name_on_disk = candidate
+            return spool
+        raise RuntimeError(f"no free spool for {base} in {folder}")
+
+    @property
+    def feed_key(self) -> str:
+        """The name its progress mark has in the database."""
+        return self.name_on_disk
+
+    def start(self) -> None:
+        """Read the spool left by an earlier run and post what the database does not have."""
+        leftover = self._spool.read()
+        try:
+            self._mark = self._read_mark()
+        except sqlite3.Error as exc:
+            # The database cannot even be read: hold everything left over, in order.
+            self._mark = 0
+            log.warning("feed %s: progress mark not read (%s)", self.name, exc)
+        pending = [line for line in leftover if line.seq > self._mark]
+        self._next_seq = max(self._mark, self._spool.spooled_to) + 1
+        if not pending:
+            if leftover:
+                self._spool.clear()
+            self._status.write(0, None, None)
+            return
+        with self._lock:
+            for line in pending:
+                self._hold(line)
+            self._held_since = min(line.at_ms for line in pending)
+            self._reason = "scans left from an earlier run"
+            self._drain(limit=None)
+            self._say_held()
+            if self._held:
+                self._schedule_retry()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.db_path)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_ms)}")
+        return self._conn
+
+    def _read_mark(self) -> int:
+        conn = self._connection()
+        row = conn.execute("SELECT seq FROM feed_marks WHERE feed = ?", (self.feed_key,)).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    # ------------------------------------------------------------ giving lines
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    @property
+    def can_take(self) -> bool:
+        """False while memory holds as much as it may: the reader should pause."""
+        return self._held_bytes < HELD_BYTES_LIMIT
+
+    def give(self, station: str, lines: Sequence[ReadLine]) -> list[ScanResult] | None:
+        """Lines read for `station`, in order. Returns their results when all were
+        committed now, None when (some) are held; either way `on_result` hears of each
+        line once it is committed."""
+        with self._lock:
+            fed = [
+                FedLine(self._next_seq + n, station, line.raw, line.at_ms, line.length,
+                        line.unterminated)
+                for n, line in enumerate(lines)
+            ]  # fmt: skip
+            self._next_seq += len(fed)
+            if self._held:
+                for line in fed:
+                    self._hold(line)
+                self._keep_on_disk(fed)
+                self._say_held()
+                return None
+            spilled = len(fed) > HANDOVER_LINES
+            if spilled:
+                # More than one hand-over arrived at once: the rest go to disk first, so
+                # a kill during the commits below loses at most one hand-over.
+                self._keep_on_disk(fed[HANDOVER_LINES:])
+            results: list[ScanResult] = []
+            for start in range(0, len(fed), HANDOVER_LINES):
+                part = fed[start : start + HANDOVER_LINES]
+                try:
+                    results += self._commit(part)
+                except Exception as exc:  # noqa: BLE001 - whatever it is, the lines are kept
+                    for line in fed[start:]:
+                        self._hold(line)
+                    self._keep_on_disk(fed[start:HANDOVER_LINES] if spilled else fed[start:])
+                    self._begin_holding(exc)
+                    return None
+            if spilled:
+                self._spool.clear()
+            return results
+
+    def _keep_on_disk(self, lines: Sequence[FedLine]) -> None:
+        if not self._spool.append(lines):
+            self._spool_whole = False
+
+    def _commit(self, lines: list[FedLine]) -> list[ScanResult]:
+        conn = self._connection()
+        last = lines[-1].seq
+
+        def mark(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO feed_marks (feed, seq, updated_ms) VALUES (?, ?, ?) "
+                "ON CONFLICT (feed) DO UPDATE SET seq = excluded.seq, "
+                "updated_ms = excluded.updated_ms",
+                (self.feed_key, last, now_ms()),
+            )
+
+        inputs = [
+            ScanInput(
+                station=line.station,
+                raw=line.raw,
+                source=self.source,
+                scanner=self.scanner,
+                at_ms=line.at_ms,
+                length=line.length,
+                dedupe_ms=self.dedupe_ms,
+                unterminated=line.unterminated,
+            )  # fmt: skip
+            for line in lines
+        ]
+        results = process_batch(conn, inputs, then=mark)
+        self._mark = last
+        if self.on_result is not None:
+            for line, result in zip(lines, results, strict=True):
+                try:
+                    self.on_result(line, result)
+                except Exception:
+                    log.exception("feed %s: reporting a result failed", self.name)
+        return results
+
+    # ------------------------------------------------------------ holding
+
+    def _hold(self, line: FedLine) -> None:
+        self._held.append(line)
+        self._held_bytes += len(line.raw) + 64
+        self._stations[line.station] += 1
+
+    def _unhold(self) -> None:
+        line = self._held.popleft()
+        self._held_bytes -= len(line.raw) + 64
+        self._stations[line.station] -= 1
+        if not self._stations[line.station]:
+            del self._stations[line.station]
+
+    def _begin_holding(self, exc: BaseException) -> None:
+        if not database_unavailable(exc):
+            # Not the database's state but a fault of ours: still kept, and said loudly.
+            log.error("feed %s: commit failed, lines held", self.name, exc_info=exc)
+        if self._held_since is None:
+            self._held_since = self._held[0].at_ms if self._held else now_ms()
+        self._reason = str(exc) or type(exc).__name__
+        if self._conn is not None and not isinstance(exc, sqlite3.OperationalError):
+            # A connection in an unknown state is replaced, not trusted.
+            self._drop_connection()
+        self._say_held()
+        self._schedule_retry()
+
+    def _drop_connection(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        except sqlite3.Error:
+            pass
+        self._conn = None
+
+    def _say_held(self) -> None:
+        count = len(self._held)
+        self._status.write(count, self._held_since, self._reason, self._stations)
+        if self.on_held is not None:
+            try:
+                self.on_held(count, self._reason if count else None)
+            except Exception:
+                log.exception("feed %s: reporting held scans failed", self.name)
+
+    def _schedule_retry(self) -> None:
+        if self._retrying or self._closed.is_set():
+            return
+        self._retrying = True
+        threading.Thread(target=self._retry, name=f"feed {self.name} retry", daemon=True).start()
+
+    def _retry(self) -> None:
+        delay = FIRST_RETRY_S
+        try:
+            while not self._closed.wait(delay):
+                with self._lock:
+                    if self._drain(limit=None):
+                        return
+                delay = min(delay * 2, MAX_RETRY_S)
+        finally:
+            with self._lock:
+                self._retrying = False
+
+    def _drain(self, limit: int | None) -> bool:
+        """Post held lines in order, one hand-over at a time; True once none are held."""
+        done = 0
+        while self._held and (limit is None or done < limit):
+            part = [self._held[n] for n in range(min(HANDOVER_LINES, len(self._held)))]
+            if not self._spool_whole:
+                # Lines the disk refused earlier: spooled as soon as it has room.
+                self._spool_whole = self._spool.append(list(self._held))
+            try:
+                self._commit(part)
+            except Exception as exc:  # noqa: BLE001 - kept, tried again later
+                self._reason = str(exc) or type(exc).__name__
+                if not isinstance(exc, sqlite3.OperationalError):
+                    self._drop_connection()
+                self._status.write(len(self._held), self._held_since, self._reason, self._stations)
+                return False
+            for _ in part:
+                self._unhold()
+            done += 1
+        if self._held:
+            return False
+        self._held_since = None
+        self._reason = None
+        self._spool.clear()
+        self._spool_whole = True
+        self._say_held()
+        log.info("feed %s: the database takes writes again; held scans posted", self.name)
+        return True
+
+    def close(self) -> None:
+        """Stop retrying; held lines stay in the spool for the next start."""
+        self._closed.set()
+        with self._lock:
+            if self._held and not self._spool_whole:
+                self._spool.append(list(self._held))
+            self._drop_connection()
+            self._spool.close()
+            self._status.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll `condition` until true or `timeout` seconds pass (for callers and tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
