@@ -28,7 +28,6 @@ import os
 import re
 import sqlite3
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ HANDOVER_LINES = 64
 HELD_BYTES_LIMIT = 32 * 1024 * 1024
 # A commit attempt waits this long for a lock before the lines are held; short, so the
 # reader is never kept from its device for long.
-ATTEMPT_BUSY_MS = 1000
+ATTEMPT_BUSY_MS = 250
 FIRST_RETRY_S = 0.05
 MAX_RETRY_S = 2.0
 # The status file is rewritten in place at this fixed size: no new disk blocks needed.
@@ -276,7 +275,10 @@ class ScanFeed:
         self.on_result = on_result
         self.on_held = on_held
         self.busy_ms = busy_ms
-        self._lock = threading.RLock()
+        # The queue's lock guards the held lines and the spool and is never kept while
+        # waiting on the database; the commit lock keeps one commit at a time, in order.
+        self._queue = threading.RLock()
+        self._committing = threading.Lock()
         self._held: deque[FedLine] = deque()
         self._held_bytes = 0
         self._stations: Counter[str] = Counter()  # stations of the held lines
@@ -285,7 +287,6 @@ class ScanFeed:
         self._conn: sqlite3.Connection | None = None
         self._closed = threading.Event()
         self._retrying = False
-        self._delay = FIRST_RETRY_S
         self._mark = 0  # the last seq the database has
         self._spool_whole = True  # every held line is in the spool file
         self._next_seq = 1
@@ -329,14 +330,14 @@ class ScanFeed:
                 self._spool.clear()
             self._status.write(0, None, None)
             return
-        with self._lock:
+        with self._queue:
             for line in pending:
                 self._hold(line)
             self._held_since = min(line.at_ms for line in pending)
             self._reason = "scans left from an earlier run"
-            self._drain(limit=None)
-            self._say_held()
-            if self._held:
+        if not self._drain():
+            with self._queue:
+                self._say_held()
                 self._schedule_retry()
 
     def _connection(self) -> sqlite3.Connection:
@@ -362,37 +363,48 @@ class ScanFeed:
         return self._held_bytes < HELD_BYTES_LIMIT
 
     def give(self, station: str, lines: Sequence[ReadLine]) -> list[ScanResult] | None:
-        """Lines read for `station`, in order. Returns their results when all were
-        committed now, None when (some) are held; either way `on_result` hears of each
-        line once it is committed."""
-        with self._lock:
+        """Lines read for `station`, in order, from the feed's one producing thread.
+
+        While nothing is held they are committed now (the reader waits: bytes not yet
+        taken stay in the device) and their results returned. While lines are held the
+        new ones join them at once, so the reader never waits on the database and every
+        line keeps the time it was read; None is returned then. Either way `on_result`
+        hears of each line once it is committed.
+        """
+        with self._queue:
             fed = [
                 FedLine(self._next_seq + n, station, line.raw, line.at_ms, line.length,
                         line.unterminated)
                 for n, line in enumerate(lines)
             ]  # fmt: skip
             self._next_seq += len(fed)
+            if not fed:
+                return []
             if self._held:
                 for line in fed:
                     self._hold(line)
                 self._keep_on_disk(fed)
                 self._say_held()
                 return None
-            spilled = len(fed) > HANDOVER_LINES
+        with self._committing:
+            # More than one hand-over arrived at once: all but the first hand-over go to
+            # disk before it is committed, so a kill during the commits below loses at
+            # most one hand-over, with the line the reader was cutting off when it died.
+            first = HANDOVER_LINES - 1
+            spilled = len(fed) > first
             if spilled:
-                # More than one hand-over arrived at once: the rest go to disk first, so
-                # a kill during the commits below loses at most one hand-over.
-                self._keep_on_disk(fed[HANDOVER_LINES:])
+                self._keep_on_disk(fed[first:])
             results: list[ScanResult] = []
-            for start in range(0, len(fed), HANDOVER_LINES):
-                part = fed[start : start + HANDOVER_LINES]
+            for start in [0, *range(first, len(fed), HANDOVER_LINES)] if spilled else [0]:
+                part = fed[start : first if start == 0 and spilled else start + HANDOVER_LINES]
                 try:
                     results += self._commit(part)
                 except Exception as exc:  # noqa: BLE001 - whatever it is, the lines are kept
-                    for line in fed[start:]:
-                        self._hold(line)
-                    self._keep_on_disk(fed[start:HANDOVER_LINES] if spilled else fed[start:])
-                    self._begin_holding(exc)
+                    with self._queue:
+                        for line in fed[start:]:
+                            self._hold(line)
+                        self._keep_on_disk(fed[start:first] if spilled else fed[start:])
+                        self._begin_holding(exc)
                     return None
             if spilled:
                 self._spool.clear()
@@ -489,61 +501,59 @@ class ScanFeed:
 
     def _retry(self) -> None:
         delay = FIRST_RETRY_S
-        try:
-            while not self._closed.wait(delay):
-                with self._lock:
-                    if self._drain(limit=None):
-                        return
-                delay = min(delay * 2, MAX_RETRY_S)
-        finally:
-            with self._lock:
-                self._retrying = False
+        while not self._closed.wait(delay):
+            if self._drain():  # which ends the retrying under the queue's lock
+                return
+            delay = min(delay * 2, MAX_RETRY_S)
+        with self._queue:
+            self._retrying = False
 
-    def _drain(self, limit: int | None) -> bool:
-        """Post held lines in order, one hand-over at a time; True once none are held."""
-        done = 0
-        while self._held and (limit is None or done < limit):
-            part = [self._held[n] for n in range(min(HANDOVER_LINES, len(self._held)))]
-            if not self._spool_whole:
-                # Lines the disk refused earlier: spooled as soon as it has room.
-                self._spool_whole = self._spool.append(list(self._held))
-            try:
-                self._commit(part)
-            except Exception as exc:  # noqa: BLE001 - kept, tried again later
-                self._reason = str(exc) or type(exc).__name__
-                if not isinstance(exc, sqlite3.OperationalError):
-                    self._drop_connection()
-                self._status.write(len(self._held), self._held_since, self._reason, self._stations)
+    def _drain(self) -> bool:
+        """Post held lines in order, one hand-over at a time; True once none are held.
+
+        The commit runs outside the queue's lock, so the reader goes on adding lines
+        (and reading its device) while this waits on the database.
+        """
+        while True:
+            with self._queue:
+                if not self._spool_whole:
+                    # Lines the disk refused earlier: spooled as soon as it has room.
+                    self._spool_whole = self._spool.append(list(self._held))
+                part = [self._held[n] for n in range(min(HANDOVER_LINES, len(self._held)))]
+            if not part:
+                break
+            with self._committing:
+                try:
+                    self._commit(part)
+                except Exception as exc:  # noqa: BLE001 - kept, tried again later
+                    with self._queue:
+                        self._reason = str(exc) or type(exc).__name__
+                        if not isinstance(exc, sqlite3.OperationalError):
+                            self._drop_connection()
+                        self._say_held()
+                    return False
+            with self._queue:
+                for _ in part:
+                    self._unhold()
+        with self._committing, self._queue:
+            if self._held:
                 return False
-            for _ in part:
-                self._unhold()
-            done += 1
-        if self._held:
-            return False
-        self._held_since = None
-        self._reason = None
-        self._spool.clear()
-        self._spool_whole = True
-        self._say_held()
+            self._held_since = None
+            self._reason = None
+            self._spool.clear()
+            self._spool_whole = True
+            # Said here, with the queue locked: a failure right after starts a new retry.
+            self._retrying = False
+            self._say_held()
         log.info("feed %s: the database takes writes again; held scans posted", self.name)
         return True
 
     def close(self) -> None:
         """Stop retrying; held lines stay in the spool for the next start."""
         self._closed.set()
-        with self._lock:
+        with self._committing, self._queue:
             if self._held and not self._spool_whole:
                 self._spool.append(list(self._held))
             self._drop_connection()
             self._spool.close()
             self._status.close()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll `condition` until true or `timeout` seconds pass (for callers and tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()

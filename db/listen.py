@@ -177,6 +177,11 @@ class Listener:
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
+    def held(self) -> int:
+        """Scans read and waiting for the database, over all scanners."""
+        return sum(link.feed.held for link in self.links)
+
+    @property
     def readers(self) -> list[ScannerReader]:
         return [link.reader for link in self.links]
 

@@ -349,7 +349,9 @@ class ScannerReader:
 
     def _read_chunk(self, port: Any) -> bytes:
         # About one hand-over's worth: what is read is at risk until the receiver has it.
-        limit = min(READ_CHUNK, HANDOVER_LINES * self._line_bytes)
+        # Two lines fewer, for the line finished by this read whose head came with the
+        # last one, and the line this read cuts off: a kill loses those too.
+        limit = min(READ_CHUNK, (HANDOVER_LINES - 2) * self._line_bytes)
         chunk = bytearray(port.read(min(max(1, port.in_waiting), limit)))
         if not chunk:
             if _link_dropped(port):

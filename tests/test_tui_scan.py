@@ -309,3 +309,36 @@ def test_scan_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) -
 
     app = make_app(demo_db, station="CUT-1", live=False)
     assert snap_compare(app, terminal_size=size, run_before=scan_some)
+
+
+async def test_typed_scans_during_a_write_lock_are_held_then_recorded(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """Found: both scans typed during a lock ended "✗ not recorded: database is locked"."""
+    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM scan_journal").fetchone()[0]
+    app = make_app(demo_db, station="RECEIVING", live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        lock = sqlite3.connect(demo_db, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        try:
+            await scan(pilot, "B1001", "NUT-M4")
+            held = screen.query_one("#scan-held", Static)
+            await wait_until(pilot, lambda: "2 scans held" in str(held.render()), 10)
+            assert screen.has_class("-held")
+            assert "not recorded" not in str(screen.result_line.render())
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        await wait_until(pilot, lambda: not screen.has_class("-held"), 10)
+        await wait_until(pilot, lambda: "received 1 NUT-M4" in str(screen.result_line.render()))
+    rows = db.execute(
+        "SELECT j.raw, j.source, o.status FROM scan_journal j JOIN scan_outcomes o "
+        "ON o.scan = j.id WHERE j.id > ? ORDER BY j.id",
+        (before,),
+    ).fetchall()
+    assert [(bytes(r[0]), r[1], r[2]) for r in rows] == [
+        (b"B1001", "keyboard", "accepted"),
+        (b"NUT-M4", "keyboard", "accepted"),
+    ]

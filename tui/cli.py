@@ -461,7 +461,12 @@ def listen(
     while not stop.wait(0.5):
         pass
     listener.stop()
-    say("stopped; everything read was committed")
+    held = listener.held
+    if held:
+        say(f"stopped; {held} scans were waiting for the database: they are in the spool "
+            "and are posted first at the next start")  # fmt: skip
+    else:
+        say("stopped; everything read was committed")
 
 
 @cli.command()

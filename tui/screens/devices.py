@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Static
 
 from db import floor
 from db.connection import now_ms as wall_clock
+from db.feed import held_words
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
 from tui.base import FloorScreen
@@ -27,6 +28,7 @@ from tui.widgets.cell_table import CellTable
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
+HELD_POLL_S = 0.5
 
 
 class DevicesScreen(FloorScreen):
@@ -41,6 +43,7 @@ class DevicesScreen(FloorScreen):
         super().__init__(db_path)
         self._now = now_ms or wall_clock
         self._scanners: list[ScannerState] | None = None
+        self._held: dict[str, int] = {}  # scans waiting for the database, by feed
 
     @property
     def table(self) -> CellTable:
@@ -65,6 +68,16 @@ class DevicesScreen(FloorScreen):
 
     def on_mount(self) -> None:
         self.set_interval(RELATIVE_TIME_REFRESH, self._draw)
+        # Held scans are counted outside the database (it is what refuses them).
+        self.set_interval(HELD_POLL_S, self._look_for_held)
+
+    def _look_for_held(self) -> None:
+        from db.feed import held_scans
+
+        held = {report.feed: report.held for report in held_scans(self.db_path)}
+        if held != self._held:
+            self._held = held
+            self._draw()
 
     def load(self, conn: sqlite3.Connection) -> list[ScannerState]:
         return floor.scanners(conn)
@@ -91,9 +104,11 @@ class DevicesScreen(FloorScreen):
                 "No scanner has reported yet: start `shopfloor listen` with a scanner"
             )
         else:
+            held = sum(self._held.values())
             self.heading.update(
                 f"{len(scanners)} scanner{'s' if len(scanners) != 1 else ''} · "
                 f"● {len(scanners) - lost} connected · ○ {lost} lost or silent"
+                + (f" · ⏸ {held_words(held)}" if held else "")
             )
         wide = self._wide
         columns = [("name", "Scanner"), ("station", "Station")]
@@ -144,7 +159,13 @@ class DevicesScreen(FloorScreen):
                 Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
-                Text(cut(scanner.last_error or "", error_width), style="dim"),
+                self._error_cell(scanner, error_width),
             ]
             rows.append((scanner.name, cells))
         table.set_rows(rows)
+
+    def _error_cell(self, scanner: ScannerState, width: int) -> Text:
+        held = self._held.get(scanner.name)
+        if held:
+            return Text(cut(f"⏸ {held_words(held)}", width), style="bold")
+        return Text(cut(scanner.last_error or "", width), style="dim")
