@@ -1,27 +1,45 @@
 """Master data import: the ERP-export CSVs of SPEC §3 into the record, and the barcode registry.
 
 A file is loaded whole or not at all (a directory too: one transaction for every
-file), and a bad row stops the load with `file:line: column: what is wrong`.
-Loading the same file again updates rows in place. Every item, location, work order
-and operator gets one barcode value, unique across all kinds; the `CMD:`, `QTY:` and
-`LOT:` prefixes belong to the scan grammar and are refused as barcodes.
+file), and a bad row stops the load with `file:line: column: what is wrong`: a key
+twice in one file, a quote left open, a control character in a code, a number
+outside its range. Loading the same file again updates rows in place, but never
+rewrites a work order silently: one with progress or issued material keeps its
+product and quantity, and a due date a file moves is a due-date change with a badge
+behind it (reason "import"), as a supervisor's is.
+
+Every item, location, work order and operator gets one barcode value, and nothing a
+scanner might send resolves to two of them: a barcode, sku, GTIN (in any of its
+lengths), badge, order number or location code belongs to one entity only. The
+`CMD:`, `QTY:`, `LOT:`, `NUM:` and `REASON:` prefixes belong to the scan grammar.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from db.connection import now_ms
-from db.ledger import transaction
+from db.ledger import LedgerError, change_due_date, transaction
 from db.quantity import QuantityError, to_milli
+from db.quantity import text as qty_text
 from db.schema import LOCATION_KINDS, MODES, ROLES
 
-RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:")
+RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:", "NUM:", "REASON:")
+# Routing steps and priorities are small whole numbers; the bound keeps them far inside
+# SQLite's integers and refuses a spreadsheet's 1E+20 or a pasted serial number.
+MAX_WHOLE = 99_999
+# Line and paragraph breaks, C0/C1 controls (NUL, ESC, the GS1 separator) and format
+# characters (bidi overrides, zero-width spaces): none can be printed on a label or
+# typed, and a scanner sending one would resolve to nothing.
+_NOT_IN_CODES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_WHOLE = re.compile(r"[0-9]{1,9}")
 
 
 class ImportError_(Exception):
@@ -45,6 +63,18 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+# The columns holding codes: what labels carry, scanners send and other rows refer to.
+_CODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "locations": ("code", "barcode"),
+    "stages": ("code", "location"),
+    "items": ("sku", "gtin", "barcode"),
+    "operators": ("badge",),
+    "routings": ("product", "stage"),
+    "bom": ("product", "component", "stage"),
+    "stations": ("code", "location", "stage"),
+    "workorders": ("number", "product", "barcode"),
+}
+
 
 @dataclass
 class _Row:
@@ -65,6 +95,23 @@ class _Row:
         return value
 
 
+@dataclass
+class _Run:
+    """One file being loaded: where it goes, who stands behind its changes, its keys so far."""
+
+    conn: sqlite3.Connection
+    badge: str | None
+    first_lines: dict[tuple[object, ...], int] = field(default_factory=dict)
+
+    def once(self, row: _Row, column: str, key: tuple[object, ...], shown: str) -> None:
+        """Refuse a key the file already had: loaded in turn, the last row would silently win."""
+        first = self.first_lines.setdefault(key, row.line)
+        if first != row.line:
+            raise row.fail(
+                column, f"{shown} is also on line {first}; keep one of the two rows, not both"
+            )
+
+
 @dataclass(frozen=True)
 class ImportResult:
     kind: str
@@ -79,33 +126,60 @@ def _read(path: Path, kind: str) -> Iterator[_Row]:
     except OSError as exc:
         raise ImportError_(f"{path}: cannot open: {exc.strerror}") from None
     with handle:
-        reader = csv.DictReader(handle)
+        reader = csv.reader(handle)
+        # The line a record starts on: a quoted value may run over several.
+        start = 1
         try:
-            headers = [h.strip() for h in (reader.fieldnames or [])]
+            headers = [h.strip() for h in next(reader, [])]
+            missing = [c for c in required if c not in headers]
+            if missing:
+                raise ImportError_(
+                    f"{path.name}:1: {missing[0]}: missing column; {file_name} needs "
+                    f"{', '.join(required)} (optional: {', '.join(optional) or 'none'})"
+                )
+            twice = [h for n, h in enumerate(headers) if h and h in headers[:n]]
+            if twice:
+                raise ImportError_(f"{path.name}:1: {twice[0]}: the column is there twice")
+            start = reader.line_num + 1
+            for values in reader:
+                row = _Row(path.name, start, dict(zip(headers, values, strict=False)))
+                start = reader.line_num + 1
+                if not any(v.strip() for v in values):
+                    continue
+                _refuse_broken_values(row, reader.line_num, kind)
+                if len(values) > len(headers):
+                    raise row.fail(
+                        headers[-1], "more values than columns; check for an unquoted comma"
+                    )
+                yield row
         except UnicodeDecodeError:
             # The first read decodes a whole buffer: a bad byte anywhere in a small file lands here.
             raise _not_utf8(path) from None
-        missing = [c for c in required if c not in headers]
-        if missing:
-            raise ImportError_(
-                f"{path.name}:1: {missing[0]}: missing column; {file_name} needs "
-                f"{', '.join(required)} (optional: {', '.join(optional) or 'none'})"
-            )
-        reader.fieldnames = headers
-        try:
-            for values in reader:
-                if None in values:
-                    raise ImportError_(
-                        f"{path.name}:{reader.line_num}: {headers[-1]}: "
-                        "more values than columns; check for an unquoted comma"
-                    )
-                if not any((v or "").strip() for v in values.values()):
-                    continue
-                yield _Row(path.name, reader.line_num, values)
-        except UnicodeDecodeError:
-            raise _not_utf8(path) from None
         except csv.Error as exc:
-            raise ImportError_(f"{path.name}:{reader.line_num}: -: {exc}") from None
+            raise ImportError_(
+                f'{path.name}:{start}: -: {exc}; check for a quote (") left open'
+            ) from None
+
+
+def _refuse_broken_values(row: _Row, end: int, kind: str) -> None:
+    for column, value in row.values.items():
+        if "\n" in value or "\r" in value:
+            # No master-data value holds a line break: this is a quote left open, which
+            # would otherwise swallow the following rows into one value.
+            raise row.fail(
+                column,
+                f'a quote (") opens in this value and runs on to line {end}; '
+                "close the quote on this line or remove it",
+            )
+    for column in _CODE_COLUMNS[kind]:
+        value = row.values.get(column, "")
+        bad = next((c for c in value if unicodedata.category(c) in _NOT_IN_CODES), None)
+        if bad is not None:
+            raise row.fail(
+                column,
+                f"{value!r} holds a control character (U+{ord(bad):04X}); "
+                "a code must be plain printable text: retype it",
+            )
 
 
 def _not_utf8(path: Path) -> ImportError_:
@@ -133,29 +207,55 @@ def _refer(conn: sqlite3.Connection, row: _Row, column: str, table: str, key: st
     return value
 
 
-def _register_barcode(
-    conn: sqlite3.Connection, row: _Row, kind: str, code: str, value: str, column: str = "barcode"
-) -> None:
-    if value.upper().startswith(RESERVED_PREFIXES):
-        raise row.fail(column, f"{value!r} starts with a prefix reserved for scan commands")
-    owner = conn.execute("SELECT kind, code FROM barcodes WHERE value = ?", (value,)).fetchone()
-    if owner is not None and (owner["kind"], owner["code"]) != (kind, code):
-        raise row.fail(
-            column,
-            f"{value!r} is already the barcode of {owner['kind'].replace('_', ' ')} "
-            f"{owner['code']}; give one of them another barcode",
-        )
-    conn.execute("DELETE FROM barcodes WHERE kind = ? AND code = ?", (kind, code))
-    conn.execute("INSERT INTO barcodes (value, kind, code) VALUES (?, ?, ?)", (value, kind, code))
-
-
 def normalize_gtin(value: str) -> str | None:
     """A GTIN-8/12/13/14 as 14 digits, or None when its length or check digit is wrong."""
-    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    # isdigit() alone takes Arabic-Indic and superscript digits, which no scanner sends.
+    if not (value.isascii() and value.isdigit()) or len(value) not in (8, 12, 13, 14):
         return None
     gtin = value.zfill(14)
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(gtin[:13]))
     return gtin if (10 - total % 10) % 10 == int(gtin[13]) else None
+
+
+def _gtin_spellings(gtin: str) -> list[str]:
+    """A 14-digit GTIN as each length a label may carry it in: its leading zeros dropped."""
+    return [gtin[14 - n :] for n in (14, 13, 12, 8) if not gtin[: 14 - n].strip("0")]
+
+
+# Everything a scan resolves through (db.scanning.resolve) and what a person may type
+# at a wedge: registry values, skus, GTINs, badges, order numbers, location codes.
+_HOLDERS = """
+SELECT kind, code, 'barcode' FROM barcodes WHERE value IN ({texts})
+UNION ALL SELECT 'item', sku, 'sku' FROM items WHERE sku IN ({texts})
+UNION ALL SELECT 'item', sku, 'GTIN' FROM items WHERE gtin = ?
+UNION ALL SELECT 'operator', badge, 'badge' FROM operators WHERE badge IN ({texts})
+UNION ALL SELECT 'work_order', number, 'number' FROM work_orders WHERE number IN ({texts})
+UNION ALL SELECT 'location', code, 'code' FROM locations WHERE code IN ({texts})
+"""
+
+
+def _claim(
+    run: _Run, row: _Row, column: str, kind: str, code: str, value: str, *, gtin: bool = False
+) -> None:
+    """Refuse `value` for (kind, code) when a scan of it could mean something else."""
+    if value.upper().startswith(RESERVED_PREFIXES):
+        raise row.fail(column, f"{value!r} starts with a prefix reserved for scan commands")
+    as_gtin = normalize_gtin(value)
+    texts = _gtin_spellings(as_gtin) if gtin and as_gtin else [value]
+    marks = ", ".join("?" * len(texts))
+    params = [*texts, *texts, as_gtin, *texts, *texts, *texts]
+    for other_kind, other_code, what in run.conn.execute(_HOLDERS.format(texts=marks), params):
+        if (other_kind, other_code) != (kind, code):
+            raise row.fail(
+                column,
+                f"{value!r} is already the {what} of {other_kind.replace('_', ' ')} "
+                f"{other_code}; a scan must mean one thing: change one of the two",
+            )
+
+
+def _register_barcode(conn: sqlite3.Connection, kind: str, code: str, value: str) -> None:
+    conn.execute("DELETE FROM barcodes WHERE kind = ? AND code = ?", (kind, code))
+    conn.execute("INSERT INTO barcodes (value, kind, code) VALUES (?, ?, ?)", (value, kind, code))
 
 
 def _flag(row: _Row, column: str) -> int:
@@ -185,12 +285,27 @@ def _qty(row: _Row, column: str) -> int:
     return milli
 
 
-def _locations(conn: sqlite3.Connection, row: _Row) -> None:
+def _whole(row: _Row, column: str, default: int | None = None) -> int:
+    value = row.get(column)
+    if not value and default is not None:
+        return default
+    value = row.need(column)
+    if not _WHOLE.fullmatch(value) or not 1 <= int(value) <= MAX_WHOLE:
+        shown = value if len(value) <= 24 else value[:21] + "..."
+        raise row.fail(column, f"{shown!r} is not a whole number from 1 to {MAX_WHOLE:,}")
+    return int(value)
+
+
+def _locations(run: _Run, row: _Row) -> None:
     code = row.need("code")
+    run.once(row, "code", (code,), repr(code))
     barcode = row.get("barcode") or code
-    # The registry first: a collision, even with a row of the same kind, is named in full.
-    _register_barcode(conn, row, "location", code, barcode)
-    conn.execute(
+    # Identities first: a collision, even with a row of the same kind, is named in full.
+    _claim(run, row, "code", "location", code, code)
+    if barcode != code:
+        _claim(run, row, "barcode", "location", code, barcode)
+    _register_barcode(run.conn, "location", code, barcode)
+    run.conn.execute(
         "INSERT INTO locations (code, name, kind, barcode) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
         "barcode = excluded.barcode",
@@ -198,30 +313,33 @@ def _locations(conn: sqlite3.Connection, row: _Row) -> None:
     )
 
 
-def _stages(conn: sqlite3.Connection, row: _Row) -> None:
-    conn.execute(
+def _stages(run: _Run, row: _Row) -> None:
+    code = row.need("code")
+    run.once(row, "code", (code,), repr(code))
+    run.conn.execute(
         "INSERT INTO stages (code, name, location) VALUES (?, ?, ?) ON CONFLICT (code) "
         "DO UPDATE SET name = excluded.name, location = excluded.location",
-        (row.need("code"), row.need("name"), _refer(conn, row, "location", "locations", "code")),
+        (code, row.need("name"), _refer(run.conn, row, "location", "locations", "code")),
     )
 
 
-def _items(conn: sqlite3.Connection, row: _Row) -> None:
+def _items(run: _Run, row: _Row) -> None:
     sku = row.need("sku")
+    run.once(row, "sku", (sku,), repr(sku))
     gtin_text = row.get("gtin")
     gtin = None
     if gtin_text:
         gtin = normalize_gtin(gtin_text)
         if gtin is None:
             raise row.fail("gtin", f"{gtin_text!r} is not a valid GTIN (8/12/13/14 digits)")
-        other = conn.execute(
-            "SELECT sku FROM items WHERE gtin = ? AND sku != ?", (gtin, sku)
-        ).fetchone()
-        if other is not None:
-            raise row.fail("gtin", f"{gtin_text} is already the GTIN of item {other['sku']}")
     barcode = row.get("barcode") or sku
-    _register_barcode(conn, row, "item", sku, barcode)
-    conn.execute(
+    _claim(run, row, "sku", "item", sku, sku)
+    if barcode != sku:
+        _claim(run, row, "barcode", "item", sku, barcode)
+    if gtin_text:
+        _claim(run, row, "gtin", "item", sku, gtin_text, gtin=True)
+    _register_barcode(run.conn, "item", sku, barcode)
+    run.conn.execute(
         "INSERT INTO items (sku, description, uom, gtin, lot_tracked, barcode) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET "
         "description = excluded.description, uom = excluded.uom, gtin = excluded.gtin, "
@@ -231,94 +349,146 @@ def _items(conn: sqlite3.Connection, row: _Row) -> None:
     )  # fmt: skip
 
 
-def _operators(conn: sqlite3.Connection, row: _Row) -> None:
+def _operators(run: _Run, row: _Row) -> None:
     badge = row.need("badge")
-    conn.execute(
+    run.once(row, "badge", (badge,), repr(badge))
+    _claim(run, row, "badge", "operator", badge, badge)
+    run.conn.execute(
         "INSERT INTO operators (badge, name, role) VALUES (?, ?, ?) ON CONFLICT (badge) "
         "DO UPDATE SET name = excluded.name, role = excluded.role",
         (badge, row.need("name"), _choice(row, "role", ROLES)),
     )
-    _register_barcode(conn, row, "operator", badge, badge, column="badge")
+    _register_barcode(run.conn, "operator", badge, badge)
 
 
-def _int(row: _Row, column: str, default: int | None = None) -> int:
-    value = row.get(column)
-    if not value and default is not None:
-        return default
-    try:
-        return int(row.need(column))
-    except ValueError:
-        raise row.fail(column, f"{value!r} is not a whole number") from None
-
-
-def _routings(conn: sqlite3.Connection, row: _Row) -> None:
-    conn.execute(
+def _routings(run: _Run, row: _Row) -> None:
+    product = _refer(run.conn, row, "product", "items", "sku") or row.need("product")
+    seq = _whole(row, "seq")
+    run.once(row, "seq", (product, seq), f"{product} step {seq}")
+    run.conn.execute(
         "INSERT INTO routings (product, seq, stage) VALUES (?, ?, ?) "
         "ON CONFLICT (product, seq) DO UPDATE SET stage = excluded.stage",
-        (
-            _refer(conn, row, "product", "items", "sku") or row.need("product"),
-            _int(row, "seq"),
-            _refer(conn, row, "stage", "stages", "code") or row.need("stage"),
-        ),
+        (product, seq, _refer(run.conn, row, "stage", "stages", "code") or row.need("stage")),
     )
 
 
-def _bom(conn: sqlite3.Connection, row: _Row) -> None:
-    product = _refer(conn, row, "product", "items", "sku") or row.need("product")
-    component = _refer(conn, row, "component", "items", "sku") or row.need("component")
+def _bom(run: _Run, row: _Row) -> None:
+    product = _refer(run.conn, row, "product", "items", "sku") or row.need("product")
+    component = _refer(run.conn, row, "component", "items", "sku") or row.need("component")
     if product == component:
         raise row.fail("component", "a product cannot be its own component")
-    conn.execute(
+    run.once(row, "component", (product, component), f"{component} in {product}")
+    run.conn.execute(
         "INSERT INTO bill_of_materials (product, component, qty_per_milli, stage) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (product, component) DO UPDATE SET "
         "qty_per_milli = excluded.qty_per_milli, stage = excluded.stage",
-        (product, component, _qty(row, "qty_per"), _refer(conn, row, "stage", "stages", "code")),
-    )
+        (product, component, _qty(row, "qty_per"),
+         _refer(run.conn, row, "stage", "stages", "code")),
+    )  # fmt: skip
 
 
-def _stations(conn: sqlite3.Connection, row: _Row) -> None:
+def _stations(run: _Run, row: _Row) -> None:
+    code = row.need("code")
+    run.once(row, "code", (code,), repr(code))
     mode = _choice(row, "mode", MODES, upper=True) if row.get("mode") else "RECEIVE"
-    conn.execute(
+    run.conn.execute(
         "INSERT INTO stations (code, name, location, stage, mode) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, location = excluded.location, "
         "stage = excluded.stage, mode = excluded.mode",
         (
-            row.need("code"),
+            code,
             row.need("name"),
-            _refer(conn, row, "location", "locations", "code"),
-            _refer(conn, row, "stage", "stages", "code"),
+            _refer(run.conn, row, "location", "locations", "code"),
+            _refer(run.conn, row, "stage", "stages", "code"),
             mode,
         ),
     )
 
 
-def _workorders(conn: sqlite3.Connection, row: _Row) -> None:
+def _history(conn: sqlite3.Connection, number: str) -> str | None:
+    """What ties a work order to the floor's record: its progress, or material issued to it."""
+    if conn.execute(
+        "SELECT 1 FROM progress_entries WHERE work_order = ? LIMIT 1", (number,)
+    ).fetchone():
+        return "progress recorded"
+    if conn.execute("SELECT 1 FROM movements WHERE work_order = ? LIMIT 1", (number,)).fetchone():
+        return "material issued to it"
+    return None
+
+
+def _keep_worked_order(
+    row: _Row, order: sqlite3.Row, history: str, product: str, qty_milli: int
+) -> None:
+    """An order the floor has worked on keeps what its postings were made against."""
+    number = order["number"]
+    advice = "put it back in the file, or cancel the order and import a new one"
+    if product != order["product"]:
+        raise row.fail(
+            "product",
+            f"work order {number} has {history}; its product stays {order['product']}, "
+            f"not {product}: {advice}",
+        )
+    if qty_milli != order["qty_milli"]:
+        raise row.fail(
+            "qty",
+            f"work order {number} has {history}; its quantity stays "
+            f"{qty_text(order['qty_milli'])}, not {qty_text(qty_milli)}: {advice}",
+        )
+
+
+def _move_due(run: _Run, row: _Row, order: sqlite3.Row, due: str) -> None:
+    """A due date the file moves is a due-date change: with who (the import's badge) and why."""
+    moving = f"moves work order {order['number']}'s due date from {order['due']} to {due}"
+    if run.badge is None:
+        raise row.fail(
+            "due",
+            f"{moving}; a due-date change is recorded with who made it: import again with "
+            "--badge and a supervisor's or coordinator's badge",
+        )
+    try:
+        change_due_date(run.conn, order["number"], due, by=run.badge, reason="import")
+    except LedgerError as exc:
+        raise row.fail("due", f"{moving}: {exc}") from None
+
+
+def _workorders(run: _Run, row: _Row) -> None:
+    conn = run.conn
     number = row.need("number")
+    run.once(row, "number", (number,), repr(number))
     product = _refer(conn, row, "product", "items", "sku") or row.need("product")
+    qty_milli = _qty(row, "qty")
     due = row.need("due")
     try:
         date.fromisoformat(due)
     except ValueError:
         raise row.fail("due", f"{due!r} is not a date; write it as YYYY-MM-DD") from None
+    priority = _whole(row, "priority", 3)
     route = conn.execute(
         "SELECT seq, stage FROM routings WHERE product = ? ORDER BY seq", (product,)
     ).fetchall()
     if not route:
         raise row.fail("product", f"{product} has no routing; add its stages to routings.csv")
     barcode = row.get("barcode") or number
-    _register_barcode(conn, row, "work_order", number, barcode)
+    _claim(run, row, "number", "work_order", number, number)
+    if barcode != number:
+        _claim(run, row, "barcode", "work_order", number, barcode)
+    order = conn.execute("SELECT * FROM work_orders WHERE number = ?", (number,)).fetchone()
+    history = None if order is None else _history(conn, number)
+    if order is not None:
+        if history is not None:
+            _keep_worked_order(row, order, history, product, qty_milli)
+        if due != order["due"]:
+            _move_due(run, row, order, due)
+    _register_barcode(conn, "work_order", number, barcode)
     conn.execute(
         "INSERT INTO work_orders (number, product, qty_milli, due, priority, barcode, created_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
         "product = excluded.product, qty_milli = excluded.qty_milli, due = excluded.due, "
         "priority = excluded.priority, barcode = excluded.barcode",
-        (number, product, _qty(row, "qty"), due, _int(row, "priority", 3), barcode, now_ms()),
+        (number, product, qty_milli, due, priority, barcode, now_ms()),
     )
-    started = conn.execute(
-        "SELECT 1 FROM progress_entries WHERE work_order = ? LIMIT 1", (number,)
-    ).fetchone()
-    if started is None:
-        # Untouched orders follow routing changes; once work started, their stages are history.
+    if history is None:
+        # Untouched orders follow routing changes; once worked on, their stages are history.
         conn.execute("DELETE FROM work_order_stages WHERE work_order = ?", (number,))
         conn.executemany(
             "INSERT INTO work_order_stages (work_order, seq, stage) VALUES (?, ?, ?)",
@@ -326,7 +496,7 @@ def _workorders(conn: sqlite3.Connection, row: _Row) -> None:
         )
 
 
-_LOADERS: dict[str, Callable[[sqlite3.Connection, _Row], None]] = {
+_LOADERS: dict[str, Callable[[_Run, _Row], None]] = {
     "locations": _locations,
     "stages": _stages,
     "items": _items,
@@ -338,11 +508,12 @@ _LOADERS: dict[str, Callable[[sqlite3.Connection, _Row], None]] = {
 }
 
 
-def _load(conn: sqlite3.Connection, kind: str, path: Path) -> ImportResult:
+def _load(conn: sqlite3.Connection, kind: str, path: Path, badge: str | None) -> ImportResult:
+    run = _Run(conn, badge)
     count = 0
     for row in _read(path, kind):
         try:
-            _LOADERS[kind](conn, row)
+            _LOADERS[kind](run, row)
         except sqlite3.IntegrityError as exc:
             raise ImportError_(
                 f"{row.file}:{row.line}: -: refused by the database: {exc}"
@@ -351,15 +522,20 @@ def _load(conn: sqlite3.Connection, kind: str, path: Path) -> ImportResult:
     return ImportResult(kind, path.name, count)
 
 
-def import_file(conn: sqlite3.Connection, kind: str, path: str | Path) -> ImportResult:
-    """Load one CSV of one kind, all rows or none."""
+def import_file(
+    conn: sqlite3.Connection, kind: str, path: str | Path, *, badge: str | None = None
+) -> ImportResult:
+    """Load one CSV of one kind, all rows or none; `badge` is who stands behind due-date
+    changes the file makes."""
     if kind not in KINDS:
         raise ImportError_(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     with transaction(conn):
-        return _load(conn, kind, Path(path))
+        return _load(conn, kind, Path(path), badge)
 
 
-def import_dir(conn: sqlite3.Connection, directory: str | Path) -> list[ImportResult]:
+def import_dir(
+    conn: sqlite3.Connection, directory: str | Path, *, badge: str | None = None
+) -> list[ImportResult]:
     """Load every known CSV present in a directory, in dependency order, all or nothing."""
     folder = Path(directory)
     if not folder.is_dir():
@@ -370,4 +546,4 @@ def import_dir(conn: sqlite3.Connection, directory: str | Path) -> list[ImportRe
         names = ", ".join(spec[0] for spec in KINDS.values())
         raise ImportError_(f"{folder}: none of {names} found")
     with transaction(conn):
-        return [_load(conn, kind, path) for kind, path in present]
+        return [_load(conn, kind, path, badge) for kind, path in present]

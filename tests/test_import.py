@@ -174,7 +174,9 @@ def test_reimport_updates_rows_instead_of_duplicating(db_path: Path, plant: Path
     )
     for kind, name in (("locations", "locations.csv"), ("items", "items.csv"),
                        ("workorders", "workorders.csv")):  # fmt: skip
-        assert run("import", "--db", str(db_path), kind, str(plant / name)).exit_code == 0
+        # A moved due date is a due-date change: somebody's, recorded (tests/test_import_traps.py).
+        result = run("import", "--db", str(db_path), kind, str(plant / name), "--badge", "B-COORD")
+        assert result.exit_code == 0, result.output
     assert counts(db_path) == COUNTS
     assert query(db_path, "SELECT name, barcode FROM locations WHERE code = 'S1'") == [
         ("Stores aisle 1", "BIN-S1")
@@ -185,6 +187,10 @@ def test_reimport_updates_rows_instead_of_duplicating(db_path: Path, plant: Path
     assert query(
         db_path, "SELECT qty_milli, due, priority FROM work_orders WHERE number = 'WO1'"
     ) == [(12_000, "2030-01-20", 1)]
+    assert query(db_path, "SELECT work_order, old_due, new_due, by_operator, reason "
+                 "FROM due_date_changes") == [
+        ("WO1", "2030-01-15", "2030-01-20", "B-COORD", "import")
+    ]  # fmt: skip
     assert query(db_path, "SELECT COUNT(*) FROM work_order_stages WHERE work_order = 'WO1'") == [
         (2,)
     ]
@@ -204,6 +210,9 @@ def _append(plant: Path, name: str, *rows: str) -> None:
         for row in rows:
             handle.write(row + "\n")
 
+
+# A valid GTIN-13 (4006381333948) in Arabic-Indic digits: str.isdigit() says yes.
+ARABIC_INDIC_GTIN = "".join(chr(0x0660 + int(d)) for d in "4006381333948")
 
 # (file, how to spoil it, the expected start of the message, words it must also contain).
 # Each bad row comes after good new rows, so a half-loaded file would show in the dump.
@@ -270,6 +279,83 @@ BAD_ROWS: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = [
      "operators.csv:6: badge:", ("CMD:X", "reserved")),
     ("operators.csv", ("append", "S1,Sam One,operator"),
      "operators.csv:6: badge:", ("location S1",)),
+    # issue 9: a barcode equal to another entity's sku, GTIN (any length) or number
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,X1"),
+     "items.csv:8: barcode:", ("'X1'", "sku of item X1")),
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,04006381333931"),
+     "items.csv:8: barcode:", ("GTIN of item C1",)),
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,4006381333931"),
+     "items.csv:8: barcode:", ("GTIN of item C1",)),
+    ("locations.csv", ("append", "S3,Stores bin 3,storeroom,000096385074"),
+     "locations.csv:10: barcode:", ("GTIN of item C3",)),
+    ("items.csv", ("append", "4006381333931,Bolt,pcs,,0,BOLT"),
+     "items.csv:8: sku:", ("GTIN of item C1",)),
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,12345670", "C5,Nut,pcs,000012345670,0,"),
+     "items.csv:9: gtin:", ("'000012345670'", "barcode of item C4")),
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,WO3"),
+     "items.csv:8: barcode:", ("number of work order WO3",)),
+    ("operators.csv", ("append", "WO3,Walt Order,operator"),
+     "operators.csv:6: badge:", ("work order WO3",)),
+    ("locations.csv", ("append", "X1,Spare bin,storeroom,LOC-X1"),
+     "locations.csv:10: code:", ("sku of item X1",)),
+    ("workorders.csv", ("append", "C1,P1,5,2030-03-01,3,WO-C1"),
+     "workorders.csv:5: number:", ("item C1",)),
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,NUM:5"),
+     "items.csv:8: barcode:", ("NUM:5", "reserved")),
+    ("locations.csv", ("append", "S3,Stores bin 3,storeroom,reason:x"),
+     "locations.csv:10: barcode:", ("reason:x", "reserved")),
+    ("items.csv", ("append", "QTY:1,Bolt,pcs,,0,BOLT"),
+     "items.csv:8: sku:", ("QTY:1", "reserved")),
+    # issue 9: a key twice in one file (the last row won)
+    ("locations.csv", ("append", "S3,Stores bin 3,storeroom,", "S3,Stores bin three,storeroom,"),
+     "locations.csv:11: code:", ("'S3'", "line 10")),
+    ("items.csv", ("append", "C4,Bolt,pcs,,0,", "C4,Bolt M6,pcs,,0,"),
+     "items.csv:9: sku:", ("'C4'", "line 8")),
+    ("stages.csv", ("append", "CUT,Sawing,W-CUT"),
+     "stages.csv:4: code:", ("'CUT'", "line 2")),
+    ("operators.csv", ("append", "B-OP,Olga Other,operator"),
+     "operators.csv:6: badge:", ("'B-OP'", "line 3")),
+    ("routings.csv", ("append", "P2,20,CUT", "P2,020,ASSY"),
+     "routings.csv:6: seq:", ("line 5",)),
+    ("bom.csv", ("append", "P2,C2,1,ASSY", "P2,C2,2,ASSY"),
+     "bom.csv:8: component:", ("line 7",)),
+    ("stations.csv", ("append", "RECV,Receiving two,RCV,,RECEIVE"),
+     "stations.csv:6: code:", ("'RECV'", "line 2")),
+    ("workorders.csv", ("append", "WO1,P1,12,2030-01-15,2,"),
+     "workorders.csv:5: number:", ("'WO1'", "line 2")),
+    # issue 9: a quote left open swallowed the rest of the file into one value
+    ("items.csv", ("append", 'C4,"Bolt M6,pcs,,0,', "C5,Nut,pcs,,0,", "C6,Washer,pcs,,0,"),
+     "items.csv:8: description:", ("quote", "line 10")),
+    # issue 9: NUL and control characters in codes
+    ("items.csv", ("append", "C4\x00,Bolt,pcs,,0,"),
+     "items.csv:8: sku:", ("'C4\\x00'", "control character")),
+    ("locations.csv", ("append", "S3,Stores bin 3,storeroom,S3\x1b[2J"),
+     "locations.csv:10: barcode:", ("\\x1b", "control character")),
+    ("workorders.csv", ("append", "WO\u202e4,P1,5,2030-03-01,3,"),
+     "workorders.csv:5: number:", ("\\u202e", "control character")),
+    ("bom.csv", ("append", "P2,C2\x1d,1,ASSY"),
+     "bom.csv:7: component:", ("\\x1d", "control character")),
+    # issue 9: numbers outside the declared range (an OverflowError traceback)
+    ("workorders.csv", ("append", "WO4,P1,5,2030-03-01,99999999999999999999,"),
+     "workorders.csv:5: priority:", ("99999999999999999999", "whole number")),
+    ("workorders.csv", ("append", "WO4,P1,5,2030-03-01,0,"),
+     "workorders.csv:5: priority:", ("'0'",)),
+    ("workorders.csv", ("append", "WO4,P1,5,2030-03-01,\u0663,"),
+     "workorders.csv:5: priority:", ("whole number",)),
+    ("routings.csv", ("append", "P2,99999999999999999999,CUT"),
+     "routings.csv:5: seq:", ("99999999999999999999",)),
+    ("routings.csv", ("append", "P2,-20,CUT"),
+     "routings.csv:5: seq:", ("'-20'",)),
+    ("workorders.csv", ("append", "WO4,P1,1e20,2030-03-01,3,"),
+     "workorders.csv:5: qty:", ("1e20", "not a number")),
+    ("workorders.csv", ("append", "WO4,P1,2000000000,2030-03-01,3,"),
+     "workorders.csv:5: qty:", ("largest quantity",)),
+    ("bom.csv", ("append", "P2,C2,1e308,ASSY"),
+     "bom.csv:7: qty_per:", ("1e308",)),
+    ("items.csv", ("append", "C4,Bolt,pcs,1234567\u00b2,0,"),
+     "items.csv:8: gtin:", ("not a valid GTIN",)),
+    ("items.csv", ("append", f"C4,Bolt,pcs,{ARABIC_INDIC_GTIN},0,"),
+     "items.csv:8: gtin:", ("not a valid GTIN",)),
 ]  # fmt: skip
 
 

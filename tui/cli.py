@@ -164,8 +164,13 @@ def init(db_path: str, demo: bool) -> None:
 @_db_option
 @click.argument("what")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--badge",
+    help="Your supervisor or coordinator badge: due dates the files move are recorded as "
+    "your changes (reason: import).",
+)
 @_json_option
-def import_cmd(db_path: str, what: str, file: str | None, as_json: bool) -> None:
+def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_json: bool) -> None:
     """Load master data: `import DIR` (every CSV found) or `import KIND FILE`.
 
     KIND is one of: locations, stages, items, operators, routings, bom, stations, workorders.
@@ -175,9 +180,9 @@ def import_cmd(db_path: str, what: str, file: str | None, as_json: bool) -> None
     conn = open_db(db_path, create=True)
     try:
         if file is None:
-            results = import_dir(conn, what)
+            results = import_dir(conn, what, badge=badge)
         else:
-            results = [import_file(conn, what, file)]
+            results = [import_file(conn, what, file, badge=badge)]
     except ImportError_ as exc:
         click.echo(f"error: {exc}", err=True)
         click.echo("nothing was loaded; fix the row and run the import again", err=True)
