@@ -74,6 +74,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Savepoints (one per scan line) keep their undo pages in a sub-journal: in memory,
+    # not a temporary file, so a burst does not pay a file write per line.
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 

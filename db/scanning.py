@@ -89,6 +89,11 @@ class Session:
         self.location, self.to_location = other.location, other.to_location
         self.qty_milli, self.lot = other.qty_milli, other.lot
 
+    def context(self) -> tuple[object, ...]:
+        """The sticky context as a plain tuple: cheap to compare under a burst."""
+        return (self.mode, self.operator, self.work_order, self.location, self.to_location,
+                self.qty_milli, self.lot)  # fmt: skip
+
     def context_json(self) -> str:
         return json.dumps(
             {"station": self.station, "mode": self.mode, "operator": self.operator,
@@ -105,7 +110,7 @@ class _Batch:
     nothing of the batch with it."""
 
     sessions: dict[str, Session | None] = field(default_factory=dict)
-    saved: dict[str, tuple[str, str]] = field(default_factory=dict)  # context, prompt
+    saved: dict[str, tuple[tuple[object, ...], str]] = field(default_factory=dict)
     last_read: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     scanner_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -115,7 +120,7 @@ class _Batch:
         return self.sessions[station]
 
     def save(self, conn: sqlite3.Connection, session: Session, prompt: str) -> None:
-        state = (session.context_json(), prompt)
+        state = (session.context(), prompt)
         if self.saved.get(session.station) != state:
             _save_session(conn, session, prompt)
             self.saved[session.station] = state
