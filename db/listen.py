@@ -173,6 +173,8 @@ class Listener:
     db_path: str
     scanners: list[ScannerConfig]
     on_event: Callable[[str], None] = log.info
+    # Each scan's outcome, one line each; None: said through on_event.
+    on_scan: Callable[[str], None] | None = None
     links: list[ScannerLink] = field(default_factory=list)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
@@ -214,8 +216,10 @@ class Listener:
             link.start()
 
     def _result_logger(self, config: ScannerConfig) -> Callable[[FedLine, ScanResult], None]:
+        tell = self.on_scan or self.on_event
+
         def say(line: FedLine, result: ScanResult) -> None:
-            self.on_event(f"{config.name} scan {result.scan_id} {result.status}: {result.message}")
+            tell(f"{config.name} scan {result.scan_id} {result.status}: {result.message}")
 
         return say
 

@@ -452,12 +452,13 @@ def listen(
         raise click.ClickException("no scanners: give --config FILE or --scanner STATION=URL")
 
     def say(line: str) -> None:
-        if quiet and " scan " in line:
-            return
         stamp = time.strftime("%H:%M:%S")
         click.echo(f"{stamp} {line}", err=True)
 
-    listener = Listener(db_path, scanners, on_event=say)
+    def say_nothing(line: str) -> None:
+        pass
+
+    listener = Listener(db_path, scanners, on_event=say, on_scan=say_nothing if quiet else None)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
