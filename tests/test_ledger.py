@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +33,7 @@ from db.ledger import LedgerError, Origin, PermissionDenied
 from db.quantity import MAX_MILLI, MAX_TOTAL_MILLI, QuantityError, json_number, to_milli
 from db.reports import status as status_report
 from db.reports import stock as stock_report
-from db.scanning import ScanInput, process_batch
+from db.scanning import ScanInput, dismiss_scan, process_batch
 from tests.plant import (
     BOM,
     EPOCH_MS,
@@ -48,7 +49,17 @@ from tests.plant import (
 
 pytestmark = pytest.mark.timeout(120)
 
-APPEND_ONLY = ("movements", "progress_entries", "scan_journal", "scan_outcomes")
+APPEND_ONLY = (
+    "movements",
+    "progress_entries",
+    "scan_journal",
+    "scan_outcomes",
+    # the audit tables: who changed what beyond the ledger
+    "due_date_changes",
+    "status_changes",
+    "inbox_resolutions",
+    "setting_changes",
+)
 
 
 @pytest.fixture
@@ -726,7 +737,11 @@ def _fill_every_append_only_table(conn: sqlite3.Connection) -> None:
     ledger.receive(conn, "C1", 5000, "S1")
     ledger.issue(conn, "WO1", "C1", 2000, "S1")
     ledger.report_progress(conn, "WO1", "CUT", 1000)
-    process_batch(conn, [ScanInput(station="RECV", raw=b"C1", source="command")])
+    [scan] = process_batch(conn, [ScanInput(station="RECV", raw=b"C1", source="command")])
+    dismiss_scan(conn, scan.scan_id, by="B-SUP", note="nobody was signed in")
+    ledger.change_due_date(conn, "WO1", "2030-03-01", by="B-COORD", reason="late steel")
+    ledger.set_hold(conn, "WO2", True, by="B-SUP", reason="drawing")
+    ledger.allow_negative_stock(conn, ["stage"], by="B-SUP", reason="backflush")
     for table in APPEND_ONLY:
         assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0, table
 
@@ -807,6 +822,153 @@ def test_insert_or_replace_cannot_rewrite_history(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode != 0
     assert _dump(conn) == before
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("status_changes", "(id, time_ms, work_order, old_status, new_status, reason) "
+         "VALUES (1, 0, 'WO2', 'released', 'cancelled', 'forged')"),
+        ("due_date_changes", "(id, time_ms, work_order, old_due, new_due, by_operator, reason) "
+         "VALUES (1, 0, 'WO1', '2030-01-15', '2031-01-01', 'B-SUP', 'forged')"),
+        ("inbox_resolutions", "(scan, action, by_operator, note, time_ms) "
+         "VALUES (1, 'dismissed', 'B-OP', 'forged', 0)"),
+        ("setting_changes", "(id, time_ms, key, old_value, new_value, by_operator, reason) "
+         "VALUES (1, 0, 'negative_stock_kinds', '', '', 'B-OP', 'forged')"),
+    ],
+)  # fmt: skip
+def test_insert_or_replace_cannot_rewrite_an_audit_row(
+    tmp_path: Path, table: str, columns: str
+) -> None:
+    path = tmp_path / "floor.db"
+    conn = plant_db(path)
+    _fill_every_append_only_table(conn)
+    before = _dump(conn)
+    done = subprocess.run(
+        [_sqlite3_shell(), str(path), f"REPLACE INTO {table} {columns};"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode != 0 and "append-only" in done.stderr, done.stderr
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute(f"INSERT OR REPLACE INTO {table} {columns}")
+    assert _dump(conn) == before
+    conn.close()
+
+
+def test_a_status_changes_only_with_its_audit_row(tmp_path: Path) -> None:
+    path = tmp_path / "floor.db"
+    conn = plant_db(path)
+    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    before = _dump(conn)
+    shell = _sqlite3_shell()
+    for sql in (
+        # a bare status edit, from the shell and from Python
+        "UPDATE work_orders SET status = 'released' WHERE number = 'WO1';",
+        "UPDATE work_orders SET status = 'cancelled';",
+        # an audit row that does not start from where the order is
+        "INSERT INTO status_changes (time_ms, work_order, old_status, new_status, reason) "
+        "VALUES (0, 'WO1', 'released', 'cancelled', 'forged');",
+    ):
+        done = subprocess.run(
+            [shell, "-bail", str(path), sql], capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode != 0, (sql, done.stdout)
+        assert "status" in done.stderr
+        with pytest.raises(sqlite3.IntegrityError, match="status"):
+            conn.execute(sql)
+    assert _dump(conn) == before
+    # With its audit row, from the status it is in, the change goes through (as the ledger
+    # makes it): the trail and the state agree, and check says so.
+    with write(conn):
+        conn.execute(
+            "INSERT INTO status_changes (time_ms, work_order, old_status, new_status, "
+            "by_operator, reason) VALUES (0, 'WO1', 'on_hold', 'cancelled', 'B-SUP', 'gone')"
+        )
+        conn.execute("UPDATE work_orders SET status = 'cancelled' WHERE number = 'WO1'")
+    assert _status(conn, "WO1") == "cancelled"
+    assert check(conn).ok
+    conn.close()
+
+
+def test_check_proves_each_order_is_where_its_audit_trail_leads(tmp_path: Path) -> None:
+    """A status edited past the triggers (dropped, as a hand with the schema can) fails
+    `check`, naming the order, and so does a trail with a link missing."""
+    path = tmp_path / "floor.db"
+    conn = plant_db(path)
+    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    ledger.set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
+    assert check(conn).ok
+    conn.execute("DROP TRIGGER work_orders_status_audited")
+    conn.execute("DROP TRIGGER status_changes_from_current")
+    conn.execute("UPDATE work_orders SET status = 'done' WHERE number = 'WO2'")
+    conn.execute(
+        "INSERT INTO status_changes (time_ms, work_order, old_status, new_status, reason) "
+        "VALUES (0, 'WO3', 'on_hold', 'released', 'forged')"
+    )
+    report = check(conn)
+    assert not report.ok
+    assert sorted(report.differences) == [
+        "status of WO2 is done, but its status changes end at released",
+        f"status trail of WO3: change {_last_change(conn)} starts from on_hold, "
+        "but the change before it ended at released",
+    ]
+    conn.close()
+    # `shopfloor check` exits 1 and says so.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "shopfloor"), "check", "--db", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "status of WO2 is done, but its status changes end at released" in done.stdout
+
+
+def _last_change(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT MAX(id) FROM status_changes").fetchone()[0])
+
+
+def test_a_database_of_the_previous_schema_upgrades(tmp_path: Path) -> None:
+    """A plant's file at schema 2 (before the audit trails): its status edited without an
+    audit row gets one saying so, negative stock is refused from then on, and the new
+    triggers hold."""
+    from sqlite_utils import Database
+
+    from db import schema
+
+    path = tmp_path / "old.db"
+    conn = connect(path)
+    old = schema.migrations()
+    old._migrations = old._migrations[:2]  # m001, m002: what was released
+    old.apply(Database(conn))
+    conn.execute("PRAGMA user_version = 2")
+    assert ledger.setting(conn, "allow_negative_stock") == "1"
+    from db.masterdata import import_dir
+    from tests.plant import PLANT_DIR
+
+    import_dir(conn, PLANT_DIR)
+    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    conn.execute("UPDATE work_orders SET status = 'cancelled' WHERE number = 'WO2'")
+    conn.close()
+
+    conn = schema.init_db(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    trail = conn.execute(
+        "SELECT work_order, old_status, new_status, by_operator, reason FROM status_changes "
+        "ORDER BY id"
+    ).fetchall()
+    assert [tuple(t) for t in trail] == [
+        ("WO1", "released", "on_hold", "B-SUP", "drawing"),
+        ("WO2", "released", "cancelled", None,
+         "found without an audit row when the database was upgraded"),
+    ]  # fmt: skip
+    assert check(conn).ok
+    assert ledger.negative_stock_kinds(conn) == frozenset()
+    with pytest.raises(LedgerError, match="no C1 in S1"):
+        ledger.transfer(conn, "C1", 1_000, "S1", "S2")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM status_changes")
+    with pytest.raises(sqlite3.IntegrityError, match="status"):
+        conn.execute("UPDATE work_orders SET status = 'released' WHERE number = 'WO1'")
     conn.close()
 
 
@@ -1174,6 +1336,41 @@ def test_a_supervisor_allows_negative_stock_for_chosen_kinds_of_location(
     assert report.differences == [
         "negative stock not allowed at a stage location: C1 at W-CUT is -3; count the bin"
     ]
+
+
+def test_the_negative_stock_command_shows_and_sets_the_allowance(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    path = tmp_path / "floor.db"
+    plant_db(path).close()
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(cli, ["negative-stock", "--db", str(path), *args])
+
+    shown = run()
+    assert (shown.exit_code, shown.stdout) == (0, "negative stock is refused at every location\n")
+    refused = run("stage", "--by", "B-OP", "--reason", "counts lag")
+    assert refused.exit_code == 1
+    assert "Otto Operator is operator; settings needs a supervisor" in refused.output
+    assert run("stage").exit_code == 2  # no badge: a usage error, nothing changed
+    assert run("bins", "--by", "B-SUP", "--reason", "x").exit_code == 1
+    allowed = run("scrap", "stage", "--by", "B-SUP", "--reason", "counts lag")
+    assert allowed.exit_code == 0, allowed.output
+    assert (
+        allowed.stdout == "negative stock is allowed at scrap, stage locations, refused elsewhere\n"
+    )
+    assert run("--none", "--by", "B-SUP", "--reason", "counted").exit_code == 0
+    assert run().stdout == "negative stock is refused at every location\n"
+    conn = connect(path)
+    changes = conn.execute("SELECT old_value, new_value, by_operator FROM setting_changes")
+    assert [tuple(c) for c in changes] == [
+        ("", "stage,scrap", "B-SUP"),
+        ("stage,scrap", "", "B-SUP"),
+    ]
+    conn.close()
 
 
 def test_no_total_leaves_the_declared_range(conn: sqlite3.Connection) -> None:
