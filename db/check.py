@@ -3,8 +3,8 @@
 Stock on hand, material held against work orders and stage done/scrap are all kept
 alongside the append-only entries for speed, and the board's columns on each work order
 are kept from those; this recomputes each from what it summarises and lists every
-difference, so a bug or a hand edit cannot hide. Each order's status must be where its
-audit trail of status changes leads, and no bin may be below zero unless a supervisor
+difference, so a bug or a hand edit cannot hide. Each order's status (and a due date
+once changed) must be where its audit trail leads, and no bin may be below zero unless a supervisor
 allowed negative stock for its kind of location (then it is a warning to count it).
 """
 
@@ -106,6 +106,23 @@ WHERE status != {trail_status("work_orders.number")}
 """
 
 
+# A due date once changed must be where its changes lead, each from where the last ended.
+_DUE_OFF_TRAIL = """
+SELECT w.number, w.due, d.new_due AS trail
+  -- SQLite takes the bare column from the row holding the MAX
+  FROM (SELECT work_order, new_due, MAX(id) FROM due_date_changes GROUP BY work_order) d
+  JOIN work_orders w ON w.number = d.work_order
+WHERE w.due != d.new_due
+"""
+_BROKEN_DUE_TRAIL = """
+SELECT work_order, id, old_due, before FROM (
+    SELECT work_order, id, old_due,
+           LAG(new_due) OVER (PARTITION BY work_order ORDER BY id) AS before
+      FROM due_date_changes)
+WHERE before IS NOT NULL AND old_due != before
+"""
+
+
 def check(conn: sqlite3.Connection) -> CheckReport:
     """Recompute the totals from the entries, in one read snapshot."""
     report = CheckReport()
@@ -154,6 +171,16 @@ def check(conn: sqlite3.Connection) -> CheckReport:
             report.differences.append(
                 f"status trail of {row['work_order']}: change {row['id']} starts from "
                 f"{row['old_status']}, but the change before it ended at {row['before']}"
+            )
+        for row in conn.execute(_DUE_OFF_TRAIL):
+            report.differences.append(
+                f"due date of {row['number']} is {row['due']}, but its due-date changes "
+                f"end at {row['trail']}"
+            )
+        for row in conn.execute(_BROKEN_DUE_TRAIL):
+            report.differences.append(
+                f"due-date trail of {row['work_order']}: change {row['id']} starts from "
+                f"{row['old_due']}, but the change before it ended at {row['before']}"
             )
         for row in conn.execute(_STATUS_OFF_TRAIL):
             report.differences.append(

@@ -923,6 +923,18 @@ def test_check_proves_each_order_is_where_its_audit_trail_leads(tmp_path: Path) 
     assert "status of WO2 is done, but its status changes end at released" in done.stdout
 
 
+def test_check_proves_a_changed_due_date_is_where_its_changes_lead(
+    conn: sqlite3.Connection,
+) -> None:
+    ledger.change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason="late steel")
+    assert check(conn).ok
+    # A due date moved with no trace (as a re-import did, issue 9): check names it.
+    conn.execute("UPDATE work_orders SET due = '2030-03-01' WHERE number = 'WO1'")
+    assert check(conn).differences == [
+        "due date of WO1 is 2030-03-01, but its due-date changes end at 2030-02-01"
+    ]
+
+
 def _last_change(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT MAX(id) FROM status_changes").fetchone()[0])
 
