@@ -125,6 +125,10 @@ def build_record(path: Path, movements: int, seed: int = 7) -> None:
     with tempfile.TemporaryDirectory(prefix="record-plant-") as tmp:
         conn = init_db(path)
         import_dir(conn, write_csvs(Path(tmp), work_orders=OPEN_ORDERS + DONE_ORDERS))
+        # The generated year is not stock-checked posting by posting: its bins may dip.
+        ledger.allow_negative_stock(
+            conn, db.schema.LOCATION_KINDS, by="B3001", reason="bench: a generated year"
+        )
         conn.close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")  # the file is renamed into place only when whole
@@ -284,6 +288,12 @@ def _progress(conn: sqlite3.Connection, rnd: random.Random, orders: list[str]) -
         " SUM(CASE kind WHEN 'scrap' THEN qty_milli ELSE 0 END) AS scrap"
         " FROM progress_entries GROUP BY work_order, seq"
         ") AS t WHERE s.work_order = t.work_order AND s.seq = t.seq"
+    )
+    # A status moves only with its audit row (db/schema.py): the row first, then the order.
+    conn.executemany(
+        "INSERT INTO status_changes (time_ms, work_order, old_status, new_status, reason) "
+        "VALUES (?, ?, 'released', ?, 'bench history')",
+        [(start, number, status) for status, number in statuses if status != "released"],
     )
     conn.executemany("UPDATE work_orders SET status = ? WHERE number = ?", statuses)
 

@@ -3,7 +3,9 @@
 Stock on hand, material held against work orders and stage done/scrap are all kept
 alongside the append-only entries for speed, and the board's columns on each work order
 are kept from those; this recomputes each from what it summarises and lists every
-difference, so a bug or a hand edit cannot hide.
+difference, so a bug or a hand edit cannot hide. Each order's status (and a due date
+once changed) must be where its audit trail leads, and no bin may be below zero unless a supervisor
+allowed negative stock for its kind of location (then it is a warning to count it).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from db.board import board_column_differences
+from db.ledger import negative_stock_kinds
 from db.quantity import text
+from db.schema import trail_status
 
 
 @dataclass
@@ -87,6 +91,38 @@ WHERE COALESCE(s.done, 0) != w.done_milli OR COALESCE(s.scrap, 0) != w.scrap_mil
 """
 
 
+# Each status change must start where the one before it ended (the first from released).
+_BROKEN_TRAIL = """
+SELECT work_order, id, old_status, before FROM (
+    SELECT work_order, id, old_status,
+           LAG(new_status, 1, 'released') OVER (PARTITION BY work_order ORDER BY id) AS before
+      FROM status_changes)
+WHERE old_status != before
+"""
+
+_STATUS_OFF_TRAIL = f"""
+SELECT number, status, {trail_status("work_orders.number")} AS trail FROM work_orders
+WHERE status != {trail_status("work_orders.number")}
+"""
+
+
+# A due date once changed must be where its changes lead, each from where the last ended.
+_DUE_OFF_TRAIL = """
+SELECT w.number, w.due, d.new_due AS trail
+  -- SQLite takes the bare column from the row holding the MAX
+  FROM (SELECT work_order, new_due, MAX(id) FROM due_date_changes GROUP BY work_order) d
+  JOIN work_orders w ON w.number = d.work_order
+WHERE w.due != d.new_due
+"""
+_BROKEN_DUE_TRAIL = """
+SELECT work_order, id, old_due, before FROM (
+    SELECT work_order, id, old_due,
+           LAG(new_due) OVER (PARTITION BY work_order ORDER BY id) AS before
+      FROM due_date_changes)
+WHERE before IS NOT NULL AND old_due != before
+"""
+
+
 def check(conn: sqlite3.Connection) -> CheckReport:
     """Recompute the totals from the entries, in one read snapshot."""
     report = CheckReport()
@@ -116,13 +152,40 @@ def check(conn: sqlite3.Connection) -> CheckReport:
                 f"{text(row['done_milli'])} scrap {text(row['scrap_milli'])}"
             )
         report.differences.extend(board_column_differences(conn))
+        allowed = negative_stock_kinds(conn)
         for row in conn.execute(
-            "SELECT item, location, lot, qty_milli FROM stock WHERE qty_milli < 0"
+            "SELECT s.item, s.location, s.lot, s.qty_milli, l.kind FROM stock s "
+            "LEFT JOIN locations l ON l.code = s.location WHERE s.qty_milli < 0 "
+            "ORDER BY s.location, s.item, s.lot"
         ):
             lot = f" lot {row['lot']}" if row["lot"] else ""
-            report.warnings.append(
-                f"negative stock: {row['item']}{lot} at {row['location']} is "
-                f"{text(row['qty_milli'])}; count the bin"
+            where = f"{row['item']}{lot} at {row['location']} is {text(row['qty_milli'])}"
+            if row["kind"] in allowed:
+                report.warnings.append(f"negative stock: {where}; count the bin")
+            else:
+                report.differences.append(
+                    f"negative stock not allowed at a {row['kind'] or 'unknown'} location: "
+                    f"{where}; count the bin"
+                )
+        for row in conn.execute(_BROKEN_TRAIL):
+            report.differences.append(
+                f"status trail of {row['work_order']}: change {row['id']} starts from "
+                f"{row['old_status']}, but the change before it ended at {row['before']}"
+            )
+        for row in conn.execute(_DUE_OFF_TRAIL):
+            report.differences.append(
+                f"due date of {row['number']} is {row['due']}, but its due-date changes "
+                f"end at {row['trail']}"
+            )
+        for row in conn.execute(_BROKEN_DUE_TRAIL):
+            report.differences.append(
+                f"due-date trail of {row['work_order']}: change {row['id']} starts from "
+                f"{row['old_due']}, but the change before it ended at {row['before']}"
+            )
+        for row in conn.execute(_STATUS_OFF_TRAIL):
+            report.differences.append(
+                f"status of {row['number']} is {row['status']}, but its status changes "
+                f"end at {row['trail']}"
             )
         orphans = conn.execute(
             "SELECT COUNT(*) FROM scan_journal j LEFT JOIN scan_outcomes o ON o.scan = j.id "

@@ -8,19 +8,24 @@ done/scrap — in that same transaction, so totals always equal the sum of entri
 with `reverses` pointing at what it undoes.
 
 Stock effect of any movement is uniform: `to_location` gains, `from_location` loses.
-A reversal swaps the two locations, so the same rule undoes the original.
+A reversal swaps the two locations, so the same rule undoes the original. No posting
+takes a bin below zero unless a supervisor allowed negative stock for that kind of
+location (`allow_negative_stock`), and no total leaves the declared range
+(`db.quantity.MAX_TOTAL_MILLI`), so every total stays an exact integer.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 from db.connection import now_ms, write
+from db.quantity import MAX_TOTAL_MILLI, SCALE
 from db.quantity import text as qty_text
+from db.schema import LOCATION_KINDS
 
 
 class LedgerError(Exception):
@@ -50,7 +55,14 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "cancel": ("supervisor",),
     "replay": ("supervisor",),
     "leave_kiosk": ("supervisor",),
+    "settings": ("supervisor",),
+    # CMD:UNDO of a posting someone else made at the station.
+    "undo_others": ("supervisor",),
 }
+
+# The settings key holding the location kinds a supervisor allowed to go below zero,
+# comma-separated; empty (the default) refuses negative stock everywhere.
+NEGATIVE_STOCK_KINDS = "negative_stock_kinds"
 
 
 @contextmanager
@@ -79,6 +91,15 @@ def require_role(conn: sqlite3.Connection, badge: str | None, action: str) -> st
     return str(row["name"])
 
 
+def may(conn: sqlite3.Connection, badge: str | None, action: str) -> bool:
+    """Whether the operator's role allows `action` (require_role, without the refusal)."""
+    try:
+        require_role(conn, badge, action)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def setting(conn: sqlite3.Connection, key: str, default: str = "") -> str:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return str(row[0]) if row else default
@@ -91,6 +112,40 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+def negative_stock_kinds(conn: sqlite3.Connection) -> frozenset[str]:
+    """The location kinds a supervisor allowed to go below zero (none by default)."""
+    value = setting(conn, NEGATIVE_STOCK_KINDS)
+    return frozenset(kind for kind in value.split(",") if kind)
+
+
+def allow_negative_stock(
+    conn: sqlite3.Connection, kinds: Iterable[str], *, by: str, reason: str
+) -> frozenset[str]:
+    """Let stock go below zero at these kinds of location (none: refuse everywhere).
+
+    A supervisor's decision, kept with who, when and why in `setting_changes`.
+    """
+    chosen = frozenset(kind.strip().lower() for kind in kinds if kind.strip())
+    unknown = sorted(chosen - set(LOCATION_KINDS))
+    if unknown:
+        raise LedgerError(
+            f"{', '.join(unknown)}: not a kind of location; choose from {', '.join(LOCATION_KINDS)}"
+        )
+    with transaction(conn):
+        require_role(conn, by, "settings")
+        if not reason.strip():
+            raise LedgerError("say why negative stock is allowed: the reason is kept with it")
+        old = setting(conn, NEGATIVE_STOCK_KINDS)
+        new = ",".join(kind for kind in LOCATION_KINDS if kind in chosen)
+        conn.execute(
+            "INSERT INTO setting_changes (time_ms, key, old_value, new_value, by_operator, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (now_ms(), NEGATIVE_STOCK_KINDS, old, new, by, reason.strip()),
+        )
+        set_setting(conn, NEGATIVE_STOCK_KINDS, new)
+    return chosen
 
 
 # ---------------------------------------------------------------- look-ups
@@ -175,13 +230,30 @@ def _post(
     reverses: int | None = None,
     progress_entry: int | None = None,
     time_ms: int | None = None,
+    short: str | None = None,
 ) -> int:
-    """Append one movement and apply it to stock and held material. Caller holds the transaction."""
+    """Append one movement and apply it to stock and held material. Caller holds the transaction.
+
+    `short` is what to do instead when the source holds less than `qty_milli` (default:
+    scan a smaller quantity, or another location when there is none).
+    """
     if qty_milli <= 0:
         raise LedgerError("a quantity must be more than zero")
     at = now_ms() if time_ms is None else time_ms
     if from_location is not None:
-        _check_available(conn, item, from_location, lot, qty_milli)
+        available = _available(conn, item, from_location, lot)
+        if available < qty_milli:
+            have = on_hand(conn, item, from_location, lot)
+            if available > have:  # negative stock is allowed here: only the range stops it
+                raise LedgerError(
+                    f"{from_location} would go more than {MAX_TOTAL_MILLI // SCALE:,} of "
+                    f"{item} below zero, the most the record keeps in one bin: check the QTY"
+                )
+            if short is None:
+                short = "scan a smaller QTY" if have > 0 else "scan the location that holds it"
+            raise LedgerError(_only(conn, item, from_location, lot, have) + ": " + short)
+    if to_location is not None:
+        _check_total(conn, item, to_location, lot, qty_milli)
     cur = conn.execute(
         "INSERT INTO movements (time_ms, kind, item, lot, qty_milli, from_location, to_location,"
         " work_order, stage, operator, station, scan, reverses, progress_entry)"
@@ -238,17 +310,32 @@ def _add_stock(conn: sqlite3.Connection, item: str, location: str, lot: str, del
     )
 
 
-def _check_available(
-    conn: sqlite3.Connection, item: str, location: str, lot: str, qty_milli: int
-) -> None:
-    if setting(conn, "allow_negative_stock", "1") == "1":
-        return
+def _available(conn: sqlite3.Connection, item: str, location: str, lot: str) -> int:
+    """What may leave a bin: its stock on hand, or, where a supervisor allowed negative
+    stock for its kind of location, as much as keeps it inside the declared range."""
     have = on_hand(conn, item, location, lot)
-    if have < qty_milli:
-        lot_words = f" lot {lot}" if lot else ""
+    kind = conn.execute("SELECT kind FROM locations WHERE code = ?", (location,)).fetchone()
+    if kind is not None and kind[0] in negative_stock_kinds(conn):
+        return have + MAX_TOTAL_MILLI
+    return have
+
+
+def _only(conn: sqlite3.Connection, item: str, location: str, lot: str, have: int) -> str:
+    """How much is there, in the item's unit: the first half of a refusal."""
+    row = conn.execute("SELECT uom FROM items WHERE sku = ?", (item,)).fetchone()
+    uom = f" {row[0]}" if row is not None and row[0] else ""
+    lot_words = f" (lot {lot})" if lot else ""
+    if have <= 0:
+        return f"no {item} in {location}{lot_words} on record"
+    return f"only {qty_text(have)}{uom} of {item} in {location}{lot_words}"
+
+
+def _check_total(conn: sqlite3.Connection, item: str, location: str, lot: str, qty: int) -> None:
+    """Refuse a posting that would take a bin past the declared range: totals stay exact."""
+    if on_hand(conn, item, location, lot) + qty > MAX_TOTAL_MILLI:
         raise LedgerError(
-            f"only {qty_text(have)} of {item}{lot_words} at {location}; "
-            f"scan a smaller QTY or another location"
+            f"{location} would hold more than {MAX_TOTAL_MILLI // SCALE:,} of {item}, "
+            "the most the record keeps in one bin: check the QTY"
         )
 
 
@@ -262,12 +349,13 @@ def _touch_work_order(conn: sqlite3.Connection, number: str, at: int, origin: Or
 def _record_status(
     conn: sqlite3.Connection, number: str, old: str, new: str, by: str | None, reason: str
 ) -> None:
-    conn.execute("UPDATE work_orders SET status = ? WHERE number = ?", (new, number))
+    # The audit row first: the database refuses a status that its trail does not end in.
     conn.execute(
         "INSERT INTO status_changes (time_ms, work_order, old_status, new_status, by_operator, "
         "reason) VALUES (?, ?, ?, ?, ?, ?)",
         (now_ms(), number, old, new, by, reason),
     )
+    conn.execute("UPDATE work_orders SET status = ? WHERE number = ?", (new, number))
 
 
 def _require_active(order: sqlite3.Row) -> None:
@@ -400,6 +488,10 @@ def scrap_material(
         _require_lot(_item(conn, item), lot)
         _location(conn, from_location)
         scrap_to = location_of_kind(conn, "scrap")
+        if from_location == scrap_to:
+            raise LedgerError(
+                f"{from_location} is the scrap location: scan the location the scrap comes from"
+            )
         return _post(
             conn, "scrap", item, qty_milli, from_location=from_location, to_location=scrap_to,
             lot=lot, work_order=work_order_number, origin=origin,
@@ -492,6 +584,7 @@ def _reverse(conn: sqlite3.Connection, original: sqlite3.Row, origin: Origin) ->
         origin=origin,
         reverses=original["id"],
         progress_entry=None,
+        short=f"the {original['kind']} cannot be undone, the material has moved on since",
     )
 
 
@@ -626,8 +719,13 @@ def _backflush(
         for lot_row in held:
             if needed <= 0:
                 break
-            take = min(needed, int(lot_row["held"]))
-            # What was never issued is not consumed: the shortage shows on the board instead.
+            # What was never issued is not consumed: the shortage shows on the board
+            # instead. Nor is what has left the WIP bin since (moved on by hand): a
+            # completion never drives the bin below zero.
+            there = _available(conn, component["component"], lot_row["location"], lot_row["lot"])
+            take = min(needed, int(lot_row["held"]), there)
+            if take <= 0:
+                continue
             _post(
                 conn, "consume", component["component"], take,
                 from_location=lot_row["location"], to_location=None, lot=lot_row["lot"],

@@ -430,6 +430,8 @@ def _interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: 
         raise _Rejected((scan.problem or "not a barcode") + "; scan the label again")
     text = scan.text
     upper = text.upper()
+    if session.operator is None and upper.startswith(("CMD:", "QTY:", "LOT:")):
+        raise _nobody_signed_in(session, text)
     if upper.startswith("CMD:"):
         return _command(conn, session, upper[4:], scan_id)
     if upper.startswith("QTY:"):
@@ -452,6 +454,14 @@ def _interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: 
     return _thing(conn, session, scan, scan_id)
 
 
+def _nobody_signed_in(session: Session, text: str) -> _Rejected:
+    """Every posting has a person behind it: with nobody signed in only a badge acts."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return _Rejected(
+        f"scan your badge first: nobody is signed in at {session.station} ({shown!r} was not used)"
+    )
+
+
 def _command(conn: sqlite3.Connection, session: Session, command: str, scan_id: int) -> str:
     if command.startswith("MODE:"):
         mode = command[5:]
@@ -463,6 +473,13 @@ def _command(conn: sqlite3.Connection, session: Session, command: str, scan_id: 
     if command == "CANCEL":
         session.clear_context()
         return "context cleared"
+    if command == "SIGNOUT":
+        row = conn.execute(
+            "SELECT name FROM operators WHERE badge = ?", (session.operator,)
+        ).fetchone()
+        session.operator = None
+        session.clear_context()
+        return f"signed out {row['name'] if row else 'the operator'}"
     if command == "DONE":
         return _done(conn, session, scan_id)
     if command == "UNDO":
@@ -495,21 +512,38 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
 
 
 def _undo(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
+    """Reverse the latest posting (all a scan posted) the signed-in operator made at this
+    station that is not yet undone; a supervisor's undo takes the latest by anyone."""
+    anyone = ledger.may(conn, session.operator, "undo_others")
+    mine_m = "" if anyone else " AND m.operator = :who"
+    mine_p = "" if anyone else " AND p.operator = :who"
     row = conn.execute(
         "SELECT MAX(scan) FROM ("
-        " SELECT m.scan FROM movements m WHERE m.station = ? AND m.reverses IS NULL"
-        "  AND m.scan IS NOT NULL AND m.progress_entry IS NULL"
+        " SELECT m.scan FROM movements m WHERE m.station = :station AND m.reverses IS NULL"
+        f"  AND m.scan IS NOT NULL AND m.progress_entry IS NULL{mine_m}"
         "  AND NOT EXISTS (SELECT 1 FROM movements r WHERE r.reverses = m.id)"
         " UNION ALL"
-        " SELECT p.scan FROM progress_entries p WHERE p.station = ? AND p.reverses IS NULL"
-        "  AND p.scan IS NOT NULL"
+        " SELECT p.scan FROM progress_entries p WHERE p.station = :station"
+        f"  AND p.reverses IS NULL AND p.scan IS NOT NULL{mine_p}"
         "  AND NOT EXISTS (SELECT 1 FROM progress_entries r WHERE r.reverses = p.id))",
-        (session.station, session.station),
+        {"station": session.station, "who": session.operator},
     ).fetchone()
     target = row[0]
     if target is None:
-        raise _Rejected("nothing to undo at this station")
+        if anyone:
+            raise _Rejected("nothing to undo at this station")
+        raise _Rejected(
+            "nothing to undo at this station that you posted; a supervisor may undo others'"
+        )
     origin = _origin(session, scan_id)
+    movements = conn.execute(
+        "SELECT id, kind, item, qty_milli FROM movements WHERE scan = ? AND reverses IS NULL "
+        "AND progress_entry IS NULL ORDER BY id DESC",
+        (target,),
+    ).fetchall()
+    if any(m["kind"] == "adjust" for m in movements):
+        # A count is a storeroom or supervisor decision: undoing it is one too.
+        ledger.require_role(conn, session.operator, "adjust")
     undone = []
     for entry in conn.execute(
         "SELECT id, work_order, stage, kind, qty_milli FROM progress_entries "
@@ -518,11 +552,7 @@ def _undo(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
     ).fetchall():
         ledger.reverse_progress(conn, entry["id"], origin=origin)
         undone.append(f"{entry['kind']} {qty_text(entry['qty_milli'])} of {entry['work_order']}")
-    for movement in conn.execute(
-        "SELECT id, kind, item, qty_milli FROM movements WHERE scan = ? AND reverses IS NULL "
-        "AND progress_entry IS NULL ORDER BY id DESC",
-        (target,),
-    ).fetchall():
+    for movement in movements:
         ledger.reverse_movement(conn, movement["id"], origin=origin)
         undone.append(f"{movement['kind']} {qty_text(movement['qty_milli'])} {movement['item']}")
     return "undone: " + ", ".join(undone)
@@ -579,6 +609,8 @@ def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int)
         row = conn.execute("SELECT name FROM operators WHERE badge = ?", (found.code,)).fetchone()
         session.operator = found.code
         return f"signed in {row['name']}"
+    if session.operator is None:
+        raise _nobody_signed_in(session, scan.text or "")
     if found.kind == "work_order":
         order = ledger.work_order(conn, found.code)
         session.work_order = found.code

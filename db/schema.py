@@ -2,9 +2,10 @@
 
 Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
 milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
-entries, the scan journal and its outcomes) are append-only: triggers refuse UPDATE
-and DELETE in the database itself, so no tool, not even the sqlite3 shell, can
-rewrite history. Corrections are reversal entries.
+entries, the scan journal and its outcomes) and the audit tables (due-date, status and
+setting changes, inbox resolutions) are append-only: triggers refuse UPDATE and DELETE
+in the database itself, so no tool, not even the sqlite3 shell, can rewrite history.
+Corrections are reversal entries; a work order's status moves only with its audit row.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -484,6 +485,78 @@ CREATE INDEX work_orders_board ON work_orders(due, priority, number)
 """
 
 
+# Who changed what beyond the ledger is history too (SPEC §3, issue 9): the audit tables
+# are append-only like the ledger, with the same three triggers each.
+_AUDIT_KEYS = {
+    "due_date_changes": "id = NEW.id",
+    "status_changes": "id = NEW.id",
+    "inbox_resolutions": "scan = NEW.scan",
+    "setting_changes": "id = NEW.id",
+}
+
+
+def _audit_triggers() -> str:
+    parts = []
+    for table, clash in _AUDIT_KEYS.items():
+        refusal = f"RAISE(ABORT, '{table} is append-only: record a new change instead')"
+        parts.append(
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) BEGIN SELECT {refusal}; END;"
+        )
+        for action in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT {refusal}; END;"
+            )
+    return "\n".join(parts)
+
+
+def trail_status(order: str) -> str:
+    """SQL for the status an order's audit trail ends in ('released' before any change)."""
+    return (
+        "COALESCE((SELECT s.new_status FROM status_changes s "
+        f"WHERE s.work_order = {order} ORDER BY s.id DESC LIMIT 1), 'released')"
+    )
+
+
+_TRAIL = trail_status("work_orders.number")
+_V3 = f"""
+CREATE TABLE setting_changes (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    old_value TEXT NOT NULL,
+    new_value TEXT NOT NULL,
+    by_operator TEXT NOT NULL REFERENCES operators(badge),
+    reason TEXT NOT NULL
+);
+CREATE INDEX status_changes_work_order ON status_changes(work_order, id);
+
+-- Negative stock was allowed everywhere by a default nobody chose; now it is refused
+-- until a supervisor allows it for chosen kinds of location (db.ledger).
+DELETE FROM settings WHERE key = 'allow_negative_stock';
+INSERT INTO settings (key, value) VALUES ('negative_stock_kinds', '');
+
+-- An order whose status moved without an audit row (a hand edit) gets one now, saying
+-- so, so the trail and the state agree from here on.
+INSERT INTO status_changes (time_ms, work_order, old_status, new_status, by_operator, reason)
+SELECT CAST(strftime('%s', 'now') AS INTEGER) * 1000, number, {_TRAIL}, status, NULL,
+       'found without an audit row when the database was upgraded'
+  FROM work_orders WHERE status != {_TRAIL} ORDER BY number;
+
+-- A status changes only with its audit row: the row first, from the order's current
+-- status, then the order's status to the row's new one.
+CREATE TRIGGER status_changes_from_current BEFORE INSERT ON status_changes
+WHEN NEW.old_status IS NOT (SELECT status FROM work_orders WHERE number = NEW.work_order) BEGIN
+    SELECT RAISE(ABORT, 'status_changes: old_status must be the order''s current status');
+END;
+CREATE TRIGGER work_orders_status_audited BEFORE UPDATE OF status ON work_orders
+WHEN NEW.status IS NOT OLD.status AND NEW.status IS NOT {trail_status("NEW.number")} BEGIN
+    SELECT RAISE(ABORT, 'a work order''s status changes only with its status_changes row');
+END;
+"""
+
+
 def m001_floor_record(db: Database) -> None:
     _run(db, _V1)
     _run(db, _append_only_triggers())
@@ -494,7 +567,12 @@ def m002_board_columns(db: Database) -> None:
     _run(db, _V2)
 
 
-_V3 = """
+def m003_audit_trails(db: Database) -> None:
+    _run(db, _V3)
+    _run(db, _audit_triggers())
+
+
+_V4 = """
 -- Each scan feed's progress: the sequence number of the last line the database took,
 -- written in the same transaction as the lines, so a spool replayed after a kill
 -- posts exactly the lines the database does not have.
@@ -506,8 +584,8 @@ CREATE TABLE feed_marks (
 """
 
 
-def m003_feed_marks(db: Database) -> None:
-    _run(db, _V3)
+def m004_feed_marks(db: Database) -> None:
+    _run(db, _V4)
 
 
 def migrations() -> Migrations:
@@ -517,7 +595,8 @@ def migrations() -> Migrations:
     steps = Migrations("shopfloor")
     steps()(m001_floor_record)
     steps()(m002_board_columns)
-    steps()(m003_feed_marks)
+    steps()(m003_audit_trails)
+    steps()(m004_feed_marks)
     return steps
 
 

@@ -55,7 +55,9 @@ def _shuffler(path: str, worker: int, start: Barrier, results: Any) -> None:
         for n in range(60):
             received = ledger.receive(conn, "C1", 1_000, "S1")
             ledger.transfer(conn, "C1", 500, "S1", "S2")
-            ledger.transfer(conn, "C1", 250, "S2", "S1")
+            # All of it back, so the receipt's undo finds the 1,000 it takes away in S1
+            # (stock never goes below zero).
+            ledger.transfer(conn, "C1", 500, "S2", "S1")
             if n % 3 == worker % 3:
                 ledger.reverse_movement(conn, received)
                 posted += 1

@@ -306,6 +306,12 @@ def test_several_writers_at_once_lose_nothing(
     listen: ListenFactory, floor: Floor, db_path: Path, pty: Pty, tmp_path: Path
 ) -> None:
     sign_in(db_path, "RECEIVING", "B1001")
+    # The shipping run below ships 99 enclosures: finished goods must hold them.
+    subprocess.run(
+        [*SHOPFLOOR, "scan", "--db", str(db_path), "--station", "RECEIVING", "B1001", "FG-01",
+         "QTY:99", "ENC-300", "RCV-DOCK"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
     name = "RECEIVING-1"
     listener = start_and_wait_connected(
         listen, floor, "--scanner", f"RECEIVING={pty.path}", names=(name,)

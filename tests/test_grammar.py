@@ -182,9 +182,50 @@ def test_badge_signs_the_operator_in(conn: sqlite3.Connection) -> None:
     assert movements_after(conn, before) == []
 
 
-def test_first_scan_prompts_for_the_badge(conn: sqlite3.Connection) -> None:
-    [result] = accept(conn, "STORES", CABINET_ORDER)
-    assert result.prompt == "Scan your badge to sign in"
+# What a station with nobody signed in was found to post: receipts, issues, completions
+# and undos, each with no operator. Every scan but a badge is refused now. Each case:
+# the station, what someone posted there before signing out, the scans that follow.
+_WITHOUT_A_BADGE = [
+    ("RECEIVING", [], ["NUT-M4"]),
+    ("RECEIVING", [], ["(01)09506000000145(37)4"]),
+    ("STORES", [], [CABINET_ORDER, "A-04", FAN]),
+    ("CUT-1", [], [CABINET_ORDER, "CMD:DONE"]),
+    ("RECEIVING", ["NUT-M4"], ["CMD:UNDO"]),
+    ("STORES", [], ["QTY:2", "LOT:X1", "CMD:MODE:MOVE", "CMD:CANCEL", "CMD:SIGNOUT"]),
+]
+
+
+@pytest.mark.parametrize(("station", "posted_before", "codes"), _WITHOUT_A_BADGE)
+def test_with_nobody_signed_in_every_scan_but_a_badge_is_refused(
+    conn: sqlite3.Connection, station: str, posted_before: list[str], codes: list[str]
+) -> None:
+    if posted_before:
+        accept(conn, station, "B1001", *posted_before, "CMD:SIGNOUT")
+    before, stages = last_movement(conn), conn.execute("SELECT * FROM work_order_stages").fetchall()
+    for code, result in zip(codes, scan(conn, station, *codes), strict=True):
+        assert result.status == "rejected"
+        assert result.message == (
+            f"scan your badge first: nobody is signed in at {station} ({code!r} was not used)"
+        )
+        assert result.prompt == "Scan your badge to sign in"
+    assert movements_after(conn, before) == []
+    assert conn.execute("SELECT * FROM work_order_stages").fetchall() == stages
+    assert session(conn, station)["operator"] is None
+    # A badge signs in, and the same scans then act, with that person behind them.
+    accept(conn, station, "B3001", *codes)
+    assert {m["operator"] for m in movements_after(conn, before)} <= {"B3001"}
+
+
+def test_signout_ends_the_operators_session(conn: sqlite3.Connection) -> None:
+    accept(conn, "RECEIVING", "B1001", "QTY:3")
+    [out] = accept(conn, "RECEIVING", "CMD:SIGNOUT")
+    assert out.message == "signed out Ana Ribeiro"
+    assert session(conn, "RECEIVING") == {
+        "mode": "RECEIVE", "operator": None, "work_order": None, "location": None,
+        "to_location": None, "qty_milli": None, "lot": None,
+    }  # fmt: skip
+    [refused] = scan(conn, "RECEIVING", "NUT-M4")
+    assert refused.status == "rejected" and "scan your badge first" in refused.message
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -676,6 +717,130 @@ def test_undo_reverses_the_last_movement_then_the_one_before(conn: sqlite3.Conne
     assert_check_passes(conn)
 
 
+def test_undo_walks_back_through_the_signed_in_operators_own_postings(
+    conn: sqlite3.Connection,
+) -> None:
+    a04 = on_hand(conn, FAN, "A-04")
+    accept(conn, "STORES", "B1001", CABINET_ORDER, "A-04", "QTY:2", FAN, "QTY:4", FAN)
+    ana = movements_after(conn, 0)[-2:]
+    accept(conn, "STORES", "B1002", "QTY:3", FAN)  # Tom, at the same window, after her
+    [tom] = movements_after(conn, ana[-1]["id"])
+    # Ana's undo takes her latest, then the one before, and never Tom's newer one.
+    accept(conn, "STORES", "B1001")
+    for expected in (ana[1], ana[0]):
+        before = last_movement(conn)
+        [undo] = accept(conn, "STORES", "CMD:UNDO")
+        [reversal] = movements_after(conn, before)
+        assert (reversal["reverses"], reversal["operator"]) == (expected["id"], "B1001")
+        assert undo.message == f"undone: issue {expected['qty_milli'] // 1000} {FAN}"
+    [nothing] = scan(conn, "STORES", "CMD:UNDO")
+    assert nothing.status == "rejected"
+    assert nothing.message == (
+        "nothing to undo at this station that you posted; a supervisor may undo others'"
+    )
+    assert held(conn, CABINET_ORDER, FAN) == 3000
+    # An operator at the window has posted nothing here: nothing to undo either.
+    accept(conn, "STORES", "B2001")
+    [refused] = scan(conn, "STORES", "CMD:UNDO")
+    assert refused.status == "rejected"
+    assert held(conn, CABINET_ORDER, FAN) == 3000
+    # A supervisor undoes the latest at the station, whoever posted it.
+    accept(conn, "STORES", "B3001")
+    before = last_movement(conn)
+    accept(conn, "STORES", "CMD:UNDO")
+    [reversal] = movements_after(conn, before)
+    assert (reversal["reverses"], reversal["operator"]) == (tom["id"], "B3001")
+    assert held(conn, CABINET_ORDER, FAN) == 0
+    assert on_hand(conn, FAN, "A-04") == a04
+    assert_check_passes(conn)
+
+
+def test_an_operator_cannot_undo_a_supervisors_count(conn: sqlite3.Connection) -> None:
+    """Found: an operator undid a supervisor's count."""
+    accept(conn, "STORES", "B3001", "CMD:MODE:COUNT", "A-04", "QTY:100", FAN)
+    counted = on_hand(conn, FAN, "A-04")
+    assert counted == 100
+    for badge in ("B2001", "B1002"):  # an operator, another storeroom person
+        accept(conn, "STORES", badge)
+        [refused] = scan(conn, "STORES", "CMD:UNDO")
+        assert refused.status == "rejected" and "nothing to undo" in refused.message
+        assert on_hand(conn, FAN, "A-04") == counted
+    accept(conn, "STORES", "B3002")  # another supervisor may
+    [undone] = accept(conn, "STORES", "CMD:UNDO")
+    assert undone.message.startswith("undone: adjust")
+    assert on_hand(conn, FAN, "A-04") != counted
+    assert_check_passes(conn)
+
+
+def test_undoing_a_count_needs_the_role_that_counts(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    """Ana counted while storeroom; moved to the line (operator), she may no longer undo
+    that adjustment, though it is her own posting."""
+    accept(conn, "STORES", "B1001", "CMD:MODE:COUNT", "A-04", "QTY:100", FAN)
+    (tmp_path / "operators.csv").write_text(
+        "badge,name,role\nB1001,Ana Ribeiro,operator\n", encoding="utf-8"
+    )
+    import_file(conn, "operators", tmp_path / "operators.csv")
+    [refused] = scan(conn, "STORES", "CMD:UNDO")
+    assert refused.status == "rejected"
+    assert refused.message == "Ana Ribeiro is operator; adjust needs a supervisor or storeroom"
+    assert on_hand(conn, FAN, "A-04") == 100
+
+
+def test_more_than_is_there_is_refused_and_says_how_much(conn: sqlite3.Connection) -> None:
+    """Found: issue, move, ship and scrap from empty bins, even out of SCRAP, accepted."""
+    fans = on_hand(conn, FAN, "A-04")
+    finished = next(r for r in reports.stock(conn, location="FG-01") if r["lot"] is None)
+    product, in_fg = finished["item"], Decimal(str(finished["qty"]))
+    cases = [
+        ("STORES", ["B1001", CABINET_ORDER, "B-03"], FAN,
+         f"no {FAN} in B-03 on record: scan the location that holds it"),
+        ("STORES", ["B1001", CABINET_ORDER, "A-04", f"QTY:{fans + 1}"], FAN,
+         f"only {fans} pcs of {FAN} in A-04: scan a smaller QTY"),
+        ("STORES", ["B1001", "CMD:MODE:MOVE", "B-03", "B-04"], FAN,
+         f"no {FAN} in B-03 on record: scan the location that holds it"),
+        ("SHIPPING", ["B1001", f"QTY:{in_fg + 1}"], product,
+         f"only {in_fg} pcs of {product} in FG-01: scan a smaller QTY"),
+        ("STORES", ["B1001", "CMD:MODE:SCRAP", "B-03"], FAN,
+         f"no {FAN} in B-03 on record: scan the location that holds it"),
+        ("STORES", ["B1001", "CMD:MODE:SCRAP", "SCRAP"], FAN,
+         "SCRAP is the scrap location: scan the location the scrap comes from"),
+    ]  # fmt: skip
+    for station, setup, code, message in cases:
+        accept(conn, station, *setup)
+        context, before = session(conn, station), last_movement(conn)
+        [result] = scan(conn, station, code)
+        assert (result.status, result.message) == ("rejected", message)
+        assert session(conn, station) == context
+        assert movements_after(conn, before) == []
+    assert conn.execute("SELECT COUNT(*) FROM stock WHERE qty_milli < 0").fetchone()[0] == 0
+    assert_check_passes(conn)
+
+
+def test_check_exits_one_on_negative_stock_nobody_allowed(db_path: Path) -> None:
+    """Found: `check` listed seven negative balances and exited 0."""
+    from db.connection import connect
+    from db.ledger import allow_negative_stock
+
+    conn = connect(db_path)
+    allow_negative_stock(conn, ["storeroom"], by="B3001", reason="stocktake pending")
+    accept(conn, "STORES", "B1001", CABINET_ORDER, "B-03", "QTY:2", FAN)
+    assert on_hand(conn, FAN, "B-03") == -2
+    runner = CliRunner()
+    allowed = runner.invoke(cli, ["check", "--db", str(db_path)])
+    assert allowed.exit_code == 0, allowed.output
+    assert f"warning: negative stock: {FAN} at B-03 is -2; count the bin" in allowed.stdout
+    allow_negative_stock(conn, [], by="B3001", reason="stocktake done")
+    conn.close()
+    refused = runner.invoke(cli, ["check", "--db", str(db_path)])
+    assert refused.exit_code == 1
+    assert (
+        f"DIFFERENCE: negative stock not allowed at a storeroom location: {FAN} at B-03 is -2"
+        in refused.stdout
+    )
+
+
 def test_cancel_clears_the_context_but_keeps_operator_and_mode(conn: sqlite3.Connection) -> None:
     accept(conn, "STORES", "B1001", "CMD:MODE:MOVE", "A-01", "B-01", "QTY:3", "LOT:Z")
     accept(conn, "STORES", "CMD:CANCEL")
@@ -912,6 +1077,8 @@ def test_replay_after_fixing_master_data_posts_to_the_original_work_order(
     import_file(
         conn, "items", write_items_csv(tmp_path / "items.csv", [["GRM-22", "Grommet 22", "pcs"]])
     )
+    # The grommets arrive into A-01 before the issue is replayed.
+    accept(conn, "RECEIVING", "B1002", "A-01", "QTY:10", "GRM-22")
     before = last_movement(conn)
     result = replay_scan(conn, rejected.scan_id, by="B3001")
     assert result.status == "accepted", result.message

@@ -146,10 +146,11 @@ def test_printed_paper_drives_a_station(plant: str, db: sqlite3.Connection, tmp_
     gtin = db.execute("SELECT gtin FROM items WHERE sku = 'SCR-M6X16'").fetchone()[0]
     assert gs1_scan.gs1 is not None and gs1_scan.gs1.gtin == gtin
 
-    # The storeroom scans the paper: badge, issue mode, the traveler, QTY:5, the items.
+    # The storeroom scans the paper: badge, issue mode, the traveler, QTY:5, the items
+    # (the cartons from their bin, A-06: the window's own A-01 holds none).
     assert {"CMD:MODE:ISSUE", "QTY:5", "CMD:UNDO"} <= set(read)
     scans = [badge, "CMD:MODE:ISSUE", order_barcode, "QTY:5", "]C1" + gs1,
-             "QTY:5", carton]  # fmt: skip
+             "A-06", "QTY:5", carton]  # fmt: skip
     results = process_batch(
         db, [ScanInput("STORES", code.encode(), source="serial") for code in scans]
     )
@@ -160,8 +161,8 @@ def test_printed_paper_drives_a_station(plant: str, db: sqlite3.Connection, tmp_
         "ORDER BY id DESC LIMIT 2",
         (number,),
     ).fetchall()
-    # From the station's own bin, five of each: QTY: holds for one action only.
-    assert [tuple(r)[1:] for r in issued] == [("BOX-L", 5000, "A-01"), ("SCR-M6X16", 5000, "A-01")]
+    # From the bins scanned, five of each: QTY: holds for one action only.
+    assert [tuple(r)[1:] for r in issued] == [("BOX-L", 5000, "A-06"), ("SCR-M6X16", 5000, "A-01")]
 
     # CMD:UNDO from the sheet reverses the last issue with a reversal entry.
     [undo] = process_batch(db, [ScanInput("STORES", b"CMD:UNDO", source="serial")])

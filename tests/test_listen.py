@@ -300,15 +300,17 @@ def test_listen_with_a_config_file_of_two_scanners(
     listener = start_and_wait_connected(
         listen, floor, "--config", str(config), names=("stores-window", "RECEIVING-2")
     )
-    window.write(b"B1002\rWO-24003\rHNG-120\r")
+    # Hinges are issued from their bin, A-02: the window's own A-01 holds none.
+    window.write(b"B1002\rWO-24003\rA-02\rHNG-120\r")
     dock.write(b"B1001\nQTY:4\nNUT-M4\n")
-    stores = floor.wait_journal("stores-window", 3)
+    stores = floor.wait_journal("stores-window", 4)
     receiving = floor.wait_journal("RECEIVING-2", 3)
     assert wait_until(lambda: all(r["status"] for r in floor.journal()), 5)
     stores, receiving = floor.journal("stores-window"), floor.journal("RECEIVING-2")
     assert [(r["station"], r["raw"], r["status"]) for r in stores] == [
         ("STORES", b"B1002", "accepted"),
         ("STORES", b"WO-24003", "accepted"),
+        ("STORES", b"A-02", "accepted"),
         ("STORES", b"HNG-120", "accepted"),
     ]
     assert [(r["station"], r["raw"], r["status"]) for r in receiving] == [

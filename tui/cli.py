@@ -296,6 +296,36 @@ def scans(
     )  # fmt: skip
 
 
+@cli.command(name="negative-stock")
+@_db_option
+@click.argument("kinds", nargs=-1)
+@click.option("--none", "refuse_everywhere", is_flag=True, help="Refuse it everywhere.")
+@click.option("--by", "badge", help="The supervisor's badge (needed to change it).")
+@click.option("--reason", default="", help="Why; kept with the change.")
+def negative_stock(
+    db_path: str, kinds: tuple[str, ...], refuse_everywhere: bool, badge: str | None, reason: str
+) -> None:
+    """Show, or let a supervisor choose, the kinds of location whose stock may go below zero."""
+    from db.ledger import LedgerError, allow_negative_stock, negative_stock_kinds
+
+    conn = open_db(db_path)
+    if kinds or refuse_everywhere:
+        if kinds and refuse_everywhere:
+            raise click.UsageError("give location kinds or --none, not both")
+        if not badge:
+            raise click.UsageError("a supervisor changes this: give --by BADGE and --reason")
+        try:
+            allow_negative_stock(conn, kinds, by=badge, reason=reason)
+        except LedgerError as exc:
+            raise click.ClickException(str(exc)) from None
+    allowed = negative_stock_kinds(conn)
+    click.echo(
+        f"negative stock is allowed at {', '.join(sorted(allowed))} locations, refused elsewhere"
+        if allowed
+        else "negative stock is refused at every location"
+    )
+
+
 @cli.command()
 @_db_option
 @_json_option
