@@ -67,7 +67,7 @@ def file_fault(exc: sqlite3.Error | OSError, path: str | Path) -> FileFault | No
     where = str(path)
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
-            return _disk_full(where)
+            return disk_full_fault(where)
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return read_only_fault(where)
         return None
@@ -80,11 +80,11 @@ def file_fault(exc: sqlite3.Error | OSError, path: str | Path) -> FileFault | No
             "was written: run it again when that program is done",
         )
     if name == "SQLITE_FULL":
-        return _disk_full(where)
+        return disk_full_fault(where)
     if name.startswith("SQLITE_IOERR"):
         free = free_bytes(where)
         if free is not None and free < NEARLY_FULL_BYTES:
-            return _disk_full(where)
+            return disk_full_fault(where)
         return FileFault(
             "disk_error",
             f"the disk holding {where} failed a read or write ({name}); nothing was "
@@ -102,7 +102,8 @@ def file_fault(exc: sqlite3.Error | OSError, path: str | Path) -> FileFault | No
     return None
 
 
-def _disk_full(where: str) -> FileFault:
+def disk_full_fault(where: str | Path) -> FileFault:
+    """No room on the disk for the database to grow: said the same way wherever it was found."""
     return FileFault(
         "disk_full",
         f"the disk holding {where} is full; nothing was written: free some space, then "
@@ -189,7 +190,10 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite has already rolled back after some failures (a full disk, an I/O error):
+        # a second ROLLBACK would raise "no transaction is active" in place of the cause.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     else:
         conn.execute("COMMIT")

@@ -18,11 +18,21 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from db.connection import FileFault, file_fault, read_only_fault, writable
+from db.connection import (
+    FileFault,
+    disk_full_fault,
+    file_fault,
+    free_bytes,
+    read_only_fault,
+    writable,
+)
 from db.schema import SCHEMA_VERSION, init_db
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100
+# What opening needs on disk when no other process has the file open: the -shm (32 KiB)
+# and the -wal's first frames.
+ROOM_TO_OPEN = 64 * 1024
 # Tables every shopfloor database has had since its first schema.
 FLOOR_TABLES = frozenset({"movements", "scan_journal", "work_orders", "operators"})
 
@@ -50,6 +60,12 @@ def open_floor(
             )
     elif not writable(path):
         raise read_only_fault(path)
+    shm = Path(f"{path}-shm")
+    room = free_bytes(path)
+    if not shm.exists() and room is not None and room < ROOM_TO_OPEN:
+        # Opening would create the -wal and -shm and, with no room to grow them, fail and
+        # leave them behind: refuse before creating anything.
+        raise disk_full_fault(path)
     try:
         return init_db(path)
     except (sqlite3.Error, OSError) as exc:

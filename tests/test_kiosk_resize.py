@@ -4,13 +4,17 @@ coming back to the station, locked, after an unexpected error instead of exiting
 
 Real parts throughout: the demo plant's SQLite file, scans committed by another
 connection through the scan pipeline, the app driven by Pilot; the kiosk restart runs
-the same `run_kiosk` the command line runs, headless.
+the same `run_kiosk` the command line runs, headless, and then the command's own entry
+point in a real terminal (tmux), with a screen broken by the test.
 """
 
 from __future__ import annotations
 
 import random
+import shlex
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +28,7 @@ from db.connection import connect
 from db.demo import scan_script
 from db.scanning import ScanInput, process_batch, record_scanner
 from tests.conftest import TODAY, settle, wait_until
+from tests.test_tmux import SHOPFLOOR, Terminal
 from tui.app import ShopfloorApp, crash_log_path, create_app, run_kiosk
 from tui.dialogs import BadgeDialog
 from tui.screens.devices import DevicesScreen
@@ -240,3 +245,106 @@ def test_a_kiosk_that_keeps_failing_gives_up_non_zero(
     log = Path(crash_log_path(demo_db)).read_text()
     assert log.count("RuntimeError: the station screen cannot start") == len(runs)
     assert "giving up" in log
+
+
+# ---------------------------------------------------------------- in a real terminal
+
+# The real command's entry point with one screen broken, for this test only: the
+# Devices screen fails as soon as it draws.
+BROKEN_DEVICES = """
+import sys
+from tui.screens.devices import DevicesScreen
+def broken_draw(self):
+    raise RuntimeError("the devices screen fell over")
+DevicesScreen._draw = broken_draw
+from tui.cli import main
+sys.argv = ["shopfloor", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """A private tmux server (tests/test_tmux.py), killed afterwards."""
+    term = Terminal(tmp_path)
+    yield term
+    term.stop()
+
+
+def test_a_kiosk_in_a_terminal_comes_back_instead_of_a_shell(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    db = tmp_path / "plant.db"
+    subprocess.run(
+        [SHOPFLOOR, "init", "--demo", "--db", str(db)], check=True, capture_output=True, timeout=60
+    )
+    command = shlex.join(
+        ["env", "TERM=xterm-256color", sys.executable, "-c", BROKEN_DEVICES,
+         "--db", str(db), "--kiosk", "--station", "CUT-1"]
+    )  # fmt: skip
+    status = shlex.quote(str(terminal.status_file))
+    terminal.tmux(
+        "new-session", "-d", "-s", terminal.session, "-x", "120", "-y", "40",
+        f"{command}; echo $? > {status}; exec sh",
+    )  # fmt: skip
+    terminal.wait_text("SCAN · CUT-1", "Scan your badge to sign in")
+    terminal.keys("F6")
+    terminal.wait_text("Kiosk: supervisor badge")
+    terminal.scan("B3001")  # unlocks; Devices opens and falls over
+    log = crash_log_path(db)
+    deadline = time.monotonic() + 15
+    while not (log.exists() and "restarted" in log.read_text()):
+        assert time.monotonic() < deadline, f"no crash logged\n{terminal.screen()}"
+        time.sleep(0.05)
+    assert "RuntimeError: the devices screen fell over" in log.read_text()
+    terminal.wait_text("SCAN · CUT-1", "Scan your badge to sign in")
+    assert terminal.exit_status() is None, "the kiosk process ended"
+
+    # The next badge goes to the station, not to a shell; and the kiosk is locked again.
+    terminal.scan("B2001")
+    terminal.wait_text("Kemal Aydin")
+    conn = sqlite3.connect(db)
+    signed_in = conn.execute(
+        "SELECT COUNT(*) FROM scan_journal WHERE station = 'CUT-1' AND raw = CAST('B2001' AS BLOB)"
+    ).fetchone()[0]
+    conn.close()
+    assert signed_in == 1
+    terminal.keys("F6")
+    terminal.wait_text("Kiosk: supervisor badge")
+    terminal.keys("Escape")
+    terminal.wait_for(lambda s: "Kiosk: supervisor badge" not in s, "the badge dialog closed")
+    terminal.keys("C-q")
+    terminal.wait_text("Kiosk: supervisor badge", "To close this kiosk")
+    terminal.scan("B3001")
+    assert terminal.wait_exit() == 0
+
+
+def test_a_crash_outside_a_kiosk_exits_non_zero_with_one_line(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """Found: the app exited 0 after the Devices crash. Now: 1, one line, the log named."""
+    db = tmp_path / "plant.db"
+    subprocess.run(
+        [SHOPFLOOR, "init", "--demo", "--db", str(db)], check=True, capture_output=True, timeout=60
+    )
+    command = shlex.join(
+        ["env", "TERM=xterm-256color", sys.executable, "-c", BROKEN_DEVICES, "--db", str(db)]
+    )
+    status = shlex.quote(str(terminal.status_file))
+    terminal.tmux(
+        "new-session", "-d", "-s", terminal.session, "-x", "120", "-y", "40",
+        f"{command}; echo $? > {status}",
+        ";", "set-option", "-t", terminal.session, "remain-on-exit", "on",
+    )  # fmt: skip
+    terminal.wait_text("Board")
+    terminal.keys("F6")
+    assert terminal.wait_exit() == 1
+    # With the lines the terminal scrolled away, wrapped lines joined.
+    screen = terminal.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", terminal.session)
+    assert "Traceback" not in screen, screen
+    said = [line.strip() for line in screen.splitlines() if "unexpected error" in line]
+    assert said == [
+        "Error: shopfloor stopped on an unexpected error (RuntimeError: the devices screen "
+        f"fell over); the details are in {crash_log_path(db)}"
+    ], screen
+    assert "RuntimeError: the devices screen fell over" in crash_log_path(db).read_text()

@@ -2,7 +2,9 @@
 
 Every subcommand takes `--db` (else $SHOPFLOOR_DB, else ./shopfloor.db); reports take
 `--json` for machines and print aligned tables for people. Errors a person can fix
-exit 1 with one line saying what to do.
+exit 1 with one line saying what to do; a fault of the database file itself (not a
+shopfloor database, newer, read-only, locked, disk full) exits with its own status
+(`EXIT_STATUS`, listed in the README), one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -21,8 +23,31 @@ import click
 # Only what the TUI's start needs is imported here; each subcommand imports the rest of
 # db/ itself, so `shopfloor` reaches the board's first paint without loading reports,
 # checks and imports it will not run.
-from db.connection import default_db_path
+from db.connection import FaultKind, FileFault, busy_timeout_ms, default_db_path, file_fault
+from db.floorfile import open_floor
 from db.schema import init_db
+
+# The exit status of each fault of the database file (README, "Exit statuses"); 1 is a
+# mistake a person fixes in the command (or a rejected scan), 2 a command misused.
+EXIT_STATUS: dict[FaultKind, int] = {
+    "not_shopfloor": 3,
+    "newer": 4,
+    "read_only": 5,
+    "locked": 6,
+    "disk_full": 7,
+    "disk_error": 8,
+}
+# Shared by a command's contexts: which file it opened, to name it in a fault's line.
+_OPENED = "shopfloor.db_path"
+
+
+class FileFaultExit(click.ClickException):
+    """A `FileFault` on its way to the person: its line on stderr, its own exit status."""
+
+    def __init__(self, fault: FileFault) -> None:
+        super().__init__(str(fault))
+        # click reads the status from the instance; its stubs declare it for the class only.
+        self.exit_code = EXIT_STATUS[fault.kind]  # type: ignore[misc]
 
 
 def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,12 +66,27 @@ def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_db(db_path: str, *, create: bool = False) -> sqlite3.Connection:
-    """Open (and migrate) the database; refuse to invent an empty one by a typo in --db."""
-    if not create and not Path(db_path).exists():
+    """Open (and migrate) the database; refuse to invent one by a typo in --db.
+
+    Only `init` passes `create`. A refused file is left exactly as it was.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[_OPENED] = db_path
+    try:
+        busy_timeout_ms()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        return open_floor(
+            db_path, create=create, notice=lambda line: click.echo(f"notice: {line}", err=True)
+        )
+    except FileNotFoundError:
         raise click.ClickException(
             f"no database at {db_path}: run `shopfloor init --db {db_path}` first"
-        )
-    return init_db(db_path)
+        ) from None
+    except FileFault as fault:
+        raise FileFaultExit(fault) from None
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
@@ -97,6 +137,21 @@ class _FloorGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Every command's database faults as one line and their exit status, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except FileFault as refused:
+            raise FileFaultExit(refused) from None
+        except sqlite3.Error as exc:
+            where = ctx.meta.get(_OPENED) or ctx.params.get("db_path") or "the database"
+            fault = file_fault(exc, where)
+            if fault is not None:
+                raise FileFaultExit(fault) from None
+            raise click.ClickException(
+                f"{where}: {getattr(exc, 'sqlite_errorname', 'database error')}: {exc}"
+            ) from None
+
 
 @click.group(cls=_FloorGroup, invoke_without_command=True)
 @_db_option
@@ -115,10 +170,35 @@ def cli(
     conn = open_db(db_path)
     conn.close()
     with _start_up_objects_kept():
-        from tui.app import create_app
+        from tui.app import ShopfloorApp, crash_log_path, create_app, log_crash, run_kiosk
 
-        app = create_app(db_path, station=station, kiosk=kiosk, scanner_url=scanner_url)
-    app.run()
+        first = create_app(db_path, station=station, kiosk=kiosk, scanner_url=scanner_url)
+    log_path = crash_log_path(db_path)
+    if kiosk:
+        unused = [first]
+
+        def next_app() -> ShopfloorApp:
+            if unused:
+                return unused.pop()
+            return create_app(db_path, station=station, kiosk=True, scanner_url=scanner_url)
+
+        status = run_kiosk(next_app, log_path=log_path)
+        if status:
+            sys.exit(status)
+        return
+    first.run()
+    crash = first.crash
+    if crash is None:
+        sys.exit(first.return_code or 0)
+    logged = log_crash(log_path, crash, "stopped")
+    if isinstance(crash, FileFault | sqlite3.Error):
+        fault = crash if isinstance(crash, FileFault) else file_fault(crash, db_path)
+        if fault is not None:
+            raise FileFaultExit(fault)
+    raise click.ClickException(
+        f"shopfloor stopped on an unexpected error ({type(crash).__name__}: {crash})"
+        + (f"; the details are in {log_path}" if logged else "")
+    )
 
 
 @contextmanager
@@ -143,8 +223,8 @@ def _start_up_objects_kept() -> Iterator[None]:
 @click.option("--demo", is_flag=True, help="Fill a new database with the demo plant.")
 def init(db_path: str, demo: bool) -> None:
     """Create or migrate the database."""
-    fresh = not Path(db_path).exists()
-    conn = init_db(db_path)
+    fresh = not Path(db_path).exists() or Path(db_path).stat().st_size == 0
+    conn = open_db(db_path, create=True)
     if demo:
         if not fresh and conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]:
             raise click.ClickException(
@@ -170,7 +250,7 @@ def import_cmd(db_path: str, what: str, file: str | None, as_json: bool) -> None
     """
     from db.masterdata import ImportError_, import_dir, import_file
 
-    conn = open_db(db_path, create=True)
+    conn = open_db(db_path)
     try:
         if file is None:
             results = import_dir(conn, what)
@@ -470,7 +550,7 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
 
     path = Path(db_path)
     if path.exists():
-        existing = init_db(path)
+        existing = open_db(db_path)
         is_demo = setting(existing, "demo_plant") == "1"
         existing.close()
         if not is_demo:
