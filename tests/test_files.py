@@ -18,7 +18,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -115,7 +115,7 @@ def foreign_sqlite(path: Path) -> None:
 # ---------------------------------------------------------------- refused files
 
 
-REFUSED = {
+REFUSED: dict[str, tuple[Callable[[Path], object], int, str]] = {
     "random bytes": (lambda p: p.write_bytes(os.urandom(8192)), NOT_SHOPFLOOR, "not SQLite"),
     "a CSV": (lambda p: p.write_bytes(b"number,qty\nWO1,3\n"), NOT_SHOPFLOOR, "not SQLite"),
     "another program's SQLite": (foreign_sqlite, NOT_SHOPFLOOR, "another program"),
