@@ -4,7 +4,7 @@ A file that is not a shopfloor database (not SQLite, empty, another program's), 
 written by a newer shopfloor, or one this user cannot write is refused with a
 `FileFault` before SQLite opens it for writing: opening read-write switches the file
 to WAL and may migrate it, and a refused file must keep every byte. The inspection
-reads the header and the schema without a lock file or a -wal/-shm appearing. A file
+reads the schema through SQLite without a -wal or -shm appearing. A file
 open to group or others is made owner-only: it holds badges and the plant's stock.
 Only `init` may create a database; every other command opens an existing one.
 """
@@ -28,8 +28,6 @@ from db.connection import (
 )
 from db.schema import SCHEMA_VERSION, init_db
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-HEADER_BYTES = 100
 # What opening needs on disk when no other process has the file open: the -shm (32 KiB)
 # and the -wal's first frames.
 ROOM_TO_OPEN = 64 * 1024
@@ -76,12 +74,15 @@ def open_floor(
 
 
 def inspect(path: Path, *, blank_ok: bool = False) -> None:
-    """Refuse what is not a shopfloor database this version can use, writing nothing."""
+    """Refuse what is not a shopfloor database this version can use, writing nothing.
+
+    The file is read only through SQLite: a plain open() and close() of it would drop
+    every POSIX lock this process holds on it, the locks of its other connections too,
+    and another process could then checkpoint and delete the WAL under them.
+    """
     if not path.is_file():
         raise FileFault("not_shopfloor", f"{path} is not a file: give a database file to --db")
-    with path.open("rb") as handle:
-        header = handle.read(HEADER_BYTES)
-    if not header:
+    if path.stat().st_size == 0:
         if blank_ok:
             return
         raise FileFault(
@@ -89,11 +90,7 @@ def inspect(path: Path, *, blank_ok: bool = False) -> None:
             f"{path} is an empty file, not a shopfloor database: check --db, or make it one "
             f"with `shopfloor init --db {path}`",
         )
-    if len(header) < HEADER_BYTES or not header.startswith(SQLITE_MAGIC):
-        raise FileFault(
-            "not_shopfloor", f"{path} is not a shopfloor database (not SQLite at all): check --db"
-        )
-    version, tables = _read_schema(path, wal=header[18] == 2)
+    version, tables = _read_schema(path)
     if version > SCHEMA_VERSION:
         raise FileFault(
             "newer",
@@ -114,15 +111,15 @@ def inspect(path: Path, *, blank_ok: bool = False) -> None:
     )
 
 
-def _read_schema(path: Path, *, wal: bool) -> tuple[int, set[str]]:
+def _read_schema(path: Path) -> tuple[int, set[str]]:
     """The file's user_version and table names, read without creating anything beside it.
 
-    A WAL file without its -wal has no reader or writer open and everything in the main
-    file: read it as immutable, or SQLite would create -wal and -shm to read it and
-    leave them. Otherwise a read-only connection (its -wal and -shm exist already).
+    Without a -wal no connection has the file open (one in WAL mode keeps its -wal) and
+    everything is in the main file: read it as immutable, or SQLite would create a -wal
+    and -shm to read a WAL file and leave them. Otherwise a read-only connection.
     """
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    if wal and not Path(f"{path}-wal").exists():
+    if not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from db.connection import connect
 from db.demo import write_csvs
+from db.floorfile import open_floor
 from db.schema import SCHEMA_VERSION
 from tests.plant import PLANT_DIR, plant_db
 
@@ -340,3 +342,39 @@ def test_badge_labels_are_written_owner_only(tmp_path: Path) -> None:
         assert written
         for file in written:
             assert stat.S_IMODE(file.stat().st_mode) == 0o600, (file, oct(file.stat().st_mode))
+
+
+def test_opening_keeps_the_other_connections_of_the_process_live(tmp_path: Path) -> None:
+    """The file check must not close a plain handle on the database: that drops the POSIX
+    locks of every connection of the process, and another process then takes the file
+    for its own (found: a report run in-process left a listener's writes unseen)."""
+    db = tmp_path / "plant.db"
+    make_plant(db)
+    screen = connect(db)  # a live screen's connection in this process, its pages read
+    try:
+        assert screen.execute("SELECT COUNT(*) FROM settings").fetchone()[0] >= 1
+        open_floor(db).close()
+        # Another process, as `listen` does: a first connection opens, writes and closes,
+        # a second writes and stays open.
+        writer = (
+            "import sqlite3, sys, time\n"
+            "first = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "first.execute(\"INSERT INTO settings (key, value) VALUES ('first', '1')\")\n"
+            "first.close()\n"
+            "second = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "second.execute(\"INSERT INTO settings (key, value) VALUES ('seen', 'yes')\")\n"
+            "print('written', flush=True)\n"
+            "sys.stdin.read()\n"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-c", writer, str(db)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None and process.stdout.readline() == "written\n"
+            row = screen.execute("SELECT value FROM settings WHERE key = 'seen'").fetchone()
+            assert row is not None and row[0] == "yes", "the other process's commit is unseen"
+        finally:
+            process.communicate("", timeout=30)
+    finally:
+        screen.close()
