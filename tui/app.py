@@ -417,28 +417,28 @@ def run_kiosk(
     """
     failures: deque[float] = deque()
     while True:
-        app = make_app()
+        crash: BaseException | None
         try:
+            app = make_app()
             run(app)
+            crash = app.crash
         except Exception as exc:  # whatever stopped it, the kiosk starts again
-            app.crash = app.crash or exc
-        if app.crash is None:
+            crash = exc
+        if crash is None:
             return app.return_code or 0
         moment = time.monotonic()
         failures.append(moment)
         while moment - failures[0] > within_s:
             failures.popleft()
         if len(failures) >= attempts:
-            log_crash(
-                log_path, app.crash, f"giving up: {len(failures)} failures within {within_s:g} s"
-            )
+            log_crash(log_path, crash, f"giving up: {len(failures)} failures within {within_s:g} s")
             print(
                 f"shopfloor: the kiosk failed {len(failures)} times within {within_s:g} s; "
                 f"stopped (details in {log_path})",
                 file=sys.stderr,
             )
             return EXIT_KIOSK_GAVE_UP
-        log_crash(log_path, app.crash, "restarted at the station screen, locked")
+        log_crash(log_path, crash, "restarted at the station screen, locked")
         print(
             f"shopfloor: restarting the kiosk after an unexpected error (details in {log_path})",
             file=sys.stderr,
