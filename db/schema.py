@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.connection import connect
+from db.connection import FileFault, connect
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -602,7 +602,11 @@ def migrations() -> Migrations:
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database to the current schema; safe to run on every start."""
-    if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        # A newer shopfloor's file: "migrating" it would stamp it with this older version.
+        raise FileFault("newer", f"the database is at schema {version}, newer than this shopfloor")
+    if version == SCHEMA_VERSION:
         return
     from sqlite_utils import Database
 

@@ -339,9 +339,10 @@ def test_init_creates_a_file_that_is_not_world_readable(tmp_path: Path) -> None:
             assert invoke(*args, "--db", str(path)).exit_code == 0
             mode = stat.S_IMODE(path.stat().st_mode)
             assert mode & 0o077 == 0, oct(mode)
+        # Only init creates a database: an import into a missing file is refused.
         path = tmp_path / "imported.db"
         plant = Path(__file__).parent / "plant"
-        assert invoke("import", "--db", str(path), str(plant)).exit_code == 0
-        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+        assert invoke("import", "--db", str(path), str(plant)).exit_code == 1
+        assert not path.exists()
     finally:
         os.umask(old_mask)

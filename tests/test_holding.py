@@ -280,7 +280,8 @@ def test_shopfloor_scan_gives_up_on_a_long_lock_in_one_line(db_path: Path) -> No
     assert done.returncode == 6
     lines = done.stderr.decode().strip().splitlines()
     assert "Traceback" not in done.stderr.decode()
-    assert lines[-1].startswith("shopfloor: the scans were not recorded: another program held")
+    assert lines[-1].startswith("shopfloor: the database is locked by another program's write")
+    assert "nothing was written" in lines[-1]
     assert done.stdout == b""
     conn = connect(db_path)
     try:

@@ -144,14 +144,18 @@ def test_each_kind_imports_on_its_own_with_the_same_result(tmp_path: Path, db_pa
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith(f"{name}: ")
     whole = tmp_path / "whole.db"
+    assert run("init", "--db", str(whole)).exit_code == 0
     assert run("import", "--db", str(whole), str(PLANT_DIR)).exit_code == 0
     assert dump(db_path) == dump(whole)
 
 
-def test_import_creates_the_database_when_missing(tmp_path: Path) -> None:
+def test_import_refuses_a_missing_database(tmp_path: Path) -> None:
+    """Only `init` creates a database: a typo in --db must not start an empty plant."""
     path = tmp_path / "new.db"
-    assert run("import", "--db", str(path), str(PLANT_DIR)).exit_code == 0
-    assert counts(path) == COUNTS
+    result = run("import", "--db", str(path), str(PLANT_DIR))
+    assert result.exit_code == 1
+    assert f"run `shopfloor init --db {path}` first" in result.output
+    assert not path.exists()
 
 
 def test_reimport_updates_rows_instead_of_duplicating(db_path: Path, plant: Path) -> None:

@@ -10,13 +10,22 @@ Kiosk mode locks the terminal to the scan station: quitting and leaving the stat
 screen need a supervisor badge (`leave_kiosk`, checked by db.ledger against the
 operator table), and the command palette stays shut. Leaving unlocks the other
 screens until the station screen shows again; quitting always asks.
+
+A kiosk never falls to a shell: `run_kiosk` logs an unexpected error to the crash log
+beside the database (`<db>.crash.log`) and starts the app again at the station screen,
+locked; it exits non-zero only when the app fails again and again within a minute.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -130,6 +139,8 @@ class ShopfloorApp(App[None]):
         self.kiosk_unlocked = False
         self.watcher: FloorWatcher | None = None
         self.local_scanner: LocalScanner | None = None
+        # The unexpected error that stopped the app, for the crash log and the restart.
+        self.crash: BaseException | None = None
         self.register_theme(HIGH_CONTRAST)
         # Inside a kiosk the palette would offer "Quit" and every screen: it stays shut.
         self.use_command_palette = not kiosk
@@ -189,6 +200,17 @@ class ShopfloorApp(App[None]):
             self.watcher.stop()
         if self.local_scanner is not None:
             self.local_scanner.stop()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Keep the error for the crash log; nobody at the terminal gets a traceback.
+
+        Textual ends the app either way; its own traceback (printed as the terminal is
+        given back, with the local variables of every frame: badges among them) is dropped.
+        """
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
 
     # ------------------------------------------------------------ live refresh
 
@@ -351,3 +373,83 @@ def create_app(
     return ShopfloorApp(
         db_path, station=station, kiosk=kiosk, scanner_url=scanner_url, clock=clock, live=live
     )
+
+
+# ---------------------------------------------------------------- kiosk restarts
+
+EXIT_KIOSK_GAVE_UP = 9
+KIOSK_ATTEMPTS = 5  # failures within KIOSK_WINDOW_S before a kiosk gives up
+KIOSK_WINDOW_S = 60.0
+KIOSK_PAUSE_S = 0.5  # between a failure and the restart, so a loop cannot spin
+
+
+def crash_log_path(db_path: str | Path) -> Path:
+    """Where the app writes what stopped it: beside the database, `<db>.crash.log`."""
+    return Path(f"{db_path}.crash.log")
+
+
+def log_crash(log_path: Path, error: BaseException, outcome: str) -> bool:
+    """Append the error's traceback and what happened next; False if the log cannot be written.
+
+    Owner-only, like the database: a traceback can quote a scanned badge.
+    """
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    text = "".join(traceback.format_exception(error))
+    try:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as log:
+            log.write(f"--- {stamp} pid {os.getpid()}: {outcome}\n{text}\n")
+    except OSError:
+        return False  # a full or read-only disk must not stop the restart
+    return True
+
+
+def _run_in_terminal(app: ShopfloorApp) -> None:
+    app.run()
+
+
+def run_kiosk(
+    make_app: Callable[[], ShopfloorApp],
+    *,
+    log_path: Path,
+    run: Callable[[ShopfloorApp], object] = _run_in_terminal,
+    attempts: int = KIOSK_ATTEMPTS,
+    within_s: float = KIOSK_WINDOW_S,
+    pause_s: float = KIOSK_PAUSE_S,
+) -> int:
+    """Run kiosk apps from `make_app` until one ends normally (a supervisor closed it).
+
+    After an unexpected error the error is logged and a new app starts, at the station
+    screen and locked, in the same process and terminal: the terminal never reaches a
+    shell, and the next badge scanned goes to the app. Returns the exit status:
+    EXIT_KIOSK_GAVE_UP after `attempts` failures within `within_s` seconds.
+    """
+    failures: deque[float] = deque()
+    while True:
+        crash: BaseException | None
+        try:
+            app = make_app()
+            run(app)
+            crash = app.crash
+        except Exception as exc:  # whatever stopped it, the kiosk starts again
+            crash = exc
+        if crash is None:
+            return app.return_code or 0
+        moment = time.monotonic()
+        failures.append(moment)
+        while moment - failures[0] > within_s:
+            failures.popleft()
+        if len(failures) >= attempts:
+            log_crash(log_path, crash, f"giving up: {len(failures)} failures within {within_s:g} s")
+            print(
+                f"shopfloor: the kiosk failed {len(failures)} times within {within_s:g} s; "
+                f"stopped (details in {log_path})",
+                file=sys.stderr,
+            )
+            return EXIT_KIOSK_GAVE_UP
+        log_crash(log_path, crash, "restarted at the station screen, locked")
+        print(
+            f"shopfloor: restarting the kiosk after an unexpected error (details in {log_path})",
+            file=sys.stderr,
+        )
+        time.sleep(pause_s)

@@ -2,7 +2,9 @@
 
 Every subcommand takes `--db` (else $SHOPFLOOR_DB, else ./shopfloor.db); reports take
 `--json` for machines and print aligned tables for people. Errors a person can fix
-exit 1 with one line saying what to do.
+exit 1 with one line saying what to do; a fault of the database file itself (not a
+shopfloor database, newer, read-only, locked, disk full) exits with its own status
+(`EXIT_STATUS`, listed in the README), one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -21,10 +23,33 @@ import click
 # Only what the TUI's start needs is imported here; each subcommand imports the rest of
 # db/ itself, so `shopfloor` reaches the board's first paint without loading reports,
 # checks and imports it will not run.
-from db.connection import default_db_path
+from db.connection import FaultKind, FileFault, busy_timeout_ms, default_db_path, file_fault
+from db.floorfile import open_floor
 from db.schema import init_db
 
 _T = TypeVar("_T")
+
+# The exit status of each fault of the database file (README, "Exit statuses"); 1 is a
+# mistake a person fixes in the command (or a rejected scan), 2 a command misused.
+EXIT_STATUS: dict[FaultKind, int] = {
+    "not_shopfloor": 3,
+    "newer": 4,
+    "read_only": 5,
+    "locked": 6,
+    "disk_full": 7,
+    "disk_error": 8,
+}
+# Shared by a command's contexts: which file it opened, to name it in a fault's line.
+_OPENED = "shopfloor.db_path"
+
+
+class FileFaultExit(click.ClickException):
+    """A `FileFault` on its way to the person: its line on stderr, its own exit status."""
+
+    def __init__(self, fault: FileFault) -> None:
+        super().__init__(str(fault))
+        # click reads the status from the instance; its stubs declare it for the class only.
+        self.exit_code = EXIT_STATUS[fault.kind]  # type: ignore[misc]
 
 
 def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,12 +68,27 @@ def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_db(db_path: str, *, create: bool = False) -> sqlite3.Connection:
-    """Open (and migrate) the database; refuse to invent an empty one by a typo in --db."""
-    if not create and not Path(db_path).exists():
+    """Open (and migrate) the database; refuse to invent one by a typo in --db.
+
+    Only `init` passes `create`. A refused file is left exactly as it was.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[_OPENED] = db_path
+    try:
+        busy_timeout_ms()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        return open_floor(
+            db_path, create=create, notice=lambda line: click.echo(f"notice: {line}", err=True)
+        )
+    except FileNotFoundError:
         raise click.ClickException(
             f"no database at {db_path}: run `shopfloor init --db {db_path}` first"
-        )
-    return init_db(db_path)
+        ) from None
+    except FileFault as fault:
+        raise FileFaultExit(fault) from None
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
@@ -99,6 +139,21 @@ class _FloorGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Every command's database faults as one line and their exit status, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except FileFault as refused:
+            raise FileFaultExit(refused) from None
+        except sqlite3.Error as exc:
+            where = ctx.meta.get(_OPENED) or ctx.params.get("db_path") or "the database"
+            fault = file_fault(exc, where)
+            if fault is not None:
+                raise FileFaultExit(fault) from None
+            raise click.ClickException(
+                f"{where}: {getattr(exc, 'sqlite_errorname', 'database error')}: {exc}"
+            ) from None
+
 
 @click.group(cls=_FloorGroup, invoke_without_command=True)
 @_db_option
@@ -117,10 +172,35 @@ def cli(
     conn = open_db(db_path)
     conn.close()
     with _start_up_objects_kept():
-        from tui.app import create_app
+        from tui.app import ShopfloorApp, crash_log_path, create_app, log_crash, run_kiosk
 
-        app = create_app(db_path, station=station, kiosk=kiosk, scanner_url=scanner_url)
-    app.run()
+        first = create_app(db_path, station=station, kiosk=kiosk, scanner_url=scanner_url)
+    log_path = crash_log_path(db_path)
+    if kiosk:
+        unused = [first]
+
+        def next_app() -> ShopfloorApp:
+            if unused:
+                return unused.pop()
+            return create_app(db_path, station=station, kiosk=True, scanner_url=scanner_url)
+
+        status = run_kiosk(next_app, log_path=log_path)
+        if status:
+            sys.exit(status)
+        return
+    first.run()
+    crash = first.crash
+    if crash is None:
+        sys.exit(first.return_code or 0)
+    logged = log_crash(log_path, crash, "stopped")
+    if isinstance(crash, FileFault | sqlite3.Error):
+        fault = crash if isinstance(crash, FileFault) else file_fault(crash, db_path)
+        if fault is not None:
+            raise FileFaultExit(fault)
+    raise click.ClickException(
+        f"shopfloor stopped on an unexpected error ({type(crash).__name__}: {crash})"
+        + (f"; the details are in {log_path}" if logged else "")
+    )
 
 
 @contextmanager
@@ -145,8 +225,8 @@ def _start_up_objects_kept() -> Iterator[None]:
 @click.option("--demo", is_flag=True, help="Fill a new database with the demo plant.")
 def init(db_path: str, demo: bool) -> None:
     """Create or migrate the database."""
-    fresh = not Path(db_path).exists()
-    conn = init_db(db_path)
+    fresh = not Path(db_path).exists() or Path(db_path).stat().st_size == 0
+    conn = open_db(db_path, create=True)
     if demo:
         if not fresh and conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]:
             raise click.ClickException(
@@ -177,7 +257,7 @@ def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_
     """
     from db.masterdata import ImportError_, import_dir, import_file
 
-    conn = open_db(db_path, create=True)
+    conn = open_db(db_path)
     try:
         if file is None:
             results = import_dir(conn, what, badge=badge)
@@ -358,41 +438,36 @@ def check(db_path: str, as_json: bool) -> None:
 
 # After this long waiting for a lock, a person is told why nothing has happened yet.
 SAY_WAITING_AFTER_S = 2.0
-EXIT_LOCKED = 6
 
 
 def _while_locked(
     conn: sqlite3.Connection, attempt: Callable[[], _T], wait_s: float, nothing_done: str
 ) -> _T:
     """Run a write, waiting up to `wait_s` while another program holds the write lock;
-    says so after two seconds, and ends in one clear line if the lock outlasts the wait
-    or the database refuses the write for another reason (nothing half-written)."""
+    says so after two seconds, and ends in one clear line (exit status "locked") if the
+    lock outlasts the wait. Any other refusal of the file goes to the command group's
+    one-line fault handling. Nothing is half-written either way."""
     import time
-
-    from db.connection import database_unavailable
 
     started = time.monotonic()
     said = False
-    conn.execute(f"PRAGMA busy_timeout = {int(SAY_WAITING_AFTER_S * 1000)}")
+    conn.execute(f"PRAGMA busy_timeout = {int(min(SAY_WAITING_AFTER_S, wait_s) * 1000)}")
     while True:
         try:
             return attempt()
         except sqlite3.OperationalError as exc:
-            if not database_unavailable(exc):
+            name = getattr(exc, "sqlite_errorname", "") or ""
+            if not name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
                 raise
             waited = time.monotonic() - started
-            locked = "locked" in str(exc).lower() or "busy" in str(exc).lower()
-            if not locked:
-                click.echo(f"shopfloor: {nothing_done}: the database refused the write ({exc})",
-                           err=True)  # fmt: skip
-                sys.exit(EXIT_LOCKED + 1 if "full" in str(exc).lower() else EXIT_LOCKED)
             if waited >= wait_s:
                 click.echo(
-                    f"shopfloor: {nothing_done}: another program held the database for "
-                    f"{waited:.0f} s; try again when it is done (or raise --wait)",
+                    f"shopfloor: the database is locked by another program's write (waited "
+                    f"{waited:.0f} s); nothing was written ({nothing_done}): run it again "
+                    "when that program is done, or raise --wait",
                     err=True,
                 )
-                sys.exit(EXIT_LOCKED)
+                sys.exit(EXIT_STATUS["locked"])
             if not said:
                 said = True
                 click.echo(
@@ -569,7 +644,7 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
 
     path = Path(db_path)
     if path.exists():
-        existing = init_db(path)
+        existing = open_db(db_path)
         is_demo = setting(existing, "demo_plant") == "1"
         existing.close()
         if not is_demo:

@@ -90,14 +90,15 @@ def file_names(codes: Sequence[str], ext: str) -> list[str]:
     return names
 
 
-def write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write `data` to `path` whole or not at all (a temp file beside it, then a rename).
 
-    The file gets the usual permissions (0666 less the umask), like any file written.
+    The file gets the usual permissions (0666 less the umask), like any file written;
+    a `private` one (badge labels: a badge is a credential) is 0600 from its first byte.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -509,7 +510,7 @@ def _run(
         job = _label_job(kind, chosen, resolved, SIZES[size], paper, dpi, out, whole_sheet)
 
     for path, data in job.files:
-        write_file(path, data)
+        write_file(path, data, private=kind == "badges")
     if job.files:
         say(f"wrote {job.what} to {job.where}")
     if out == "-":

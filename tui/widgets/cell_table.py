@@ -30,10 +30,21 @@ class CellTable(LineTable):
         """The columns' headings (and keys, to name them; by default their positions)."""
         self.labels = labels
         self.column_keys = tuple(keys) if keys is not None else tuple(map(str, range(len(labels))))
+        if any(len(cells) != len(labels) for cells in self._rows.values()):
+            # A resize can change the columns before the rows drawn for the old ones are
+            # replaced: until then each keeps its first cells, padded or cut to fit, so no
+            # draw in between ever meets a row of another shape.
+            blank = (Text(),) * len(labels)
+            self._rows = {key: (cells + blank)[: len(labels)] for key, cells in self._rows.items()}
         self._fit()
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[str | Text]]]) -> None:
-        """Show these rows, top to bottom; a row's key must be unique."""
+        """Show these rows, top to bottom; a row's key must be unique, its cells one a column."""
+        for key, cells in rows:
+            if len(cells) != len(self.labels):
+                raise ValueError(
+                    f"row {key!r} has {len(cells)} cells for {len(self.labels)} columns"
+                )
         self._rows = {
             key: tuple(cell if isinstance(cell, Text) else Text(cell) for cell in cells)
             for key, cells in rows
