@@ -2,13 +2,13 @@
 
 Every subcommand takes `--db` (else $SHOPFLOOR_DB, else ./shopfloor.db); reports take
 `--json` for machines and print aligned tables for people. Errors a person can fix
-exit 1 with one line saying what to do.
+exit 1 with one line saying what to do. Words from scans, files and the database are
+printed as text (tui.plain): a control character shows as its escape.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +23,7 @@ import click
 # checks and imports it will not run.
 from db.connection import default_db_path
 from db.schema import init_db
+from tui.plain import json_text, visible
 
 
 def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,8 +51,8 @@ def open_db(db_path: str, *, create: bool = False) -> sqlite3.Connection:
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    """An aligned plain-text table, numbers right-aligned."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    """An aligned plain-text table, numbers right-aligned, every cell shown as text."""
+    cells = [[("" if v is None else visible(str(v))) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
@@ -74,15 +75,33 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
 
 def emit(as_json: bool, payload: Any, human: Callable[[], str]) -> None:
     if as_json:
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        click.echo(json_text(payload))
     else:
-        click.echo(human())
+        # Line by line: the lines are ours, whatever words they quote show as text.
+        click.echo("\n".join(visible(line) for line in human().split("\n")))
 
 
 class _FloorGroup(click.Group):
-    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster."""
+    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster.
+
+    Every error message click prints quotes its input as text (a path, a code, a value).
+    """
 
     LAZY = {"labels": ("tui.labels_cli", "labels")}
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _errors_as_text():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _errors_as_text():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -96,6 +115,16 @@ class _FloorGroup(click.Group):
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
+
+
+@contextmanager
+def _errors_as_text() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        raise click.UsageError(visible(exc.format_message()), exc.ctx) from None
+    except click.ClickException as exc:
+        raise click.ClickException(visible(exc.format_message())) from None
 
 
 @click.group(cls=_FloorGroup, invoke_without_command=True)
@@ -177,7 +206,7 @@ def import_cmd(db_path: str, what: str, file: str | None, as_json: bool) -> None
         else:
             results = [import_file(conn, what, file)]
     except ImportError_ as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {visible(str(exc))}", err=True)
         click.echo("nothing was loaded; fix the row and run the import again", err=True)
         sys.exit(1)
     emit(
@@ -392,7 +421,7 @@ def listen(
         if quiet and " scan " in line:
             return
         stamp = time.strftime("%H:%M:%S")
-        click.echo(f"{stamp} {line}", err=True)
+        click.echo(f"{stamp} {visible(line)}", err=True)
 
     listener = Listener(db_path, scanners, on_event=say)
     stop = threading.Event()

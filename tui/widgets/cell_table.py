@@ -12,13 +12,15 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from tui.plain import as_text
 from tui.widgets.line_table import LineColumn, LineTable
 
 WIDEST = 48  # a column never grows past this; longer cells end in "…"
 
 
 class CellTable(LineTable):
-    """Rows keyed by a string, each a tuple of cells (str or Text, one per column)."""
+    """Rows keyed by a string, each a tuple of cells (str or Text, one per column), shown
+    as text (tui.plain): never markup, controls escaped."""
 
     def __init__(self, *, show_cursor: bool = True, id: str | None = None) -> None:  # noqa: A002
         super().__init__(show_cursor=show_cursor, id=id)
@@ -34,10 +36,7 @@ class CellTable(LineTable):
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[str | Text]]]) -> None:
         """Show these rows, top to bottom; a row's key must be unique."""
-        self._rows = {
-            key: tuple(cell if isinstance(cell, Text) else Text(cell) for cell in cells)
-            for key, cells in rows
-        }
+        self._rows = {key: tuple(as_text(cell) for cell in cells) for key, cells in rows}
         self._fit()
         self.set_keys(list(self._rows))
 
