@@ -465,13 +465,19 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 def test_scanned_escapes_neither_retitle_nor_clear_the_real_terminal(
     terminal: Terminal, hostile_db: str
 ) -> None:
-    terminal.start(["--db", hostile_db, "--station", "STORES"])
-    terminal.wait_text("SCAN · STORES", "LOT [/]")
+    terminal.start(["--db", hostile_db, "--station", "ASSY-1"])
+    terminal.wait_text("SCAN · ASSY-1", "WO3 P2")
     title = terminal.tmux("display", "-p", "-t", terminal.session, "#{pane_title}").strip()
-    # Another process reads the escapes off the wire while the station is on screen.
-    done = run("scan", "--db", hostile_db, "--station", "STORES", f"{TITLE}again", "LOT:[b]x")
+    # Another process reads escapes off the wire while the station is on screen.
+    done = run("scan", "--db", hostile_db, "--station", "ASSY-1", f"{TITLE}again", f"x{CLEAR}")
     assert done.returncode == 1
-    screen = terminal.wait_text(visible(f"{TITLE}again")[:20], "LOT [b]x")
-    assert "SCAN · STORES" in screen, screen  # not cleared
+    terminal.wait_text("not a barcode: contains control characters")
     now = terminal.tmux("display", "-p", "-t", terminal.session, "#{pane_title}").strip()
-    assert "pwned" not in now and now == title
+    assert now == title, f"the terminal was retitled {now!r}"
+    screen = terminal.wait_text(visible(f"{TITLE}again"), visible(f"x{CLEAR}"), f"LOT {CLICK}")
+    # Not cleared: the station's words are all still there, as they were written.
+    for words in ("SCAN · ASSY-1", "Otto [@click=app.suspend_process]op[/] (B-OP)", "WO3 P2"):
+        assert words in screen, screen
+    # A lot that closes a tag it never opened shows as it was scanned.
+    assert run("scan", "--db", hostile_db, "--station", "ASSY-1", "LOT:[/]").returncode == 0
+    terminal.wait_text("LOT [/]", "✓ lot [/] for the next action")
