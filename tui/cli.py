@@ -183,7 +183,8 @@ def init(db_path: str, demo: bool) -> None:
 
         build_demo(conn)
     click.echo(
-        f"{'created' if fresh else 'migrated'} {db_path}" + (" with demo plant" if demo else "")
+        f"{'created' if fresh else 'migrated'} {visible(db_path)}"
+        + (" with demo plant" if demo else "")
     )
 
 
