@@ -27,7 +27,9 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from db import ledger
 from db.masterdata import import_dir
@@ -240,6 +242,13 @@ def suspended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+async def paste(pilot: Pilot[Any], selector: str, text: str) -> None:
+    """`text` pasted into the input, as a terminal's bracketed paste delivers it."""
+    pilot.app.screen.query_one(selector, Input).focus()
+    pilot.app.post_message(events.Paste(text))
+    await settle(pilot)
+
+
 async def click_every_cell(pilot: Pilot[Any], selector: str) -> None:
     widget = pilot.app.screen.query_one(selector)
     for x in range(widget.size.width):
@@ -312,6 +321,10 @@ async def test_board_order_and_its_dialogs_show_hostile_words_as_text(
         await settle(pilot)
         # The board's order column is 8 wide: the escape shows, cut with an ellipsis.
         check_screen(app, ORDER, visible(LATE_ORDER)[:7] + "…")
+        await paste(pilot, "#board-filter", f"{TITLE}WO\nthe next line")
+        check_screen(app, f"{TITLE}WO")
+        app.screen.query_one("#board-filter", Input).value = ""
+        await settle(pilot)
         await app.open_order(ORDER)
         await settle(pilot)
         check_screen(app, f"ORDER {ORDER}", "Bracket [/] end")
@@ -330,6 +343,8 @@ async def test_board_order_and_its_dialogs_show_hostile_words_as_text(
             await pilot.press(key)
             await settle(pilot)
             check_screen(app, ORDER)
+            await paste(pilot, "#dialog-reason", f"why {CLEAR}")
+            check_screen(app, f"why {CLEAR}")
             await pilot.press("escape")
             await settle(pilot)
         assert suspended == []

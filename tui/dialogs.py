@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.plain import as_text
+from tui.widgets.text_input import TextInput
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,10 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
             yield Static(as_text(self.explanation))
             if self.ask_due is not None:
                 yield Label("New due date (YYYY-MM-DD)")
-                yield Input(value=self.ask_due, id="dialog-due")
+                yield TextInput(value=self.ask_due, id="dialog-due")
             reason = "Reason (kept with the change)" if self.reason_required else "Reason"
             yield Label(reason)
-            yield Input(id="dialog-reason")
+            yield TextInput(id="dialog-reason")
             yield Label("Supervisor badge: scan it or type it, then Enter")
             yield Input(id="dialog-badge", password=True)
             yield Static("", classes="dialog-error")

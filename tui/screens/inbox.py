@@ -33,6 +33,7 @@ from db.ledger import LedgerError, require_role
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut, set_columns
+from tui.widgets.text_input import TextInput
 
 Action = Literal["replay", "dismiss"]
 
@@ -117,7 +118,7 @@ class SupervisorBadge(ModalScreen[BadgeEntry | None]):
             # Badge first: a wedge scanner ends the badge with Enter, which moves on to the note.
             yield Input(placeholder="Scan or type a supervisor badge", password=True, id="badge")
             if self._needs_note:
-                yield Input(placeholder="Why is it dismissed? (kept with the scan)", id="note")
+                yield TextInput(placeholder="Why is it dismissed? (kept with the scan)", id="note")
             with Horizontal(id="badge-buttons"):
                 yield Button("Cancel", id="badge-cancel")
                 yield Button("OK", variant="primary", id="badge-ok")

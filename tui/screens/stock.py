@@ -31,6 +31,7 @@ from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut, quantity, set_columns
 from tui.widgets.cell_table import CellTable
+from tui.widgets.text_input import TextInput
 
 Choice = tuple[HitKind, str]
 
@@ -115,7 +116,7 @@ class StockScreen(FloorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(
+        yield TextInput(
             value=self._query.text,
             placeholder="Search or scan: sku, description, location, barcode, GTIN",
             id="stock-search",
