@@ -42,9 +42,11 @@ from db.connection import connect
 from tui.base import FloorScreen
 from tui.live import FloorClock, FloorPolled, FloorWatcher, LocalScanner
 from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded, ScansHeld
+from tui.plain import visible
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.notifications import SeverityLevel
 
     from db.stations import Code
 
@@ -176,6 +178,20 @@ class ShopfloorApp(App[None]):
 
             return DevicesScreen(db, now_ms=now_ms)
         raise ValueError(f"no screen for mode {mode!r}")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: its words often quote a code or a scan."""
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
 
     @property
     def available_themes(self) -> dict[str, Theme]:

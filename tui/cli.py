@@ -4,13 +4,14 @@ Every subcommand takes `--db` (else $SHOPFLOOR_DB, else ./shopfloor.db); reports
 `--json` for machines and print aligned tables for people. Errors a person can fix
 exit 1 with one line saying what to do; a fault of the database file itself (not a
 shopfloor database, newer, read-only, locked, disk full) exits with its own status
-(`EXIT_STATUS`, listed in the README), one line, never a traceback.
+(`EXIT_STATUS`, listed in the README), one line, never a traceback. Words from scans,
+files and the database are printed as text (tui.plain): a control character shows as
+its escape.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,7 @@ import click
 from db.connection import FaultKind, FileFault, busy_timeout_ms, default_db_path, file_fault
 from db.floorfile import open_floor
 from db.schema import init_db
+from tui.plain import json_text, visible
 
 _T = TypeVar("_T")
 
@@ -92,8 +94,8 @@ def open_db(db_path: str, *, create: bool = False) -> sqlite3.Connection:
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    """An aligned plain-text table, numbers right-aligned."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    """An aligned plain-text table, numbers right-aligned, every cell shown as text."""
+    cells = [[("" if v is None else visible(str(v))) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
@@ -116,15 +118,29 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
 
 def emit(as_json: bool, payload: Any, human: Callable[[], str]) -> None:
     if as_json:
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        click.echo(json_text(payload))
     else:
-        click.echo(human())
+        # Line by line: the lines are ours, whatever words they quote show as text.
+        click.echo("\n".join(visible(line) for line in human().split("\n")))
 
 
 class _FloorGroup(click.Group):
-    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster."""
+    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster.
+
+    Every error message click prints quotes its input as text (a path, a code, a value).
+    """
 
     LAZY = {"labels": ("tui.labels_cli", "labels")}
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _errors_as_text():
+            return super().make_context(info_name, args, parent, **extra)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -140,19 +156,31 @@ class _FloorGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Every command's database faults as one line and their exit status, not a traceback."""
-        try:
-            return super().invoke(ctx)
-        except FileFault as refused:
-            raise FileFaultExit(refused) from None
-        except sqlite3.Error as exc:
-            where = ctx.meta.get(_OPENED) or ctx.params.get("db_path") or "the database"
-            fault = file_fault(exc, where)
-            if fault is not None:
-                raise FileFaultExit(fault) from None
-            raise click.ClickException(
-                f"{where}: {getattr(exc, 'sqlite_errorname', 'database error')}: {exc}"
-            ) from None
+        """Every command's database faults as one line and their exit status, not a
+        traceback; every error's words as text."""
+        with _errors_as_text():
+            try:
+                return super().invoke(ctx)
+            except FileFault as refused:
+                raise FileFaultExit(refused) from None
+            except sqlite3.Error as exc:
+                where = ctx.meta.get(_OPENED) or ctx.params.get("db_path") or "the database"
+                fault = file_fault(exc, where)
+                if fault is not None:
+                    raise FileFaultExit(fault) from None
+                raise click.ClickException(
+                    f"{where}: {getattr(exc, 'sqlite_errorname', 'database error')}: {exc}"
+                ) from None
+
+
+@contextmanager
+def _errors_as_text() -> Iterator[None]:
+    try:
+        yield
+    except click.ClickException as exc:
+        # In place: the exception keeps its class and exit status (a file fault's).
+        exc.message = visible(exc.message)  # type: ignore[misc]
+        raise
 
 
 @click.group(cls=_FloorGroup, invoke_without_command=True)
@@ -236,7 +264,8 @@ def init(db_path: str, demo: bool) -> None:
 
         build_demo(conn)
     click.echo(
-        f"{'created' if fresh else 'migrated'} {db_path}" + (" with demo plant" if demo else "")
+        f"{'created' if fresh else 'migrated'} {visible(db_path)}"
+        + (" with demo plant" if demo else "")
     )
 
 
@@ -264,7 +293,7 @@ def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_
         else:
             results = [import_file(conn, what, file, badge=badge)]
     except ImportError_ as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {visible(str(exc))}", err=True)
         click.echo("nothing was loaded; fix the row and run the import again", err=True)
         sys.exit(1)
     emit(
@@ -558,7 +587,7 @@ def listen(
 
     def say(line: str) -> None:
         stamp = time.strftime("%H:%M:%S")
-        click.echo(f"{stamp} {line}", err=True)
+        click.echo(f"{stamp} {visible(line)}", err=True)
 
     def say_nothing(line: str) -> None:
         pass

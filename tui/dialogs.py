@@ -19,6 +19,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui.plain import as_text
+from tui.widgets.text_input import TextInput
+
 
 @dataclass(frozen=True)
 class SupervisorForm:
@@ -107,14 +110,14 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.dialog_title, classes="dialog-title")
-            yield Static(self.explanation)
+            yield Static(as_text(self.dialog_title), classes="dialog-title")
+            yield Static(as_text(self.explanation))
             if self.ask_due is not None:
                 yield Label("New due date (YYYY-MM-DD)")
-                yield Input(value=self.ask_due, id="dialog-due")
+                yield TextInput(value=self.ask_due, id="dialog-due")
             reason = "Reason (kept with the change)" if self.reason_required else "Reason"
             yield Label(reason)
-            yield Input(id="dialog-reason")
+            yield TextInput(id="dialog-reason")
             yield Label("Supervisor badge: scan it or type it, then Enter")
             yield Input(id="dialog-badge", password=True)
             yield Static("", classes="dialog-error")
@@ -162,7 +165,7 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
         self.dismiss(SupervisorForm(badge=badge, reason=reason, new_due=new_due))
 
     def _refuse(self, message: str, field: str) -> None:
-        self.error.update(message)
+        self.error.update(as_text(message))
         self.query_one(field, Input).focus()
 
 
@@ -183,8 +186,8 @@ class BadgeDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.dialog_title, classes="dialog-title")
-            yield Static(self.explanation)
+            yield Static(as_text(self.dialog_title), classes="dialog-title")
+            yield Static(as_text(self.explanation))
             yield Label("Supervisor badge: scan it or type it, then Enter")
             yield Input(id="dialog-badge", password=True)
             yield Static("", classes="dialog-error")

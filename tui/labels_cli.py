@@ -16,7 +16,6 @@ a label into the labels folder beside the database.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -49,6 +48,7 @@ from devices.labels import (
 from devices.labels.pages import image_png, pages_pdf, to_bilevel
 from devices.printing import RAW_PORT, PrinterError, send_lp, send_raw
 from devices.zpl import labels_zpl
+from tui.plain import json_text, visible
 
 Format = Literal["png", "svg", "pdf", "zpl"]
 FORMATS: tuple[Format, ...] = ("png", "svg", "pdf", "zpl")
@@ -444,7 +444,7 @@ def labels(
 
     def say(line: str) -> None:
         # What was written goes to stderr when stdout carries JSON or the ZPL itself.
-        click.echo(line, err=as_json or out == "-")
+        click.echo(visible(line), err=as_json or out == "-")
 
     try:
         result = _run(kind, codes, fmt, size, paper, dpi, out, printer, queue, db_path, say)
@@ -455,7 +455,7 @@ def labels(
     except OSError as exc:  # the output cannot be written
         raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror}") from None
     if as_json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        click.echo(json_text(result))
 
 
 def _with_hint(exc: Exception, kind: str) -> str:

@@ -12,9 +12,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from db.connection import connect
 from db.stations import Code, codes
+from tui.plain import visible
 
 if TYPE_CHECKING:
     from tui.app import ShopfloorApp
@@ -35,6 +38,16 @@ SCREEN_WORDS = (
     ("inbox", "Inbox", "rejected scans"),
     ("devices", "Devices", "scanners and their state"),
 )
+
+
+def _highlight(matcher: Matcher, text: str) -> Content:
+    """`text` with the typed letters marked, as text: Matcher.highlight parses markup."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def read_codes(db_path: str) -> list[Code]:
@@ -85,7 +98,7 @@ class FloorCommands(Provider):
                 yield Hit(score, matcher.highlight(name), partial(app.action_go, mode),
                           help=help_text)  # fmt: skip
         for code in getattr(self, "_codes", []):
-            text = f"{code.code}  {code.label}"
+            text = visible(f"{code.code}  {code.label}")
             score = matcher.match(code.code)
             if code.code.lower() == wanted:
                 score = 1.0  # an exact code (a scanned barcode) goes first
@@ -93,7 +106,7 @@ class FloorCommands(Provider):
                 continue
             yield Hit(
                 score,
-                matcher.highlight(text),
+                _highlight(matcher, text),
                 partial(app.jump, code),
                 text=text,
                 help=KIND_WORDS[code.kind],

@@ -24,6 +24,7 @@ from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
 from tui.base import FloorScreen
 from tui.live import FloorClock
 from tui.widgets.board_table import BoardTable, Palette, SortKey
+from tui.widgets.text_input import TextInput
 
 TIME_REFRESH_SECONDS = 20.0
 # Orders painted before the full read: more lines than the tallest kiosk shows.
@@ -83,7 +84,7 @@ class BoardScreen(FloorScreen):
         yield Header()
         yield Static("BOARD", id="board-summary", classes="screen-heading")
         with Horizontal(id="board-filter-bar"):
-            yield Input(placeholder="filter: order, product, stage…", id="board-filter")
+            yield TextInput(placeholder="filter: order, product, stage…", id="board-filter")
             yield Static("", id="board-sort")
         yield BoardTable(clock=self.clock, id="board-table")
         yield Footer()

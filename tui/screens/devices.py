@@ -23,6 +23,7 @@ from db.feed import held_words
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
 from tui.base import FloorScreen
+from tui.plain import as_text, visible
 from tui.screens.tables import cut
 from tui.widgets.cell_table import CellTable
 
@@ -129,21 +130,21 @@ class DevicesScreen(FloorScreen):
         now = self._now()
         # The last error gets whatever width the other columns leave (2 of padding each).
         used = [
-            max((len(s.name) for s in scanners), default=7),
-            max((len(s.station) for s in scanners), default=7),
+            max((len(visible(s.name)) for s in scanners), default=7),
+            max((len(visible(s.station)) for s in scanners), default=7),
             len("● connected"),
             max((len(floor.ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
             max((len(str(s.scans)) for s in scanners), default=5),
             6,
         ]
         if wide:
-            used.append(min(36, max((len(s.url) for s in scanners), default=4)))
+            used.append(min(36, max((len(visible(s.url)) for s in scanners), default=4)))
         error_width = max(12, self.size.width - sum(width + 2 for width in used) - 6)
         rows: list[tuple[str, list[Text]]] = []
         for scanner in scanners:
-            cells = [Text(scanner.name, style="bold"), Text(scanner.station)]
+            cells = [as_text(scanner.name, style="bold"), as_text(scanner.station)]
             if wide:
-                cells.append(Text(cut(scanner.url, 36)))
+                cells.append(as_text(cut(scanner.url, 36)))
             if not scanner.connected:
                 link = Text("○ lost", style=bad)
             elif now - scanner.updated_ms > STALE_AFTER_MS:
@@ -168,4 +169,4 @@ class DevicesScreen(FloorScreen):
         held = self._held.get(scanner.name)
         if held:
             return Text(cut(f"⏸ {held_words(held)}", width), style="bold")
-        return Text(cut(scanner.last_error or "", width), style="dim")
+        return as_text(cut(scanner.last_error or "", width), style="dim")

@@ -31,7 +31,9 @@ from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
 from db.ledger import LedgerError, require_role
 from tui.base import FloorScreen
+from tui.plain import as_text, visible
 from tui.screens.tables import cut, set_columns
+from tui.widgets.text_input import TextInput
 
 Action = Literal["replay", "dismiss"]
 
@@ -111,11 +113,12 @@ class SupervisorBadge(ModalScreen[BadgeEntry | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="badge-dialog"):
             yield Label(self._title, id="badge-title")
+            # `what` comes with its scanned words made visible (tui.plain) by the asker.
             yield Static(Text(self._what), id="badge-what")
             # Badge first: a wedge scanner ends the badge with Enter, which moves on to the note.
             yield Input(placeholder="Scan or type a supervisor badge", password=True, id="badge")
             if self._needs_note:
-                yield Input(placeholder="Why is it dismissed? (kept with the scan)", id="note")
+                yield TextInput(placeholder="Why is it dismissed? (kept with the scan)", id="note")
             with Horizontal(id="badge-buttons"):
                 yield Button("Cancel", id="badge-cancel")
                 yield Button("OK", variant="primary", id="badge-ok")
@@ -241,14 +244,15 @@ class InboxScreen(FloorScreen):
         now = self._now()
         # The reason gets whatever width the other columns leave (each has 2 of padding).
         times = [floor.clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
-        raw_width = min(40 if wide else 18, max((len(s.raw) for s in view.scans), default=7))
+        longest = max((len(visible(s.raw)) for s in view.scans), default=7)
+        raw_width = min(40 if wide else 18, longest)
         used = [
             max(map(len, times), default=4),
-            max((len(s.station) for s in view.scans), default=7),
+            max((len(visible(s.station)) for s in view.scans), default=7),
             raw_width,
         ]
         if wide:
-            used.append(max((len(s.scanner or s.source) for s in view.scans), default=4))
+            used.append(max((len(visible(s.scanner or s.source)) for s in view.scans), default=4))
         reason_width = max(18, self.size.width - sum(width + 2 for width in used) - 6)
         with table.prevent(DataTable.RowHighlighted):
             selected = None
@@ -256,12 +260,12 @@ class InboxScreen(FloorScreen):
                 selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             table.clear()
             for scan, time in zip(view.scans, times, strict=True):
-                cells = [Text(time), Text(scan.station)]
+                cells = [Text(time), as_text(scan.station)]
                 if wide:
-                    cells.append(Text(scan.scanner or scan.source))
+                    cells.append(as_text(scan.scanner or scan.source))
                 cells += [
-                    Text(cut(scan.raw, raw_width), style="bold"),
-                    Text(cut(scan.reason, reason_width)),
+                    as_text(cut(scan.raw, raw_width), style="bold"),
+                    as_text(cut(scan.reason, reason_width)),
                 ]
                 table.add_row(*cells, key=str(scan.id))
             if selected is not None:
@@ -283,16 +287,17 @@ class InboxScreen(FloorScreen):
         size = f" · {scan.raw_length} bytes, the head kept" if scan.truncated else ""
         text = Text.assemble(
             (f"Scan {scan.id}", "bold"),
-            f" at {scan.station} from {source}{replay}{size}\n",
+            as_text(f" at {scan.station} from {source}{replay}{size}"),
+            "\n",
             ("Scanned: ", "dim"),
-            (scan.raw, "bold"),
+            as_text(scan.raw, "bold"),
             "\n",
             ("Refused: ", "dim"),
-            scan.reason,
+            as_text(scan.reason),
         )
         if scan.last_replay_reason:
             text.append("\nLast replay: ", "dim")
-            text.append(scan.last_replay_reason)
+            text.append_text(as_text(scan.last_replay_reason))
         self.detail.update(text)
 
     @on(DataTable.RowHighlighted, "#inbox-table")
@@ -320,7 +325,9 @@ class InboxScreen(FloorScreen):
         self._ask("dismiss", scan)
 
     def _ask(self, action: Action, scan: RejectedScan) -> None:
-        what = f"Scan {scan.id} at {scan.station}: {cut(scan.raw, 40)}\n{scan.reason}"
+        what = f"Scan {scan.id} at {visible(scan.station)}: {cut(scan.raw, 40)}\n" + visible(
+            scan.reason
+        )
         if action == "replay":
             prompt = SupervisorBadge("Replay the scan", what)
         else:

@@ -35,6 +35,7 @@ from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
 from tui.live import FloorClock, ago
+from tui.plain import as_text
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
@@ -134,7 +135,7 @@ class OrderScreen(FloorScreen):
         from textual.widgets import TabbedContent, TabPane
 
         yield Header()
-        yield Static(f"ORDER {self.number}", id="order-title", classes="screen-heading")
+        yield Static(as_text(f"ORDER {self.number}"), id="order-title", classes="screen-heading")
         yield Static("", id="order-facts")
         yield CellTable(id="order-stages", show_cursor=False)
         with TabbedContent(id="order-tabs"):
@@ -185,7 +186,7 @@ class OrderScreen(FloorScreen):
             return
         before, self.detail = self.detail, result
         if result is None:
-            self.title_bar.update(f"ORDER {self.number}: not found")
+            self.title_bar.update(as_text(f"ORDER {self.number}: not found"))
             return
         today = self.clock.today()
         status = STATUS_WORDS.get(result.status, result.status)
@@ -197,14 +198,18 @@ class OrderScreen(FloorScreen):
             elif is_at_risk(result.due, progress, today):
                 marks = f"  {AT_RISK}"
         self.title_bar.update(
-            f"ORDER {result.number} · {result.product} × {qty_text(result.qty_milli)} · "
-            f"{status.upper()}{marks}"
+            as_text(
+                f"ORDER {result.number} · {result.product} × {qty_text(result.qty_milli)} · "
+                f"{status.upper()}{marks}"
+            )
         )
         stage = current_stage(result.qty_milli, result.stages) or "all stages done"
         self.query_one("#order-facts", Static).update(
-            f"{result.description} · due {result.due} · priority {result.priority} · "
-            f"at {stage} · {bar_with_percent(progress, 16)} · "
-            f"last activity {ago(result.last_activity_ms, self.clock.now_ms())}"
+            as_text(
+                f"{result.description} · due {result.due} · priority {result.priority} · "
+                f"at {stage} · {bar_with_percent(progress, 16)} · "
+                f"last activity {ago(result.last_activity_ms, self.clock.now_ms())}"
+            )
         )
         # A table is refilled only when what it lists changed: an issue to this order
         # leaves its stages and history as they were, and each refill costs the UI thread.
@@ -277,7 +282,7 @@ class OrderScreen(FloorScreen):
             ok = s.status == "accepted"
             mark = "✓" if ok else "✗"
             style = theme.success if ok else theme.error
-            outcome = Text(f"{mark} {s.message or s.status or ''}", style=style or "")
+            outcome = as_text(f"{mark} {s.message or s.status or ''}", style=style or "")
             rows.append(
                 (str(s.id), (str(s.id), _time(s.time_ms), s.station, raw_text(s.raw), outcome))
             )

@@ -15,7 +15,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,6 +29,7 @@ from db.stations import StationInfo, StationScan, StationView, station_scans, st
 from tui.base import FloorScreen
 from tui.live import FloorClock
 from tui.messages import ScanRecorded, ScansHeld
+from tui.plain import as_text
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
@@ -353,7 +353,8 @@ class ScanScreen(FloorScreen):
             self._stations = found
             picker.clear_options()
             picker.add_options(
-                Option(f"{s.code:<10} {s.name} ({s.mode.lower()})", id=s.code) for s in found
+                Option(as_text(f"{s.code:<10} {s.name} ({s.mode.lower()})"), id=s.code)
+                for s in found
             )
             picker.highlighted = 0 if found else None
         if not self.has_class("-picking"):
@@ -391,7 +392,7 @@ class ScanScreen(FloorScreen):
         the station, and each update re-lays out the screen (a few ms a line)."""
         if self._said.get(widget_id) != words:
             self._said[widget_id] = words
-            self.query_one(f"#{widget_id}", Static).update(words)
+            self.query_one(f"#{widget_id}", Static).update(as_text(words))
 
     def _show_log(self, scans: list[StationScan]) -> None:
         # Another station's commit also wakes this screen: redraw only when this log moved.
@@ -509,7 +510,7 @@ class ScanScreen(FloorScreen):
         words = f"⏸ {held_words(count)}: they will be recorded" if count else ""
         if words != self._held_said:
             self._held_said = words
-            self.query_one("#scan-held", Static).update(words)
+            self.query_one("#scan-held", Static).update(as_text(words))
             self.set_class(bool(count), "-held")
 
     @on(ScanRecorded)
@@ -531,7 +532,7 @@ class ScanScreen(FloorScreen):
         rejected = status == "rejected"
         mark = {"accepted": "✓", "duplicate": "=", "rejected": "✗"}.get(status or "", "…")
         colour = (theme.error if rejected else theme.success) or ""
-        self.result_line.update(Text(f"{mark} {message or status or ''}", style=f"bold {colour}"))
+        self.result_line.update(as_text(f"{mark} {message or status or ''}", f"bold {colour}"))
         self.set_class(rejected, "-rejected")
 
     # ------------------------------------------------------------ station

@@ -33,6 +33,7 @@ from db.connection import now_ms as wall_clock
 from db.floor import QueuedOrder, StageLoad
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
+from tui.plain import as_text
 from tui.screens.tables import quantity
 from tui.widgets.stage_queue import StageQueue
 
@@ -217,7 +218,7 @@ class StagesScreen(FloorScreen):
                 first, second = load.hourly_milli, load.daily_milli
                 if self._span == "days":
                     first, second = second, first
-                cells: list[RenderableType] = [Text(load.code, style="bold"), Text(load.name)]
+                cells: list[RenderableType] = [as_text(load.code, "bold"), as_text(load.name)]
                 cells += [
                     quantity(load.wip_milli),
                     Text(str(load.queued), justify="right"),
@@ -243,7 +244,7 @@ class StagesScreen(FloorScreen):
         window = "last 24 h" if self._span == "hours" else "last 7 days"
         self.spark_label.update(
             Text.assemble(
-                (f"{load.code} {load.name}", "bold"),
+                as_text(f"{load.code} {load.name}", "bold"),
                 f" · completions per {per}, {window}: {qty_text(sum(values))}"
                 f" (best {per} {qty_text(max(values, default=0))})",
             )
@@ -254,7 +255,7 @@ class StagesScreen(FloorScreen):
         heading = f"Orders waiting at {view.stage} · {len(view.orders)}" if view.stage else ""
         if heading != self._queue_heading:
             self._queue_heading = heading
-            self.orders_heading.update(heading or "Orders waiting")
+            self.orders_heading.update(as_text(heading or "Orders waiting"))
         table = self.orders_table
         table.late_style = Style(color=self._theme_color("error", "red"), bold=True)
         table.hold_style = Style(color=self._theme_color("warning", "yellow"), bold=True)

@@ -28,8 +28,10 @@ from db.connection import now_ms as wall_clock
 from db.floor import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
+from tui.plain import as_text, visible
 from tui.screens.tables import cut, quantity, set_columns
 from tui.widgets.cell_table import CellTable
+from tui.widgets.text_input import TextInput
 
 Choice = tuple[HitKind, str]
 
@@ -114,7 +116,7 @@ class StockScreen(FloorScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(
+        yield TextInput(
             value=self._query.text,
             placeholder="Search or scan: sku, description, location, barcode, GTIN",
             id="stock-search",
@@ -142,9 +144,9 @@ class StockScreen(FloorScreen):
         self._query = replace(self._query, text=code, jump=True, history_limit=HISTORY_PAGE)
         if self.is_mounted:
             search = self.search_box
-            # The box shows the code, but the jump, not a plain search, answers it.
+            # The box shows the code (as text), but the jump, not a plain search, answers it.
             with search.prevent(Input.Changed):
-                search.value = code
+                search.value = visible(code)
             self.reload()
 
     # ------------------------------------------------------------ reading
@@ -230,8 +232,8 @@ class StockScreen(FloorScreen):
             for hit in view.hits:
                 table.add_row(
                     Text("item" if hit.kind == "item" else "loc", style="dim"),
-                    Text(hit.code),
-                    Text(cut(hit.name, name_width)),
+                    as_text(hit.code),
+                    as_text(cut(hit.name, name_width)),
                     key=f"{hit.kind}:{hit.code}",
                 )
             if view.choice is not None:
@@ -244,13 +246,13 @@ class StockScreen(FloorScreen):
             qty.stylize(self._style("error"))
         flag = Text("⚠ negative", style=self._style("error")) if negative else Text("")
         if by_item:
-            cells = [Text(row.location)]
+            cells = [as_text(row.location)]
             if self._wide:
-                cells.append(Text(row.location_name))
+                cells.append(as_text(row.location_name))
         else:
-            cells = [Text(row.item), Text(cut(row.description, 40 if self._wide else 22))]
-        return [*cells, Text(row.lot or "—", style="" if row.lot else "dim"), qty,
-                Text(row.uom), flag]  # fmt: skip
+            cells = [as_text(row.item), as_text(cut(row.description, 40 if self._wide else 22))]
+        return [*cells, as_text(row.lot or "—", style="" if row.lot else "dim"), qty,
+                as_text(row.uom), flag]  # fmt: skip
 
     def _draw_item(self, item: ItemStock) -> None:
         places = len({row.location for row in item.on_hand})
@@ -258,7 +260,7 @@ class StockScreen(FloorScreen):
         codes = f"barcode {item.barcode}" + (f" · GTIN {item.gtin}" if item.gtin else "")
         lots = " · lot-tracked" if item.lot_tracked else ""
         self.heading.update(
-            Text(
+            as_text(
                 f"{item.sku}  {item.description} · {total} {item.uom} on hand in {places} "
                 f"location{'s' if places != 1 else ''}{lots} · {codes}"
             )
@@ -313,15 +315,16 @@ class StockScreen(FloorScreen):
             Text(floor.clock_time(move.time_ms, now_ms=now)),
             Text(kind, style="italic" if move.reverses is not None else ""),
             Text(sign + qty_text(move.qty_milli), justify="right"),
-            Text(move.from_location or "—", style="" if move.from_location else "dim"),
-            Text(move.to_location or "—", style="" if move.to_location else "dim"),
+            as_text(move.from_location or "—", style="" if move.from_location else "dim"),
+            as_text(move.to_location or "—", style="" if move.to_location else "dim"),
         ]
         if self._wide:
             ref = f"#{move.id}" + (f" undoes #{move.reverses}" if move.reverses else "")
-            cells += [Text(move.lot), Text(move.work_order or ""), Text(move.stage or ""),
-                      Text(move.operator or ""), Text(move.station or ""), Text(ref)]  # fmt: skip
+            cells += [as_text(move.lot), as_text(move.work_order or ""),
+                      as_text(move.stage or ""), as_text(move.operator or ""),
+                      as_text(move.station or ""), Text(ref)]  # fmt: skip
         else:
-            cells.append(Text(move.work_order or ""))
+            cells.append(as_text(move.work_order or ""))
         return cells
 
     def _draw_location(self, location: LocationStock) -> None:
@@ -329,7 +332,7 @@ class StockScreen(FloorScreen):
         negative = sum(1 for row in location.on_hand if row.qty_milli < 0)
         warning = f" · ⚠ {negative} negative" if negative else ""
         self.heading.update(
-            Text(
+            as_text(
                 f"{location.code}  {location.name} ({location.kind}) · {items} "
                 f"item{'s' if items != 1 else ''} on hand{warning} · barcode {location.barcode}"
             )

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from db.quantity import text as qty_text
+from tui.plain import visible
 
 Columns = Sequence[tuple[str, str]]  # (key, label)
 
@@ -24,6 +25,8 @@ def set_columns(table: DataTable[Text], columns: Columns) -> None:
 
 
 def cut(text: str, width: int) -> str:
+    """`text` as shown (tui.plain.visible), its head and "…" when longer than `width`."""
+    text = visible(text)
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 

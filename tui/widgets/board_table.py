@@ -22,6 +22,7 @@ from rich.text import Text
 from db.board import BoardRow, current_stage
 from db.quantity import text as exact_text
 from tui.live import FloorClock, ago
+from tui.plain import as_text
 from tui.widgets.bars import bar_with_percent, percent, stage_strip
 from tui.widgets.line_table import CELL_PADDING, LineColumn, LineTable
 
@@ -208,9 +209,8 @@ class BoardTable(LineTable):
         return [self.cell(column, width, row, today, now_ms) for column, width in self.fitted]
 
     def cell(self, column: Column, width: int, row: BoardRow, today: date, now_ms: int) -> Text:
-        # Text, never str: a str would have to be parsed as markup, slower and wrong for "[".
-        value = self._cell(column, width, row, today, now_ms)
-        return value if isinstance(value, Text) else Text(value)
+        # Text, never str: a str would be parsed as markup; order words show as text.
+        return as_text(self._cell(column, width, row, today, now_ms))
 
     def _cell(
         self, column: Column, width: int, row: BoardRow, today: date, now_ms: int

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from tui.plain import as_text
 from tui.widgets.line_table import LineColumn, LineTable
 
 WIDEST = 48  # a column never grows past this; longer cells end in "…"
 
 
 class CellTable(LineTable):
-    """Rows keyed by a string, each a tuple of cells (str or Text, one per column)."""
+    """Rows keyed by a string, each a tuple of cells (str or Text, one per column), shown
+    as text (tui.plain): never markup, controls escaped."""
 
     def __init__(self, *, show_cursor: bool = True, id: str | None = None) -> None:  # noqa: A002
         super().__init__(show_cursor=show_cursor, id=id)
@@ -45,10 +47,7 @@ class CellTable(LineTable):
                 raise ValueError(
                     f"row {key!r} has {len(cells)} cells for {len(self.labels)} columns"
                 )
-        self._rows = {
-            key: tuple(cell if isinstance(cell, Text) else Text(cell) for cell in cells)
-            for key, cells in rows
-        }
+        self._rows = {key: tuple(as_text(cell) for cell in cells) for key, cells in rows}
         self._fit()
         self.set_keys(list(self._rows))
 

@@ -24,6 +24,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.plain import as_text
+
 CELL_PADDING = 1
 
 
@@ -282,7 +284,8 @@ class LineTable(ScrollView, can_focus=True):
         """One line of cells, each padded (or cut with an ellipsis) to its column."""
         pad = " " * CELL_PADDING
         line = Text(no_wrap=True, end="")
-        for column, cell in zip(self.columns, cells, strict=True):
+        for column, given in zip(self.columns, cells, strict=True):
+            cell = as_text(given)  # whatever a subclass gave, it shows as text
             width = column.width
             length = cell.cell_len
             if length > width:

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from db.reports import raw_text
 from db.stations import StationScan
+from tui.plain import as_text, visible
 from tui.widgets.line_table import LineColumn, LineTable
 
 READ_WIDTH = 24  # longer reads (noise, a pasted page) show their head and "…"
@@ -32,7 +33,7 @@ class ScanLog(LineTable, can_focus=False):
 
     def show_scans(self, scans: Sequence[StationScan], width: int) -> None:
         """These scans, newest first, in a log `width` cells wide."""
-        read = max(min(max((len(raw_text(s.raw)) for s in scans), default=4), READ_WIDTH), 4)
+        read = max(min(max((len(_read(s)) for s in scans), default=4), READ_WIDTH), 4)
         # The outcome takes the rest (less each column's padding and the scrollbar): the
         # reason is what a person reads.
         outcome = max(width - 6 - 8 - read - 2 * 4 - 2, MIN_OUTCOME)
@@ -54,13 +55,18 @@ class ScanLog(LineTable, can_focus=False):
         scan = self.scans[key]
         ok = scan.status in ("accepted", "duplicate")
         mark = "✓" if scan.status == "accepted" else ("=" if ok else "✗")
-        outcome = Text(
+        outcome = as_text(
             f"{mark} {scan.message or scan.status or '…'}", style=self.success if ok else self.error
         )
         when = datetime.fromtimestamp(scan.time_ms / 1000).strftime("%H:%M:%S")
         return [
             Text(str(scan.id)),
             Text(when),
-            Text(raw_text(scan.raw)),  # the column's width cuts it, with an ellipsis
+            Text(_read(scan)),  # the column's width cuts it, with an ellipsis
             outcome,
         ]
+
+
+def _read(scan: StationScan) -> str:
+    """What the scanner sent, as text: a read may hold any byte."""
+    return visible(raw_text(scan.raw))

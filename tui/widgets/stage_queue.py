@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from db.floor import QueuedOrder
+from tui.plain import as_text
 from tui.screens.tables import quantity
 from tui.widgets.line_table import LineColumn, LineTable
 
@@ -64,8 +65,8 @@ class StageQueue(LineTable):
         due = Text(order.due + (" ⚠ late" if late else ""), style=self.late_style if late else "")
         on_hold = order.status == "on_hold"
         cells = [
-            Text(order.number),
-            Text(order.product),
+            as_text(order.number),
+            as_text(order.product),
             quantity(order.waiting_milli),
             quantity(order.done_milli),
             quantity(order.qty_milli),
