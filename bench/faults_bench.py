@@ -33,7 +33,8 @@ import tempfile
 import threading
 import time
 import tty
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,43 +188,68 @@ def check_ok(db: Path) -> bool:
     return done.returncode == 0
 
 
-# ---------------------------------------------------------------- 1. kill -9
+@dataclass
+class Scene:
+    """A demo plant signed in at RECEIVING, and a listener reading a pty for it."""
+
+    db: Path
+    floor: Floor
+    pty: Pty
+    listener: Listener
 
 
-def kill_trials(trials: int, lines: int = 3000) -> list[Result]:
-    worst = 0
-    doubled = 0
-    checks = 0
-    for trial in range(trials):
-        with tempfile.TemporaryDirectory(prefix="faults-kill-") as tmp:
-            folder = Path(tmp)
-            db = plant(folder)
+@contextmanager
+def scene(prefix: str, *, mount_size: str | None = None) -> Iterator[Scene]:
+    """A scene in a temporary folder, or on a tmpfs of `mount_size` (root only)."""
+    with tempfile.TemporaryDirectory(prefix=f"faults-{prefix}-") as tmp:
+        home = Path(tmp) / "disk"
+        home.mkdir()
+        if mount_size:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mount_size}", "tmpfs",
+                            str(home)], check=True)  # fmt: skip
+        try:
+            db = plant(home)
             floor, pty = Floor(db), Pty()
             try:
-                listener = Listener(db, pty, folder / "listen.log")
+                listener = Listener(db, pty, Path(tmp) / "listen.log")
                 listener.start(floor)
-                burst = [lot_line(n, f"K{trial}") for n in range(lines)]
-                writer = pty.write_in_background(b"".join(line + b"\n" for line in burst))
-                kill_at = random.Random(trial).randint(lines // 8, lines // 2)
-                wait_until(lambda: floor.count() >= kill_at, 30, 0.002)  # noqa: B023
-                listener.kill()
-                floor.mark_disconnected()
-                listener.start(floor)
-                writer.join(60)
-                last = burst[-1]
-                wait_until(lambda: floor.raws()[-1:] == [last], 60, 0.05)  # noqa: B023
-                listener.stop()
-                raws = floor.raws()
-                wanted = set(burst)
-                journaled = [raw for raw in raws if raw in wanted]
-                doubled += len(journaled) - len(set(journaled))
-                posted = floor.receipts(f"K{trial}")
-                doubled += len(posted) - len(set(posted))
-                worst = max(worst, len(wanted - set(journaled)))
-                checks += check_ok(db)
+                yield Scene(db, floor, pty, listener)
             finally:
                 floor.close()
                 pty.close()
+        finally:
+            if mount_size:
+                subprocess.run(["umount", "-l", str(home)], check=False)
+
+
+# ---------------------------------------------------------------- 1. kill -9
+
+
+def kill_trial(trial: int, lines: int) -> tuple[int, int, bool]:
+    """(lines lost, lines journaled or posted twice, check passed) of one trial."""
+    with scene("kill") as at:
+        burst = [lot_line(n, f"K{trial}") for n in range(lines)]
+        writer = at.pty.write_in_background(b"".join(line + b"\n" for line in burst))
+        kill_at = random.Random(trial).randint(lines // 8, lines // 2)
+        wait_until(lambda: at.floor.count() >= kill_at, 30, 0.002)
+        at.listener.kill()
+        at.floor.mark_disconnected()
+        at.listener.start(at.floor)
+        writer.join(60)
+        wait_until(lambda: at.floor.raws()[-1:] == [burst[-1]], 60, 0.05)
+        at.listener.stop()
+        wanted = set(burst)
+        journaled = [raw for raw in at.floor.raws() if raw in wanted]
+        posted = at.floor.receipts(f"K{trial}")
+        doubled = len(journaled) - len(set(journaled)) + len(posted) - len(set(posted))
+        return len(wanted - set(journaled)), doubled, check_ok(at.db)
+
+
+def kill_trials(trials: int, lines: int = 3000) -> list[Result]:
+    outcomes = [kill_trial(trial, lines) for trial in range(trials)]
+    worst = max(lost for lost, _, _ in outcomes)
+    doubled = sum(twice for _, twice, _ in outcomes)
+    checks = sum(ok for _, _, ok in outcomes)
     return [
         Result("kill -9 mid-burst: most lines lost in a trial", worst,
                f"of {lines} per trial, {trials} trials", f"≤ {HANDOVER_LINES}",
@@ -239,43 +265,29 @@ def kill_trials(trials: int, lines: int = 3000) -> list[Result]:
 
 
 def long_lock(lock_s: float, lines: int = 10) -> list[Result]:
-    with tempfile.TemporaryDirectory(prefix="faults-lock-") as tmp:
-        folder = Path(tmp)
-        db = plant(folder)
-        floor, pty = Floor(db), Pty()
-        try:
-            listener = Listener(db, pty, folder / "listen.log")
-            listener.start(floor)
-            before = floor.count()
-            # Half the lines are real repeats of one label, a spacing apart.
-            sent = [lot_line(n, "W") if n % 2 else b"NUT-M4" for n in range(lines)]
-            spacing = lock_s / (lines + 1)
-            locker = sqlite3.connect(db, isolation_level=None)
-            locker.execute("BEGIN IMMEDIATE")
-            written_at: list[int] = []
-            for line in sent:
-                time.sleep(spacing)
-                pty.write(line + b"\r\n")
-                written_at.append(time.time_ns() // 1_000_000)
-            time.sleep(max(0.0, lock_s - spacing * lines))
-            locker.execute("ROLLBACK")
-            locker.close()
-            wait_until(lambda: floor.count() >= before + lines, 30)
-            journal = floor.journal()[before:]
-            listener.stop()
-            lost = lines - sum(1 for raw, _, _ in journal if raw in set(sent))
-            duplicates = sum(1 for _, _, status in journal if status == "duplicate")
-            skew = max(
-                (
-                    abs(at - sent_ms)
-                    for (_, at, _), sent_ms in zip(journal, written_at, strict=False)
-                ),
-                default=0,
-            )
-            said = "waiting for the database" in listener.output()
-        finally:
-            floor.close()
-            pty.close()
+    with scene("lock") as at:
+        before = at.floor.count()
+        # Half the lines are real repeats of one label, a spacing apart.
+        sent = [lot_line(n, "W") if n % 2 else b"NUT-M4" for n in range(lines)]
+        spacing = lock_s / (lines + 1)
+        locker = sqlite3.connect(at.db, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        written_at: list[int] = []
+        for line in sent:
+            time.sleep(spacing)
+            at.pty.write(line + b"\r\n")
+            written_at.append(time.time_ns() // 1_000_000)
+        time.sleep(max(0.0, lock_s - spacing * lines))
+        locker.execute("ROLLBACK")
+        locker.close()
+        wait_until(lambda: at.floor.count() >= before + lines, 30)
+        journal = at.floor.journal()[before:]
+        at.listener.stop()
+        lost = lines - sum(1 for raw, _, _ in journal if raw in set(sent))
+        duplicates = sum(1 for _, _, status in journal if status == "duplicate")
+        pairs = zip(journal, written_at, strict=False)
+        skew = max((abs(at_ms - sent_ms) for (_, at_ms, _), sent_ms in pairs), default=0)
+        said = "waiting for the database" in at.listener.output()
     return [
         Result(f"{lock_s:g} s write lock: lines lost", lost, f"of {lines} scanned during it",
                "0", lost == 0),
@@ -295,43 +307,28 @@ def full_disk(lines: int = 700) -> list[Result]:
     if os.geteuid() != 0:
         say("  full disk: not run (mounting a tmpfs needs root)")
         return []
-    with tempfile.TemporaryDirectory(prefix="faults-disk-") as tmp:
-        mount = Path(tmp) / "disk"
-        mount.mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)],
-                       check=True)  # fmt: skip
-        try:
-            db = plant(mount)
-            floor, pty = Floor(db), Pty()
+    with scene("disk", mount_size="24m") as at:
+        before = at.floor.count()
+        filler = at.db.parent / "filler"
+        fd = os.open(filler, os.O_CREAT | os.O_WRONLY, 0o600)
+        for size in (1 << 20, 1 << 12, 1):
             try:
-                listener = Listener(db, pty, Path(tmp) / "listen.log")
-                listener.start(floor)
-                before = floor.count()
-                filler = mount / "filler"
-                fd = os.open(filler, os.O_CREAT | os.O_WRONLY, 0o600)
-                for size in (1 << 20, 1 << 12, 1):
-                    try:
-                        while True:
-                            os.write(fd, b"\0" * size)
-                    except OSError:
-                        pass
-                os.close(fd)
-                sent = [lot_line(n, "D") for n in range(lines)]
-                for start in range(0, lines, 50):
-                    pty.write(b"".join(line + b"\n" for line in sent[start : start + 50]))
-                time.sleep(1.0)
-                held_while_full = floor.count() - before < lines
-                filler.unlink()
-                wait_until(lambda: floor.count() >= before + lines, 30)
-                listener.stop()
-                journaled = set(floor.raws()[before:])
-                lost = sum(1 for line in sent if line not in journaled)
-                ok = check_ok(db)
-            finally:
-                floor.close()
-                pty.close()
-        finally:
-            subprocess.run(["umount", "-l", str(mount)], check=False)
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+        os.close(fd)
+        sent = [lot_line(n, "D") for n in range(lines)]
+        for start in range(0, lines, 50):
+            at.pty.write(b"".join(line + b"\n" for line in sent[start : start + 50]))
+        time.sleep(1.0)
+        held_while_full = at.floor.count() - before < lines
+        filler.unlink()
+        wait_until(lambda: at.floor.count() >= before + lines, 30)
+        at.listener.stop()
+        journaled = set(at.floor.raws()[before:])
+        lost = sum(1 for line in sent if line not in journaled)
+        ok = check_ok(at.db)
     return [
         Result("full disk: lines lost once space returns", lost, f"of {lines}", "0", lost == 0),
         Result("full disk: the disk really refused writes", int(held_while_full), "1 = yes",
@@ -343,7 +340,7 @@ def full_disk(lines: int = 700) -> list[Result]:
 # ---------------------------------------------------------------- 4. fuzz
 
 
-def fuzz(count: int, seed: int = 9) -> list[Result]:
+def fuzzed_lines(count: int, seed: int) -> list[bytes]:
     rnd = random.Random(seed)
     alphabet = bytes(b for b in range(256) if b not in (0x0A, 0x0D))
     lines = []
@@ -359,24 +356,20 @@ def fuzz(count: int, seed: int = 9) -> list[Result]:
             line = rnd.choice([b"\x1b]0;x\x07", b"[/]", b"LOT:[@click=app.quit]x[/]",
                                b"CMD:MODE:RECEIVE", b"\xff\xfe", b"NUT-M4"])  # fmt: skip
         lines.append(line)
-    with tempfile.TemporaryDirectory(prefix="faults-fuzz-") as tmp:
-        folder = Path(tmp)
-        db = plant(folder)
-        floor, pty = Floor(db), Pty()
-        try:
-            listener = Listener(db, pty, folder / "listen.log")
-            listener.start(floor)
-            before = floor.count()
-            writer = pty.write_in_background(b"".join(line + b"\n" for line in lines))
-            writer.join(120)
-            wait_until(lambda: floor.count() >= before + count, 120, 0.05)
-            journaled = floor.count() - before
-            crashes = 0 if listener.alive() else 1
-            crashes += listener.output().count("Traceback")
-            listener.stop()
-        finally:
-            floor.close()
-            pty.close()
+    return lines
+
+
+def fuzz(count: int, seed: int = 9) -> list[Result]:
+    lines = fuzzed_lines(count, seed)
+    with scene("fuzz") as at:
+        before = at.floor.count()
+        writer = at.pty.write_in_background(b"".join(line + b"\n" for line in lines))
+        writer.join(120)
+        wait_until(lambda: at.floor.count() >= before + count, 120, 0.05)
+        journaled = at.floor.count() - before
+        crashes = 0 if at.listener.alive() else 1
+        crashes += at.listener.output().count("Traceback")
+        at.listener.stop()
     return [
         Result("fuzzed lines: listener crashes or tracebacks", crashes, f"over {count} lines",
                "0", crashes == 0),
@@ -386,58 +379,49 @@ def fuzz(count: int, seed: int = 9) -> list[Result]:
 
 # ---------------------------------------------------------------- 5. writers at once
 
+STATIONS = ("STORES", "SHIPPING", "RECEIVING", "CUT-1", "BEND-1", "PAINT-1", "ASSY-1")
+
 
 def writers(burst: int = 2000, each: int = 60) -> list[Result]:
-    with tempfile.TemporaryDirectory(prefix="faults-writers-") as tmp:
-        folder = Path(tmp)
-        db = plant(folder)
-        floor, pty = Floor(db), Pty()
-        try:
-            listener = Listener(db, pty, folder / "listen.log")
-            listener.start(floor)
-            sent = [lot_line(n, "M") for n in range(burst)]
-            writer = pty.write_in_background(b"".join(line + b"\n" for line in sent))
-            stations = ["STORES", "SHIPPING", "RECEIVING", "CUT-1", "BEND-1", "PAINT-1",
-                        "ASSY-1"]  # fmt: skip
-            runs = [
-                subprocess.Popen(
-                    [
-                        *SHOPFLOOR,
-                        "scan",
-                        "--db",
-                        str(db),
-                        "--station",
-                        station,
-                        *["NO-SUCH-LABEL"] * each,
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )  # fmt: skip
-                for station in stations
-            ]
-            errors = 0
-            for run in runs:
-                _, err = run.communicate(timeout=120)
-                words = err.decode(errors="replace").lower()
-                errors += ("locked" in words) + ("traceback" in words)
-            writer.join(60)
-            wait_until(lambda: floor.count() >= len(sent) + 0, 60)
-            listener.stop()
-            errors += listener.output().lower().count("traceback")
-            journaled = set(floor.raws())
-            lost = sum(1 for line in sent if line not in journaled)
-            commands = floor.conn.execute(
-                "SELECT COUNT(*) FROM scan_journal WHERE source = 'command'"
-            ).fetchone()[0]
-            lost += len(stations) * each - commands
-        finally:
-            floor.close()
-            pty.close()
+    with scene("writers") as at:
+        sent = [lot_line(n, "M") for n in range(burst)]
+        writer = at.pty.write_in_background(b"".join(line + b"\n" for line in sent))
+        runs = [
+            subprocess.Popen(
+                [
+                    *SHOPFLOOR,
+                    "scan",
+                    "--db",
+                    str(at.db),
+                    "--station",
+                    station,
+                    *["NO-SUCH-LABEL"] * each,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )  # fmt: skip
+            for station in STATIONS
+        ]
+        errors = 0
+        for run in runs:
+            _, err = run.communicate(timeout=120)
+            words = err.decode(errors="replace").lower()
+            errors += ("locked" in words) + ("traceback" in words)
+        writer.join(60)
+        wait_until(lambda: at.floor.count() >= len(sent), 60)
+        at.listener.stop()
+        errors += at.listener.output().lower().count("traceback")
+        journaled = set(at.floor.raws())
+        lost = sum(1 for line in sent if line not in journaled)
+        commands = at.floor.conn.execute(
+            "SELECT COUNT(*) FROM scan_journal WHERE source = 'command'"
+        ).fetchone()[0]
+        lost += len(STATIONS) * each - commands
     return [
         Result("8 writers at once: lock errors reaching a person", errors,
                "7 scan commands + listen", "0", errors == 0),
         Result("8 writers at once: lines lost", lost,
-               f"of {burst + len(stations) * each}", "0", lost == 0),
+               f"of {burst + len(STATIONS) * each}", "0", lost == 0),
     ]  # fmt: skip
 
 
