@@ -34,6 +34,7 @@ from devices.labels import (
     command_sheet,
     command_sheet_pdf,
     paper_size,
+    render_image,
     render_png,
     render_svg,
     sheet_pdf,
@@ -160,12 +161,20 @@ def test_too_many_lines_for_a_small_label_is_refused() -> None:
         render_png(label, SIZES["50x25"])
 
 
-def test_a_long_title_is_kept_on_the_label() -> None:
+def test_a_long_title_is_kept_on_the_label(tmp_path: Path) -> None:
     # Titles shrink and are cut with an ellipsis; they never push the bars off.
     title = "A very long item description that cannot fit on a small label at all"
-    render_png(
-        Label("ITEM-1", title, ("more text that is also much too long to fit",)), SIZES["50x25"]
+    png = tmp_path / "long-title.png"
+    png.write_bytes(
+        render_png(
+            Label("ITEM-1", title, ("more text that is also much too long to fit",)),
+            SIZES["50x25"],
+        )
     )
+    # The bars still read back whole, and the label keeps its size.
+    assert zbar(png) == ["ITEM-1"]
+    with Image.open(png) as image:
+        assert image.size == render_image(Label("ITEM-1", "t"), SIZES["50x25"]).size
 
 
 # --- GS1-128 -------------------------------------------------------------------------

@@ -543,9 +543,8 @@ async def test_another_process_commit_shows_on_the_board(
             f"ledger.set_hold(conn, {number!r}, True, by='B3001', reason='from elsewhere')\n",
         )
         assert writer.wait(timeout=20) == 0
-        started = time.monotonic()
+        # How fast is measured in bench/ (commit → screen); here: it arrives at all.
         await wait_until(pilot, lambda: table.orders[number].status == "on_hold", seconds=3)
-        assert time.monotonic() - started < 3
         assert "HOLD" in cell_text(table, number, "marks")
         summary = str(app.screen.query_one("#board-summary").render())
         assert f"⏸ {held + 1} on hold" in summary

@@ -196,9 +196,8 @@ async def test_scans_from_another_process_appear_and_ring(
             timeout=30,
         )
         assert done.returncode == 1  # one scan was rejected
-        started = time.monotonic()
+        # How fast is measured in bench/ (commit → screen); here: it arrives at all.
         await wait_until(pilot, lambda: len(log_rows(screen)) == 2, seconds=3)
-        assert time.monotonic() - started < 3
         await wait_until(pilot, lambda: context(screen, "operator") == "Lukas Brandt (B2003)")
         assert [row[2] for row in log_rows(screen)] == ["WHAT?", "B2003"]
         assert len(bells) == 1
