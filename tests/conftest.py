@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.pilot import Pilot
@@ -24,11 +24,12 @@ import db.demo
 from db.connection import clock
 from db.demo import create_demo_db
 
-# The printer's raw port, played by a TCP sink the label tests own.
-from tests.label_reading import listener  # noqa: F401
+# Fixtures kept beside their helpers: the printer's raw port, played by a TCP sink the
+# label tests own; the socat and ser2net devices the device tests unplug and replug.
+pytest_plugins = ["tests.label_reading", "tests.serial_devices"]
 
-# The socat and ser2net fixtures the device tests unplug and replug.
-from tests.serial_devices import cable, device_server, tools  # noqa: F401
+if TYPE_CHECKING:
+    from tui.app import ShopfloorApp
 
 BUILT_MS = int(datetime(2026, 11, 18, 11, tzinfo=UTC).timestamp() * 1000)
 TODAY = date(2026, 11, 18)
@@ -85,6 +86,18 @@ def demo_db(tmp_path: Path, demo_template: Path) -> str:
     return str(path)
 
 
+def make_app(db_path: str, **options: Any) -> ShopfloorApp:
+    """The real app on `db_path`, its clock fixed to the tests' day unless `options` say
+    otherwise (`now_ms=None` for the wall clock, `live=False` for no watcher, ...)."""
+    from tui.app import create_app
+
+    settings: dict[str, Any] = {"now_ms": fixed_now, "today": TODAY}
+    settings.update(options)
+    if settings["now_ms"] is None:
+        del settings["now_ms"]
+    return create_app(db_path, **settings)
+
+
 async def settle(pilot: Pilot[Any]) -> None:
     """Let reads in thread workers finish and their results reach the screen."""
     for _ in range(3):
@@ -93,6 +106,19 @@ async def settle(pilot: Pilot[Any]) -> None:
         except WorkerCancelled:
             pass  # a newer reload (another commit landed) replaced it: wait for that one
         await pilot.pause()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; its last answer.
+
+    For threads and processes; a Pilot test waits with `wait_until`, which lets the app run.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
 
 
 async def wait_until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 5.0) -> None:

@@ -14,21 +14,13 @@ import socket
 import subprocess
 import termios
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-
-def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
+from tests.conftest import wait_for
 
 
 def require_tool(name: str) -> str:
@@ -121,12 +113,12 @@ class VirtualCable:
 
     def plug_in(self) -> None:
         self.socat.start()
-        up = wait_until(lambda: self.scanner.exists() and self.feeder.exists(), 5)
+        up = wait_for(lambda: self.scanner.exists() and self.feeder.exists(), 5)
         assert up, self.socat.log.read_text()
 
     def unplug(self) -> None:
         self.socat.stop()
-        assert wait_until(lambda: not self.scanner.exists(), 5), "socat left its link behind"
+        assert wait_for(lambda: not self.scanner.exists(), 5), "socat left its link behind"
 
     def send(self, data: bytes) -> None:
         fd = os.open(self.feeder, os.O_WRONLY | os.O_NOCTTY)
@@ -182,7 +174,7 @@ class DeviceServer:
 
     def start(self) -> None:
         self.ser2net.start()
-        up = wait_until(lambda: is_listening(self.port), 5)
+        up = wait_for(lambda: is_listening(self.port), 5)
         assert up, self.ser2net.log.read_text()
 
     def stop(self) -> None:

@@ -24,18 +24,14 @@ from textual.widgets import OptionList, Static
 from db import ledger
 from db.connection import clock, connect
 from devices.simulator import PtyScanner
-from tests.conftest import TODAY, fixed_now, settle, wait_until
-from tui.app import ShopfloorApp, create_app
+from tests.conftest import fixed_now, make_app, settle, wait_until
+from tui.app import ShopfloorApp
 from tui.screens.scan import ScanScreen
 
 pytestmark = pytest.mark.timeout(60)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHOPFLOOR = str(Path(sys.executable).parent / "shopfloor")
-
-
-def make_app(db_path: str, **options: Any) -> ShopfloorApp:
-    return create_app(db_path, now_ms=fixed_now, today=TODAY, **options)
 
 
 @pytest.fixture

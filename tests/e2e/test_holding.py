@@ -21,24 +21,17 @@ import pytest
 from db.connection import connect
 from db.demo import create_demo_db
 from db.feed import held_scans, spool_dir
-from tests.serial_devices import Pty
-from tests.test_listen import (
+from tests.conftest import wait_for
+from tests.e2e.conftest import (
     POWDER_GTIN14,
     SHOPFLOOR,
     Floor,
     ListenFactory,
     check_passes,
-    db_path,
-    floor,
-    listen,
-    pty,
-    ptys,
     sign_in,
     start_and_wait_connected,
-    wait_until,
 )
-
-__all__ = ["db_path", "floor", "listen", "pty", "ptys"]
+from tests.serial_devices import Pty
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -92,9 +85,9 @@ def test_a_write_lock_held_past_the_busy_timeout_loses_no_line(
             pty.write(line + b"\r\n")
             written_at.append(time.time_ns() // 1_000_000)
             time.sleep(0.4)
-        assert wait_until(lambda: held_now(db_path) == len(lines), 10), held_scans(db_path)
+        assert wait_for(lambda: held_now(db_path) == len(lines), 10), held_scans(db_path)
         assert floor.count(NAME) == before, "nothing can be journaled while the lock is held"
-        assert wait_until(lambda: "waiting for the database: " in listener.output(), 5)
+        assert wait_for(lambda: "waiting for the database: " in listener.output(), 5)
     finally:
         lock.release()
     rows = floor.wait_journal(NAME, before + len(lines), timeout=20)[before:]
@@ -104,7 +97,7 @@ def test_a_write_lock_held_past_the_busy_timeout_loses_no_line(
     for row, sent in zip(rows, written_at, strict=True):
         assert abs(row["time_ms"] - sent) < 300, (row["time_ms"], sent)
     assert receipts(floor, "H") == [f"H{n:05d}" for n in range(6)]
-    assert wait_until(lambda: held_now(db_path) == 0, 5)
+    assert wait_for(lambda: held_now(db_path) == 0, 5)
     assert "the database takes writes again" in listener.output()
     assert "Traceback" not in listener.output()
     assert listener.stop() == 0
@@ -122,7 +115,7 @@ def test_scans_held_in_the_spool_survive_a_kill_9_and_post_once(
     lines = [lot_line(n, "S") for n in range(200)]
     try:
         pty.write(b"".join(line + b"\n" for line in lines))
-        assert wait_until(lambda: held_now(db_path) == len(lines), 15), held_scans(db_path)
+        assert wait_for(lambda: held_now(db_path) == len(lines), 15), held_scans(db_path)
         spool = spool_dir(db_path) / f"{NAME}.spool"
         assert spool.stat().st_size > 0
         assert oct(spool.stat().st_mode & 0o777) == "0o600"
@@ -191,12 +184,12 @@ def test_a_full_disk_loses_no_line_once_space_returns(
             pty.write(b"".join(line + b"\n" for line in lines[start : start + 50]))
             time.sleep(0.02)
         # The database cannot grow: the lines wait, counted where any screen can see them.
-        assert wait_until(lambda: held_now(db) > 0, 10), listener.output()
+        assert wait_for(lambda: held_now(db) > 0, 10), listener.output()
         assert floor.count(NAME) < before + len(lines)
         filler.unlink()
         rows = floor.wait_journal(NAME, before + len(lines), timeout=30)[before:]
         assert [r["raw"] for r in rows] == lines, listener.output()[-2000:]
-        assert wait_until(lambda: held_now(db) == 0, 10)
+        assert wait_for(lambda: held_now(db) == 0, 10)
         assert "Traceback" not in listener.output()
         assert listener.stop() == 0
         assert receipts(floor, "F") == [f"F{n:05d}" for n in range(700)]
@@ -221,7 +214,7 @@ def test_a_partial_line_followed_by_silence_is_rejected_and_the_next_scan_stands
     time.sleep(0.8)
     pty.write(b"NUT-M5\r\n")
     rows = floor.wait_journal(NAME, before + 4, timeout=20)[before:]
-    assert wait_until(lambda: all(r["status"] for r in floor.journal(NAME)), 5)
+    assert wait_for(lambda: all(r["status"] for r in floor.journal(NAME)), 5)
     rows = floor.journal(NAME)[before:]
     assert [(r["raw"][:8], r["status"]) for r in rows] == [
         (b"NUT-M", "rejected"),
@@ -309,7 +302,7 @@ def test_a_feed_status_file_says_what_is_held(db_path: Path) -> None:
         assert [(r.held, r.stations) for r in held_scans(db_path)] == [(2, ("RECEIVING",))]
     finally:
         lock.release()
-    assert wait_until(lambda: feed.held == 0, 10)
+    assert wait_for(lambda: feed.held == 0, 10)
     assert held_scans(db_path) == []
     feed.close()
     assert os.path.exists(spool_dir(db_path) / "keyboard-RECEIVING.spool")
@@ -320,7 +313,7 @@ async def test_the_devices_screen_says_how_many_scans_wait_for_the_database(
 ) -> None:
     from tests.conftest import settle
     from tests.conftest import wait_until as wait_on_screen
-    from tests.test_tui_screens import Host
+    from tests.tui.test_tui_screens import Host
     from tui.screens.devices import DevicesScreen
 
     sign_in(db_path, "RECEIVING", "B1001")

@@ -27,9 +27,9 @@ from textual.pilot import Pilot
 from db.connection import connect
 from db.demo import scan_script
 from db.scanning import ScanInput, process_batch, record_scanner
-from tests.conftest import TODAY, settle, wait_until
-from tests.test_tmux import SHOPFLOOR, Terminal
-from tui.app import ShopfloorApp, crash_log_path, create_app, run_kiosk
+from tests.conftest import make_app, settle, wait_until
+from tests.e2e.test_tmux import SHOPFLOOR, Terminal
+from tui.app import ShopfloorApp, crash_log_path, run_kiosk
 from tui.dialogs import BadgeDialog
 from tui.screens.devices import DevicesScreen
 from tui.screens.order import OrderScreen
@@ -91,11 +91,6 @@ def live(demo_db: str) -> Iterator[LiveFloor]:
         yield floor
 
 
-def make_app(db_path: str, **options: Any) -> ShopfloorApp:
-    # The wall clock: the scans arriving are stamped now, and "ago" columns count from it.
-    return create_app(db_path, today=TODAY, **options)
-
-
 async def show(pilot: Pilot[Any], app: ShopfloorApp, screen: str) -> None:
     if screen == "order":
         number = (
@@ -120,7 +115,7 @@ async def test_devices_survive_the_terminal_narrowing(demo_db: str) -> None:
     conn = connect(demo_db)
     record_scanner(conn, "CUT-1-A", station="CUT-1", url="/dev/ttyACM0", connected=True)
     conn.close()
-    app = make_app(demo_db)
+    app = make_app(demo_db, now_ms=None)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("f6")
         await settle(pilot)
@@ -141,7 +136,7 @@ async def test_devices_survive_the_terminal_narrowing(demo_db: str) -> None:
 async def test_every_screen_through_every_size_while_scans_arrive(
     demo_db: str, live: LiveFloor, screen: str
 ) -> None:
-    app = make_app(demo_db, station="CUT-1")
+    app = make_app(demo_db, now_ms=None, station="CUT-1")
     async with app.run_test(size=SIZES[0]) as pilot:
         await show(pilot, app, screen)
         shown = app.screen
@@ -202,7 +197,7 @@ def test_a_kiosk_crash_restarts_at_the_station_locked(
     pilots = iter([first_run, second_run])
 
     def make() -> ShopfloorApp:
-        app = make_app(demo_db, station="CUT-1", kiosk=True)
+        app = make_app(demo_db, now_ms=None, station="CUT-1", kiosk=True)
         runs.append(app)
         return app
 
@@ -230,7 +225,7 @@ def test_a_kiosk_that_keeps_failing_gives_up_non_zero(
     runs: list[ShopfloorApp] = []
 
     def make() -> ShopfloorApp:
-        app = make_app(demo_db, station="CUT-1", kiosk=True)
+        app = make_app(demo_db, now_ms=None, station="CUT-1", kiosk=True)
         runs.append(app)
         return app
 
@@ -265,7 +260,7 @@ main()
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    """A private tmux server (tests/test_tmux.py), killed afterwards."""
+    """A private tmux server (tests/e2e/test_tmux.py), killed afterwards."""
     term = Terminal(tmp_path)
     yield term
     term.stop()

@@ -35,14 +35,14 @@ from db import ledger
 from db.masterdata import import_dir
 from db.scanning import ScanInput, process_batch, record_scanner
 from db.schema import init_db
-from tests.conftest import TODAY, fixed_now, settle, wait_until
-from tests.test_tmux import Terminal
-from tui.app import ShopfloorApp, create_app
+from tests.conftest import make_app, settle, wait_until
+from tests.e2e.test_tmux import Terminal
+from tui.app import ShopfloorApp
 from tui.plain import as_text, json_text, visible
 
 pytestmark = pytest.mark.timeout(90)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHOPFLOOR = str(Path(sys.executable).parent / "shopfloor")
 
 CLICK = "[@click=app.suspend_process]x[/]"
@@ -69,7 +69,7 @@ HOSTILE_NAMES = {
     "Stores window": "Stores [b]window",
     "Cutting cell": f"Cut {CSI} cell",
     "WO1": "WO1[/]",
-    # Codes with control characters are refused at import (tests/test_import.py):
+    # Codes with control characters are refused at import (tests/db/test_import.py):
     # the codes here carry markup instead.
     "WO2": "WO2[red]",
     "S1": "S1[b]",
@@ -232,10 +232,6 @@ def check_screen(app: ShopfloorApp, *literals: str) -> str:
     return text
 
 
-def make_app(db_path: str, **options: Any) -> ShopfloorApp:
-    return create_app(db_path, now_ms=fixed_now, today=TODAY, live=False, **options)
-
-
 @pytest.fixture
 def suspended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every time anything asked the app to suspend to a shell."""
@@ -261,7 +257,7 @@ async def click_every_cell(pilot: Pilot[Any], selector: str) -> None:
 async def test_station_shows_a_hostile_lot_as_text_and_its_link_does_nothing(
     hostile_db: str, suspended: list[str]
 ) -> None:
-    app = make_app(hostile_db, station="ASSY-1")
+    app = make_app(hostile_db, live=False, station="ASSY-1")
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await settle(pilot)
         # Markup would make "x" and "op" links that suspend the app to a shell.
@@ -280,7 +276,7 @@ async def test_station_shows_a_hostile_lot_as_text_and_its_link_does_nothing(
 async def test_station_waiting_with_a_lot_that_closes_no_tag_still_works(
     hostile_db: str,
 ) -> None:
-    app = make_app(hostile_db, station="STORES")
+    app = make_app(hostile_db, live=False, station="STORES")
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await settle(pilot)
         check_screen(
@@ -301,7 +297,7 @@ async def test_station_waiting_with_a_lot_that_closes_no_tag_still_works(
 
 
 async def test_station_picker_lists_hostile_station_names_as_text(hostile_db: str) -> None:
-    app = make_app(hostile_db)
+    app = make_app(hostile_db, live=False)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("f2")
@@ -312,7 +308,7 @@ async def test_station_picker_lists_hostile_station_names_as_text(hostile_db: st
 async def test_board_shows_hostile_orders_as_text_and_a_pasted_filter_too(
     hostile_db: str,
 ) -> None:
-    app = make_app(hostile_db)
+    app = make_app(hostile_db, live=False)
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await settle(pilot)
         # The board's order column is 8 wide: the escape shows, cut with an ellipsis.
@@ -324,7 +320,7 @@ async def test_board_shows_hostile_orders_as_text_and_a_pasted_filter_too(
 async def test_order_of_an_item_described_with_a_closing_tag_shows_it_and_its_dialogs(
     hostile_db: str, suspended: list[str]
 ) -> None:
-    app = make_app(hostile_db)
+    app = make_app(hostile_db, live=False)
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await settle(pilot)
         await app.open_order(ORDER)
@@ -355,7 +351,7 @@ async def test_order_of_an_item_described_with_a_closing_tag_shows_it_and_its_di
 async def test_stock_stages_inbox_and_devices_show_hostile_words_as_text(
     hostile_db: str,
 ) -> None:
-    app = make_app(hostile_db)
+    app = make_app(hostile_db, live=False)
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("f3")
@@ -394,7 +390,7 @@ async def test_stock_stages_inbox_and_devices_show_hostile_words_as_text(
 
 
 async def test_palette_offers_hostile_codes_as_text(hostile_db: str) -> None:
-    app = make_app(hostile_db)
+    app = make_app(hostile_db, live=False)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")

@@ -25,8 +25,8 @@ from db.board import LiveBoard, board_rows
 from db.connection import connect
 from db.orders import order_detail
 from db.quantity import text as qty_text
-from tests.conftest import TODAY, fixed_now, settle, wait_until
-from tui.app import ShopfloorApp, create_app
+from tests.conftest import TODAY, make_app, settle, wait_until
+from tui.app import ShopfloorApp
 from tui.dialogs import BadgeDialog, SupervisorDialog
 from tui.screens.board import BoardScreen
 from tui.screens.order import OrderScreen
@@ -38,11 +38,7 @@ pytestmark = pytest.mark.timeout(60)
 
 OPEN_SQL = "SELECT number FROM work_orders WHERE status IN ('released', 'in_progress', 'on_hold')"
 PYTHON = sys.executable
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def make_app(db_path: str, **options: Any) -> ShopfloorApp:
-    return create_app(db_path, now_ms=fixed_now, today=TODAY, **options)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from devices.printing import PrinterError, send_lp, send_raw
 from devices.zpl import barcode_data, label_zpl, labels_zpl
 from tests.label_reading import tool, zbar
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "golden"
 # Set to rewrite tests/golden/*.zpl after a deliberate layout change; review the diff.
 UPDATE_GOLDEN = os.environ.get("SHOPFLOOR_UPDATE_GOLDEN") == "1"
 

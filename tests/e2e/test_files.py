@@ -222,7 +222,7 @@ def test_a_write_lock_held_elsewhere_is_one_line_and_its_status(tmp_path: Path) 
         scans_before = holder.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0]
         for args in (
             ["import", "--db", str(db), str(PLANT_DIR)],
-            # scan waits for a lock (tests/test_holding.py): here, one second at most.
+            # scan waits for a lock (tests/e2e/test_holding.py): here, one second at most.
             ["scan", "--db", str(db), "--station", "RECV", "--wait", "1", "B-STORE"],
         ):
             started = time.monotonic()

@@ -21,26 +21,18 @@ from pathlib import Path
 import pytest
 
 from db.feed import HANDOVER_LINES
-from tests.serial_devices import Cable, DeviceServer, Pty
-from tests.test_listen import (
+from tests.conftest import wait_for
+from tests.e2e.conftest import (
     POWDER_GTIN14,
     SHOPFLOOR,
     Floor,
     ListenFactory,
     check_passes,
-    db_path,
-    floor,
-    listen,
-    pty,
-    ptys,
     shopfloor_json,
     sign_in,
     start_and_wait_connected,
-    wait_until,
 )
-
-# Fixtures shared with tests/test_listen.py, re-exported so pytest finds them here.
-__all__ = ["db_path", "floor", "listen", "pty", "ptys"]
+from tests.serial_devices import Cable, DeviceServer, Pty
 
 MB = 1_048_576
 
@@ -117,7 +109,7 @@ def test_kill_9_mid_burst_loses_at_most_one_hand_over_of_64_lines(
     writer.start()
 
     # Mid-burst: a quarter of the lines are committed, most are still to come.
-    assert wait_until(lambda: floor.count(name) >= total // 4, 30, 0.002), first.output()
+    assert wait_for(lambda: floor.count(name) >= total // 4, 30, 0.002), first.output()
     first.kill()
     written_at_kill = writer.written
     at_kill = floor.journal(name)
@@ -129,7 +121,7 @@ def test_kill_9_mid_burst_loses_at_most_one_hand_over_of_64_lines(
     # restart. Certainly in the device: every line written after the kill, and the
     # last bytes written, as many as the tty says are waiting to be read (it counts
     # only its line buffer, the oldest of what waits, so this is a lower bound).
-    assert wait_until(lambda: writer.done() or writer.stalled(), 10, 0), "the writer hung"
+    assert wait_for(lambda: writer.done() or writer.stalled(), 10, 0), "the writer hung"
     waiting = unread(pty)
     end = total if writer.done() else writer.written + 1
     first_in_device = min(written_at_kill + 1, end - waiting // LINE)
@@ -137,10 +129,10 @@ def test_kill_9_mid_burst_loses_at_most_one_hand_over_of_64_lines(
     blocked_at = writer.written
 
     second = listen(db_path, *args)
-    assert wait_until(writer.done, 60, 0.05), second.output()
+    assert wait_for(writer.done, 60, 0.05), second.output()
     assert not writer.failure, writer.failure
     last = burst_line(total - 1)
-    assert wait_until(lambda: floor.journal(name)[-1]["raw"] == last, 30, 0.05), second.output()
+    assert wait_for(lambda: floor.journal(name)[-1]["raw"] == last, 30, 0.05), second.output()
     assert second.stop() == 0
 
     rows = floor.journal(name)
@@ -192,7 +184,7 @@ def test_kill_9_mid_burst_loses_at_most_one_hand_over_of_64_lines(
 
 def wait_status(floor: Floor, name: str, count: int) -> list[bytes]:
     floor.wait_journal(name, count)
-    assert wait_until(lambda: all(r["status"] for r in floor.journal(name)), 5)
+    assert wait_for(lambda: all(r["status"] for r in floor.journal(name)), 5)
     return [r["raw"] for r in floor.journal(name) if r["status"] == "accepted"]
 
 
@@ -210,14 +202,14 @@ def test_unplugged_scanner_shows_disconnected_and_resumes_when_plugged_back(
     assert wait_status(floor, name, 1) == [b"NUT-M4"]
 
     cable.unplug()
-    assert wait_until(lambda: not floor.connected(name), 3, 0.02), listener.output()
+    assert wait_for(lambda: not floor.connected(name), 3, 0.02), listener.output()
     row = floor.scanner(name)
     assert row is not None and row["errors"] >= 1
     assert str(cable.scanner) in row["last_error"] and "retrying" in row["last_error"]
 
     cable.plug_in()
     returned = time.monotonic()
-    assert wait_until(lambda: floor.connected(name), 3, 0.02), listener.output()
+    assert wait_for(lambda: floor.connected(name), 3, 0.02), listener.output()
     assert time.monotonic() - returned < 2.0
     cable.send(b"NUT-M5\r\n")
     assert wait_status(floor, name, 2) == [b"NUT-M4", b"NUT-M5"]
@@ -242,13 +234,13 @@ def test_rfc2217_server_restart_is_reported_and_resumed(
     assert wait_status(floor, name, 1) == [b"NUT-M4"]
 
     device_server.stop()
-    assert wait_until(lambda: not floor.connected(name), 5, 0.02), listener.output()
+    assert wait_for(lambda: not floor.connected(name), 5, 0.02), listener.output()
     row = floor.scanner(name)
     assert row is not None and "retrying" in row["last_error"]
 
     device_server.start()
     returned = time.monotonic()
-    assert wait_until(lambda: floor.connected(name), 3, 0.02), listener.output()
+    assert wait_for(lambda: floor.connected(name), 3, 0.02), listener.output()
     assert time.monotonic() - returned < 2.0
     cable.send(b"NUT-M5\r\n")
     assert wait_status(floor, name, 2) == [b"NUT-M4", b"NUT-M5"]
@@ -282,7 +274,7 @@ def test_bad_bytes_are_journaled_raw_rejected_and_reading_goes_on(
     for (bad, _), after in zip(cases, good, strict=True):
         pty.write(bad + b"\r\n" + after + b"\r\n")
     rows = floor.wait_journal(name, 2 * len(cases), timeout=20)
-    assert wait_until(lambda: all(r["status"] for r in floor.journal(name)), 5)
+    assert wait_for(lambda: all(r["status"] for r in floor.journal(name)), 5)
     rows = floor.journal(name)
     assert len(rows) == 2 * len(cases), [r["raw"][:40] for r in rows]
     for n, ((bad, reason), after) in enumerate(zip(cases, good, strict=True)):
@@ -343,9 +335,9 @@ def test_several_writers_at_once_lose_nothing(
     for station, err, process in processes:
         assert process.wait(60) == 0, (tmp_path / f"scan-{station}.err").read_text()
         err.close()
-    assert wait_until(writer.done, 30, 0.05)
+    assert wait_for(writer.done, 30, 0.05)
     floor.wait_journal(name, burst, timeout=30)
-    assert wait_until(lambda: all(r["status"] for r in floor.journal()), 10)
+    assert wait_for(lambda: all(r["status"] for r in floor.journal()), 10)
     assert listener.stop() == 0
 
     for station in runs:

@@ -303,7 +303,7 @@ def test_db_defaults_to_the_shopfloor_db_environment_variable(tmp_path: Path) ->
     env: dict[str, str | None] = {"SHOPFLOOR_DB": str(path)}
     assert invoke("init", env=env).exit_code == 0
     assert path.exists()
-    plant = Path(__file__).parent / "plant"
+    plant = Path(__file__).parent.parent / "plant"
     assert invoke("import", str(plant), env=env).exit_code == 0
     result = invoke("status", "--json", env=env)
     assert [r["number"] for r in json.loads(result.stdout)] == ["WO2", "WO1", "WO3"]
@@ -341,7 +341,7 @@ def test_init_creates_a_file_that_is_not_world_readable(tmp_path: Path) -> None:
             assert mode & 0o077 == 0, oct(mode)
         # Only init creates a database: an import into a missing file is refused.
         path = tmp_path / "imported.db"
-        plant = Path(__file__).parent / "plant"
+        plant = Path(__file__).parent.parent / "plant"
         assert invoke("import", "--db", str(path), str(plant)).exit_code == 1
         assert not path.exists()
     finally:

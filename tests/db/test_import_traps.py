@@ -17,8 +17,8 @@ from db import ledger
 from db.connection import clock, connect
 from db.orders import order_detail
 from db.schema import init_db
+from tests.db.test_import import dump, query, run
 from tests.plant import EPOCH_MS, PLANT_DIR, Ticker, copy_plant
-from tests.test_import import dump, query, run
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -178,7 +178,7 @@ def test_reimport_updates_rows_instead_of_duplicating(db_path: Path, plant: Path
     )
     for kind, name in (("locations", "locations.csv"), ("items", "items.csv"),
                        ("workorders", "workorders.csv")):  # fmt: skip
-        # A moved due date is a due-date change: somebody's, recorded (tests/test_import_traps.py).
+        # A moved due date is a due-date change: somebody's, recorded (test_import_traps.py).
         result = run("import", "--db", str(db_path), kind, str(plant / name), "--badge", "B-COORD")
         assert result.exit_code == 0, result.output
     assert counts(db_path) == COUNTS

@@ -27,7 +27,8 @@ from devices.reader import (
     ScannerState,
     Terminator,
 )
-from tests.serial_devices import DeviceServer, Pty, VirtualCable, wait_until
+from tests.conftest import wait_for
+from tests.serial_devices import DeviceServer, Pty, VirtualCable
 
 MB = 1_048_576
 
@@ -71,7 +72,7 @@ class Received:
         return state is not None and not state.connected and state.error is not None
 
     def wait_lines(self, count: int, timeout: float = 5.0) -> list[bytes]:
-        wait_until(lambda: len(self.lines) >= count, timeout)
+        wait_for(lambda: len(self.lines) >= count, timeout)
         return self.raws
 
 
@@ -109,7 +110,7 @@ def pty() -> Iterator[Pty]:
 def connected_reader_on(pty: Pty, start_reader: ReaderFactory, **options: Any) -> Received:
     # The pty is in cooked mode (echo, CR to LF) until the reader sets it raw on open.
     reader, received = start_reader(pty.path, **options)
-    assert wait_until(received.is_connected, 5), received.states
+    assert wait_for(received.is_connected, 5), received.states
     return received
 
 
@@ -199,9 +200,9 @@ def test_a_failing_receiver_is_reported_and_reading_goes_on(
     reader = ScannerReader(config, fail_first, received.on_state)
     reader.start()
     try:
-        assert wait_until(received.is_connected, 5)
+        assert wait_for(received.is_connected, 5)
         pty.write(b"WO-1\r\n")
-        assert wait_until(lambda: calls == 1, 5)
+        assert wait_for(lambda: calls == 1, 5)
         pty.write(b"WO-2\r\n")
         assert received.wait_lines(1) == [b"WO-2"]
         errors = [state.error for state in received.states if state.error]
@@ -228,7 +229,7 @@ def test_lines_stay_in_the_device_until_the_receiver_returns(pty: Pty) -> None:
     reader = ScannerReader(config, slow_receiver, received.on_state)
     reader.start()
     try:
-        assert wait_until(received.is_connected, 5)
+        assert wait_for(received.is_connected, 5)
         pty.write(b"WO-1\r\n")
         assert first_call.wait(5)
         pty.write(b"WO-2\r\nQTY:4\r\n")
@@ -247,7 +248,7 @@ def test_port_is_held_exclusively_and_released_on_stop(
     pty: Pty, start_reader: ReaderFactory
 ) -> None:
     reader, received = start_reader(pty.path)
-    assert wait_until(received.is_connected, 5)
+    assert wait_for(received.is_connected, 5)
     with pytest.raises(serial.SerialException):
         serial.Serial(pty.path, exclusive=True).close()
     started = time.monotonic()
@@ -262,12 +263,12 @@ def test_port_is_held_exclusively_and_released_on_stop(
 @pytest.mark.timeout(30)
 def test_reader_can_be_started_again_after_stop(pty: Pty, start_reader: ReaderFactory) -> None:
     reader, received = start_reader(pty.path)
-    assert wait_until(received.is_connected, 5)
+    assert wait_for(received.is_connected, 5)
     with pytest.raises(RuntimeError, match="already being read"):
         reader.start()
     reader.stop()
     reader.start()
-    assert wait_until(received.is_connected, 5)
+    assert wait_for(received.is_connected, 5)
     pty.write(b"WO-1\r\n")
     assert received.wait_lines(1) == [b"WO-1"]
 
@@ -336,7 +337,7 @@ def test_framer_holds_at_most_max_line_of_an_unfinished_line() -> None:
 @pytest.mark.timeout(30)
 def test_reader_runs_on_loop_transport(start_reader: ReaderFactory) -> None:
     reader, received = start_reader("loop://")
-    assert wait_until(received.is_connected, 5)
+    assert wait_for(received.is_connected, 5)
     reader.stop()
     assert received.last_state is not None and not received.last_state.connected
 
@@ -361,7 +362,7 @@ def test_port_listing_and_lookup() -> None:
 @pytest.mark.timeout(30)
 def test_scanner_by_usb_id_that_is_not_plugged_in(start_reader: ReaderFactory) -> None:
     _, received = start_reader("/dev/unused", vid=0xFFFF, pid=0xFFFE, serial_number="SN-1")
-    assert wait_until(lambda: received.last_state is not None, 5)
+    assert wait_for(lambda: received.last_state is not None, 5)
     assert received.last_state is not None
     assert received.last_state.error == (
         "no scanner with USB id ffff:fffe and serial number SN-1 is plugged in; retrying"
@@ -377,19 +378,19 @@ def test_vanishing_device_is_reported_and_read_again_when_it_returns(
 ) -> None:
     cable.plug_in()
     reader, received = start_reader(str(cable.scanner))
-    assert wait_until(received.is_connected, 5), received.states
+    assert wait_for(received.is_connected, 5), received.states
     cable.send(b"WO-1\r\n")
     assert received.wait_lines(1) == [b"WO-1"]
 
     cable.unplug()
-    assert wait_until(received.is_lost, 3), received.states
+    assert wait_for(received.is_lost, 3), received.states
     assert not reader.connected
     assert received.last_state is not None and received.last_state.error is not None
     assert "retrying" in received.last_state.error
 
     cable.plug_in()
     returned = time.monotonic()
-    assert wait_until(received.is_connected, 3), received.states
+    assert wait_for(received.is_connected, 3), received.states
     assert time.monotonic() - returned < 2.0
     cable.send(b"WO-2\r\n")
     assert received.wait_lines(2) == [b"WO-1", b"WO-2"]
@@ -402,19 +403,19 @@ def test_rfc2217_link_drop_is_reported_and_resumed(
     cable.plug_in()
     device_server.start()
     reader, received = start_reader(device_server.url)
-    assert wait_until(received.is_connected, 8), received.states
+    assert wait_for(received.is_connected, 8), received.states
     cable.send(b"WO-1\r\nQTY:3\r\n")
     assert received.wait_lines(2) == [b"WO-1", b"QTY:3"]
 
     device_server.stop()
-    assert wait_until(received.is_lost, 3), received.states
+    assert wait_for(received.is_lost, 3), received.states
     assert received.last_state is not None and received.last_state.error is not None
     assert "dropped" in " ".join(str(state.error) for state in received.states)
     assert not reader.connected
 
     device_server.start()
     returned = time.monotonic()
-    assert wait_until(received.is_connected, 3), received.states
+    assert wait_for(received.is_connected, 3), received.states
     assert time.monotonic() - returned < 2.0
     cable.send(b"WO-2\r\n")
     assert received.wait_lines(3) == [b"WO-1", b"QTY:3", b"WO-2"]

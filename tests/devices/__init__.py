@@ -1,0 +1,1 @@
+"""Tests of devices/: decoding, reading serial lines, labels read back with zbar."""
