@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from textual.app import App
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
@@ -26,6 +27,7 @@ from db.connection import clock, connect
 from devices.simulator import PtyScanner
 from tests.conftest import fixed_now, make_app, settle, wait_until
 from tui.app import ShopfloorApp
+from tui.messages import ScanRecorded, ScansHeld
 from tui.screens.scan import ScanScreen
 
 pytestmark = pytest.mark.timeout(60)
@@ -312,7 +314,8 @@ async def test_typed_scans_during_a_write_lock_are_held_then_recorded(
     """Found: both scans typed during a lock ended "✗ not recorded: database is locked"."""
     before = db.execute("SELECT COALESCE(MAX(id), 0) FROM scan_journal").fetchone()[0]
     app = make_app(demo_db, station="RECEIVING", live=False)
-    async with app.run_test(size=(120, 40)) as pilot:
+    said: list[Message] = []
+    async with app.run_test(size=(120, 40), message_hook=said.append) as pilot:
         await settle(pilot)
         screen = station_screen(app)
         lock = sqlite3.connect(demo_db, isolation_level=None)
@@ -328,6 +331,11 @@ async def test_typed_scans_during_a_write_lock_are_held_then_recorded(
             lock.close()
         await wait_until(pilot, lambda: not screen.has_class("-held"), 10)
         await wait_until(pilot, lambda: "received 1 NUT-M4" in str(screen.result_line.render()))
+    # The feed said so as it happened: two scans held, then none; both then recorded.
+    counts = [m.count for m in said if isinstance(m, ScansHeld)]
+    assert 2 in counts and counts[-1] == 0, counts
+    outcomes = [(m.status, m.message) for m in said if isinstance(m, ScanRecorded)]
+    assert [status for status, _ in outcomes] == ["accepted", "accepted"], outcomes
     rows = db.execute(
         "SELECT j.raw, j.source, o.status FROM scan_journal j JOIN scan_outcomes o "
         "ON o.scan = j.id WHERE j.id > ? ORDER BY j.id",
