@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Protocol
 
 from db.connection import connect, database_unavailable, now_ms
-from db.scanning import ScanInput, ScanResult, Source, process_batch
+from db.pipeline import ScanInput, ScanResult, Source, process_batch
 
 log = logging.getLogger("shopfloor.feed")
 

@@ -21,7 +21,7 @@ from typing import Literal
 from db.board import BoardRow, board_rows
 from db.masterdata import normalize_gtin
 from db.reports import raw_text
-from db.scanning import resolve
+from db.resolve import resolve
 from devices.decode import decode
 
 HitKind = Literal["item", "location"]
@@ -155,7 +155,7 @@ def search(conn: sqlite3.Connection, text: str, *, limit: int = 100) -> list[Hit
 def resolve_code(conn: sqlite3.Connection, code: str) -> Hit | None:
     """The item or location a scanned or typed code means, by the scan pipeline's own rules.
 
-    Going through db.scanning.resolve keeps the Stock screen's idea of a barcode the
+    Going through db.resolve keeps the Stock screen's idea of a barcode the
     same as the stations' (registry, sku, GTIN, GS1 element strings, AIM prefixes).
     """
     text = code.strip()

@@ -570,6 +570,28 @@ def reverse_movement(conn: sqlite3.Connection, movement_id: int, *, origin: Orig
         return _reverse(conn, original, origin)
 
 
+def last_undoable_scan(
+    conn: sqlite3.Connection, station: str, operator: str | None, *, anyone: bool
+) -> int | None:
+    """The latest scan at `station` whose postings a station's CMD:UNDO may still reverse:
+    posted by `operator` (by anyone, for a supervisor's undo), not yet undone, and not a
+    movement that belongs to a stage completion (undoing the completion takes it)."""
+    mine_m = "" if anyone else " AND m.operator = :who"
+    mine_p = "" if anyone else " AND p.operator = :who"
+    row = conn.execute(
+        "SELECT MAX(scan) FROM ("
+        " SELECT m.scan FROM movements m WHERE m.station = :station AND m.reverses IS NULL"
+        f"  AND m.scan IS NOT NULL AND m.progress_entry IS NULL{mine_m}"
+        "  AND NOT EXISTS (SELECT 1 FROM movements r WHERE r.reverses = m.id)"
+        " UNION ALL"
+        " SELECT p.scan FROM progress_entries p WHERE p.station = :station"
+        f"  AND p.reverses IS NULL AND p.scan IS NOT NULL{mine_p}"
+        "  AND NOT EXISTS (SELECT 1 FROM progress_entries r WHERE r.reverses = p.id))",
+        {"station": station, "who": operator},
+    ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
 def _reverse(conn: sqlite3.Connection, original: sqlite3.Row, origin: Origin) -> int:
     return _post(
         conn,

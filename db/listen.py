@@ -25,7 +25,8 @@ from typing import Any
 
 from db.connection import connect, now_ms, write
 from db.feed import FedLine, ScanFeed, held_words
-from db.scanning import ScanResult, record_scanner
+from db.pipeline import ScanResult
+from db.scanners import record_scanner
 from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
 
 log = logging.getLogger("shopfloor.listen")

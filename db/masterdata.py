@@ -222,7 +222,7 @@ def _gtin_spellings(gtin: str) -> list[str]:
     return [gtin[14 - n :] for n in (14, 13, 12, 8) if not gtin[: 14 - n].strip("0")]
 
 
-# Everything a scan resolves through (db.scanning.resolve) and what a person may type
+# Everything a scan resolves through (db.resolve) and what a person may type
 # at a wedge: registry values, skus, GTINs, badges, order numbers, location codes.
 _HOLDERS = """
 SELECT kind, code, 'barcode' FROM barcodes WHERE value IN ({texts})

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from db import ledger
 from db.connection import clock
 from db.ledger import Origin
-from db.scanning import ScanInput, process_batch
+from db.pipeline import ScanInput, process_batch
 from tests.plant import EPOCH_MS, plant_db
 from tui.cli import cli
 

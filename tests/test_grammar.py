@@ -21,16 +21,10 @@ from click.testing import CliRunner
 from db import reports
 from db.check import check
 from db.demo import create_demo_db
+from db.inbox import dismiss_scan, replay_scan
 from db.ledger import LedgerError, PermissionDenied
 from db.masterdata import import_file
-from db.scanning import (
-    ScanInput,
-    ScanResult,
-    dismiss_scan,
-    process_batch,
-    process_scan,
-    replay_scan,
-)
+from db.pipeline import ScanInput, ScanResult, process_batch, process_scan
 from tui.cli import cli
 
 pytestmark = pytest.mark.timeout(60)

@@ -29,11 +29,12 @@ from hypothesis import strategies as st
 from db import ledger
 from db.check import check
 from db.connection import clock, connect, write
+from db.inbox import dismiss_scan
 from db.ledger import LedgerError, Origin, PermissionDenied
+from db.pipeline import ScanInput, process_batch
 from db.quantity import MAX_MILLI, MAX_TOTAL_MILLI, QuantityError, json_number, to_milli
 from db.reports import status as status_report
 from db.reports import stock as stock_report
-from db.scanning import ScanInput, dismiss_scan, process_batch
 from tests.plant import (
     BOM,
     EPOCH_MS,

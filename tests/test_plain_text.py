@@ -33,7 +33,8 @@ from textual.widgets import Input
 
 from db import ledger
 from db.masterdata import import_dir
-from db.scanning import ScanInput, process_batch, record_scanner
+from db.pipeline import ScanInput, process_batch
+from db.scanners import record_scanner
 from db.schema import init_db
 from tests.conftest import TODAY, fixed_now, settle, wait_until
 from tests.test_tmux import Terminal

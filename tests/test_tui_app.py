@@ -606,7 +606,7 @@ async def test_the_board_redraws_what_another_process_changed(
 
 # 1,000 scans at the stores window: issues to many orders, ten scans a commit.
 BURST = """
-from db.scanning import ScanInput, process_batch
+from db.pipeline import ScanInput, process_batch
 orders = [r[0] for r in conn.execute(
     "SELECT number FROM work_orders WHERE status IN ('released', 'in_progress')")]
 codes = ['B1002', 'CMD:MODE:ISSUE']

@@ -24,7 +24,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from db import floor, ledger, scanning
+from db import floor, inbox, ledger, pipeline
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
@@ -440,7 +440,7 @@ async def test_inbox_lists_unresolved_rejections_newest_first(
     older = insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode SCR-M8X20", NOW_MS - 9000)
     newer = insert_rejected(db, "ASSY-1", b"\xff[x]", "not a barcode: invalid UTF-8", NOW_MS)
     resolved = insert_rejected(db, "CUT-1", b"WO-99999", "unknown barcode", NOW_MS)
-    scanning.dismiss_scan(db, resolved, by="B3001", note="test label")
+    inbox.dismiss_scan(db, resolved, by="B3001", note="test label")
 
     screen = InboxScreen(plant, now_ms=fixed_now)
     async with Host(screen).run_test(size=size) as pilot:
@@ -472,8 +472,8 @@ async def test_inbox_dismiss_with_a_supervisor_badge(plant: str, db: sqlite3.Con
 
 
 async def test_inbox_replay_after_master_data_is_fixed(plant: str, db: sqlite3.Connection) -> None:
-    scanning.process_scan(db, "RECEIVING", b"B1001")
-    rejected = scanning.process_scan(db, "RECEIVING", b"NEW-BOLT")
+    pipeline.process_scan(db, "RECEIVING", b"B1001")
+    rejected = pipeline.process_scan(db, "RECEIVING", b"NEW-BOLT")
     assert rejected.status == "rejected"
     with write(db):  # the fix: the item joins the master data
         db.execute(

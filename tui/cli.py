@@ -524,7 +524,7 @@ def scan(
     db_path: str, as_json: bool, station: str, wait_s: float, barcodes: tuple[str, ...]
 ) -> None:
     """Feed barcodes through the same path as a scanner; exit 1 if any was rejected."""
-    from db.scanning import ScanInput, process_batch
+    from db.pipeline import ScanInput, process_batch
 
     conn = open_db(db_path)
     inputs = [

@@ -33,7 +33,7 @@ from tui.messages import ScannerStateChanged, ScanRecorded, ScansHeld
 
 if TYPE_CHECKING:
     from db.feed import FedLine
-    from db.scanning import ScanResult
+    from db.pipeline import ScanResult
     from devices.reader import ScannerReader, ScannerState
 
 POLL_SECONDS = 0.02

@@ -4,7 +4,7 @@ Owns the list of rejected scans that nobody has resolved yet (newest first: when
 station, what was scanned, why it was refused), and the two ways out of it: replay
 (after the master data was fixed, the scan runs again in the context it was
 scanned in) or dismiss with a note. Both need a supervisor badge, typed or scanned
-into `SupervisorBadge`, and run db.scanning's `replay_scan` / `dismiss_scan` in a
+into `SupervisorBadge`, and run db.inbox's `replay_scan` / `dismiss_scan` in a
 thread worker; the pipeline checks the role and keeps who did it.
 """
 
@@ -25,7 +25,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
-from db import floor, scanning
+from db import floor, inbox
 from db.connection import connect
 from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
@@ -348,14 +348,14 @@ class InboxScreen(FloorScreen):
             # The pipeline checks the role too; asking first refuses before any write.
             require_role(conn, entry.badge, "replay")
             if action == "replay":
-                result = scanning.replay_scan(conn, scan_id, by=entry.badge)
+                result = inbox.replay_scan(conn, scan_id, by=entry.badge)
                 if result.status == "accepted":
                     message = f"Scan {scan_id} replayed: {result.message}"
                 else:
                     message = f"Scan {scan_id} was refused again: {result.message}"
                     severity = "warning"
             else:
-                scanning.dismiss_scan(conn, scan_id, by=entry.badge, note=entry.note)
+                inbox.dismiss_scan(conn, scan_id, by=entry.badge, note=entry.note)
                 message = f"Scan {scan_id} dismissed"
         except LedgerError as refused:
             self.app.call_from_thread(self._refused, str(refused))

@@ -3,7 +3,7 @@
 It shows the station's session (read from `station_sessions`, so what a headless
 `shopfloor listen` reader does shows here too) in large plain words, what to scan
 next, a keyboard-wedge input, and the last scans with their outcome. Every scan goes
-through db.scanning's pipeline from one writer thread, in the order it was read, so
+through db.pipeline from one writer thread, in the order it was read, so
 a wedge's burst of keys never reorders or interleaves two scans.
 """
 
@@ -37,7 +37,7 @@ HELD_POLL_S = 0.5
 
 if TYPE_CHECKING:
     from db.feed import FedLine, ScanFeed
-    from db.scanning import ScanResult
+    from db.pipeline import ScanResult
 
 
 class ScanInput(Input):
