@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from db import ledger
+from db import ledger, progress, roles
 from db.ledger import Origin
 from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
@@ -113,7 +113,7 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
     if not stage:
         raise Rejected(f"station {session.station} is not at a stage; report at a stage station")
     kind = "done" if session.mode == "PROGRESS" else "scrap"
-    entry = ledger.report_progress(
+    entry = progress.report_progress(
         conn, session.work_order, stage, session.qty_milli, kind=kind,
         origin=_origin(session, scan_id),
     )  # fmt: skip
@@ -125,7 +125,7 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
 
 def _undo(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
     """Reverse all the latest scan posted that the station may still undo (db.ledger's rule)."""
-    anyone = ledger.may(conn, session.operator, "undo_others")
+    anyone = roles.may(conn, session.operator, "undo_others")
     target = ledger.last_undoable_scan(conn, session.station, session.operator, anyone=anyone)
     if target is None:
         if anyone:
@@ -141,14 +141,14 @@ def _undo(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
     ).fetchall()
     if any(m["kind"] == "adjust" for m in movements):
         # A count is a storeroom or supervisor decision: undoing it is one too.
-        ledger.require_role(conn, session.operator, "adjust")
+        roles.require_role(conn, session.operator, "adjust")
     undone = []
     for entry in conn.execute(
         "SELECT id, work_order, stage, kind, qty_milli FROM progress_entries "
         "WHERE scan = ? AND reverses IS NULL ORDER BY id DESC",
         (target,),
     ).fetchall():
-        ledger.reverse_progress(conn, entry["id"], origin=origin)
+        progress.reverse_progress(conn, entry["id"], origin=origin)
         undone.append(f"{entry['kind']} {qty_text(entry['qty_milli'])} of {entry['work_order']}")
     for movement in movements:
         ledger.reverse_movement(conn, movement["id"], origin=origin)
@@ -296,7 +296,7 @@ def _scrap(conn: sqlite3.Connection, item: _ItemScan) -> str:
 def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
     if item.session.qty_milli is None:
         raise Rejected("scan QTY: with the counted quantity first, then the item")
-    ledger.require_role(conn, item.session.operator, "adjust")
+    roles.require_role(conn, item.session.operator, "adjust")
     bin_code = item.location()
     moved = ledger.adjust(
         conn, item.sku, bin_code, item.qty_milli, lot=item.lot, origin=item.origin

@@ -9,17 +9,17 @@ import json
 import sqlite3
 from dataclasses import replace
 
-from db import ledger
+from db import roles
 from db.connection import now_ms, write
-from db.ledger import LedgerError
 from db.pipeline import ScanInput, ScanResult, interpret_and_record, journal
+from db.refusals import LedgerError
 from db.sessions import Session, load_session, station_row
 
 
 def replay_scan(conn: sqlite3.Connection, scan_id: int, *, by: str) -> ScanResult:
     """Run a rejected scan again (after master data was fixed) in the context it was scanned in."""
     with write(conn):
-        ledger.require_role(conn, by, "replay")
+        roles.require_role(conn, by, "replay")
         original = conn.execute(
             "SELECT j.*, o.status, o.context FROM scan_journal j "
             "JOIN scan_outcomes o ON o.scan = j.id WHERE j.id = ?",
@@ -59,7 +59,7 @@ def replay_scan(conn: sqlite3.Connection, scan_id: int, *, by: str) -> ScanResul
 
 def dismiss_scan(conn: sqlite3.Connection, scan_id: int, *, by: str, note: str) -> None:
     with write(conn):
-        ledger.require_role(conn, by, "replay")
+        roles.require_role(conn, by, "replay")
         if not note.strip():
             raise LedgerError("say why the scan is dismissed: the note is kept with it")
         row = conn.execute("SELECT status FROM scan_outcomes WHERE scan = ?", (scan_id,)).fetchone()

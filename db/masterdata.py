@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from db.connection import now_ms
-from db.ledger import LedgerError, change_due_date, transaction
+from db.connection import now_ms, transaction
 from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
+from db.refusals import LedgerError
 from db.schema import LOCATION_KINDS, MODES, ROLES
+from db.supervision import change_due_date
 
 RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:", "NUM:", "REASON:")
 # Routing steps and priorities are small whole numbers; the bound keeps them far inside

@@ -22,8 +22,8 @@ from typing import Literal
 
 from db.connection import database_unavailable, now_ms, write
 from db.grammar import Rejected, interpret
-from db.ledger import LedgerError
 from db.quantity import QuantityError
+from db.refusals import LedgerError
 from db.sessions import Session, load_session, prompt_for, save_session
 from devices.decode import decode
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from db import ledger
-from db.connection import now_ms
+from db.connection import now_ms, transaction
 
 
 def record_scanner(
@@ -20,7 +19,7 @@ def record_scanner(
     error: str | None = None,
 ) -> None:
     """Keep the Devices screen's row for a scanner current (connected, errors)."""
-    with ledger.transaction(conn):
+    with transaction(conn):
         conn.execute(
             "INSERT INTO scanners (name, station, url, connected, errors, last_error, updated_ms) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "

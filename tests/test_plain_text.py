@@ -31,7 +31,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from db import ledger
+from db import supervision
 from db.masterdata import import_dir
 from db.pipeline import ScanInput, process_batch
 from db.scanners import record_scanner
@@ -137,9 +137,9 @@ def build_hostile_plant(folder: Path) -> Path:
     )
     # A station whose words are all valid markup: a lot that would be a link.
     assert _scan(conn, "ASSY-1", "B-OP", "WO-THREE", f"LOT:{CLICK}") == ["accepted"] * 3
-    ledger.set_hold(conn, ORDER, True, by="B-SUP", reason=HOLD_REASON)
-    ledger.set_hold(conn, ORDER, False, by="B-SUP", reason=RELEASE_REASON)
-    ledger.change_due_date(conn, ORDER, "2030-02-01", by="B-COORD", reason=DUE_REASON)
+    supervision.set_hold(conn, ORDER, True, by="B-SUP", reason=HOLD_REASON)
+    supervision.set_hold(conn, ORDER, False, by="B-SUP", reason=RELEASE_REASON)
+    supervision.change_due_date(conn, ORDER, "2030-02-01", by="B-COORD", reason=DUE_REASON)
     record_scanner(
         conn, SCANNER, station="CUT-1", url=SCANNER_URL, connected=False, error=SCANNER_ERROR
     )

@@ -24,7 +24,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from db import floor, inbox, ledger, pipeline
+from db import floor, inbox, ledger, pipeline, progress, roles
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
@@ -218,7 +218,7 @@ async def test_stock_flags_negative_stock_and_pages_history(
     # supervisor allowed negative stock.
     for _ in range(250):
         ledger.receive(db, "NUT-M4", 1000, "RCV-DOCK")
-    ledger.allow_negative_stock(db, ["receiving"], by="B3001", reason="dock counts lag")
+    roles.allow_negative_stock(db, ["receiving"], by="B3001", reason="dock counts lag")
     on_dock = ledger.on_hand(db, "NUT-M4", "RCV-DOCK")
     ledger.transfer(db, "NUT-M4", on_dock + 5000, "RCV-DOCK", "A-01")
     total = db.execute("SELECT COUNT(*) FROM movements WHERE item = 'NUT-M4'").fetchone()[0]
@@ -350,7 +350,7 @@ async def test_stages_show_wip_queue_and_today_per_stage(
         (midnight, NOW_MS),
     ).fetchone()[0]
     with clock(lambda: NOW_MS - 60_000):
-        ledger.reverse_progress(db, undone)
+        progress.reverse_progress(db, undone)
     expected = expected_stage_figures(db)
 
     screen = StagesScreen(plant, now_ms=fixed_now)
@@ -418,7 +418,7 @@ async def test_stages_follow_a_completion_and_ignore_what_changes_no_stage(
         waiting = floor.orders_at_stage(db, "CUT")[0]
         assert waiting.number == number
         with clock(fixed_now):
-            ledger.report_progress(db, number, "CUT", waiting.waiting_milli)
+            progress.report_progress(db, number, "CUT", waiting.waiting_milli)
         screen.post_message(FloorChanged(0))
         await settle(pilot)
         expected = expected_stage_figures(db)

@@ -415,7 +415,8 @@ def negative_stock(
     db_path: str, kinds: tuple[str, ...], refuse_everywhere: bool, badge: str | None, reason: str
 ) -> None:
     """Show, or let a supervisor choose, the kinds of location whose stock may go below zero."""
-    from db.ledger import LedgerError, allow_negative_stock, negative_stock_kinds
+    from db.refusals import LedgerError
+    from db.roles import allow_negative_stock, negative_stock_kinds
 
     conn = open_db(db_path)
     if kinds or refuse_everywhere:
@@ -665,8 +666,8 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
     import threading
 
     from db.demo import build_demo, scan_script
-    from db.ledger import setting
     from db.listen import Listener
+    from db.roles import setting
     from devices.reader import ScannerConfig
     from devices.simulator import PtyScanner
     from tui.app import create_app

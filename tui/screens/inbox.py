@@ -29,7 +29,8 @@ from db import floor, inbox
 from db.connection import connect
 from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
-from db.ledger import LedgerError, require_role
+from db.refusals import LedgerError
+from db.roles import require_role
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut, set_columns
