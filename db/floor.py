@@ -478,41 +478,6 @@ def rejected_scans(conn: sqlite3.Connection, *, limit: int = 500) -> tuple[list[
     return scans, int(total)
 
 
-# ---------------------------------------------------------------- devices
-
-
-@dataclass(frozen=True)
-class ScannerState:
-    """What the reader last said about one scanner."""
-
-    name: str
-    station: str
-    url: str
-    connected: bool
-    last_scan_ms: int | None
-    scans: int
-    errors: int
-    last_error: str | None
-    updated_ms: int
-
-
-def scanners(conn: sqlite3.Connection) -> list[ScannerState]:
-    return [
-        ScannerState(
-            name=r["name"],
-            station=r["station"],
-            url=r["url"],
-            connected=bool(r["connected"]),
-            last_scan_ms=r["last_scan_ms"],
-            scans=int(r["scans"]),
-            errors=int(r["errors"]),
-            last_error=r["last_error"],
-            updated_ms=int(r["updated_ms"]),
-        )
-        for r in conn.execute("SELECT * FROM scanners ORDER BY station, name")
-    ]
-
-
 # ---------------------------------------------------------------- times for people
 
 

@@ -23,18 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from db.connection import connect, now_ms, write
+from db.connection import connect
 from db.feed import FedLine, ScanFeed, held_words
 from db.pipeline import ScanResult
-from db.scanners import record_scanner
-from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
+from db.scanners import HEARTBEAT_S, mark_alive, record_scanner
+from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader
 
 log = logging.getLogger("shopfloor.listen")
-
-# How often a running listener says it is alive; the Devices screen calls a scanner's
-# reader gone (killed, machine down) when it has not heard for STALE_AFTER_MS.
-HEARTBEAT_S = 5.0
-STALE_AFTER_MS = 15_000
 
 
 class ConfigError(ValueError):
@@ -104,7 +99,7 @@ class ScannerLink:
         config: ScannerConfig,
         *,
         on_result: Callable[[FedLine, ScanResult], None] | None = None,
-        on_state: Callable[[ScannerState], None] | None = None,
+        on_state: Callable[[LinkChanged], None] | None = None,
         on_held: Callable[[int, str | None], None] | None = None,
         on_event: Callable[[str], None] = log.info,
     ) -> None:
@@ -147,7 +142,7 @@ class ScannerLink:
         if self._on_held is not None:
             self._on_held(count, reason)
 
-    def _state(self, state: ScannerState) -> None:
+    def _state(self, state: LinkChanged) -> None:
         config = self.config
         word = "connected" if state.connected else "lost"
         self._on_event(
@@ -227,14 +222,9 @@ class Listener:
     def _heartbeat(self) -> None:
         conn = connect(self.db_path)
         names = [config.name for config in self.scanners]
-        marks = ", ".join("?" for _ in names)
         while not self._stopped.wait(HEARTBEAT_S):
             try:
-                with write(conn):
-                    conn.execute(
-                        f"UPDATE scanners SET updated_ms = ? WHERE name IN ({marks})",
-                        (now_ms(), *names),
-                    )
+                mark_alive(conn, names)
             except sqlite3.Error as exc:  # a busy moment must not end the listener
                 self.on_event(f"heartbeat not written: {exc}")
         conn.close()

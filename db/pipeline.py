@@ -24,6 +24,7 @@ from db.connection import database_unavailable, now_ms, write
 from db.grammar import Rejected, interpret
 from db.quantity import QuantityError
 from db.refusals import LedgerError
+from db.scanners import count_reads
 from db.sessions import Session, load_session, prompt_for, save_session
 from devices.decode import decode
 
@@ -91,11 +92,7 @@ class _Batch:
         # Bookkeeping for the Devices screen: if it cannot be written, the scans still are.
         conn.execute("SAVEPOINT scanner_counts")
         try:
-            for scanner, (count, last_ms) in self.scanner_reads.items():
-                conn.execute(
-                    "UPDATE scanners SET last_scan_ms = ?, scans = scans + ? WHERE name = ?",
-                    (last_ms, count, scanner),
-                )
+            count_reads(conn, self.scanner_reads)
         except Exception as exc:
             if database_unavailable(exc):
                 raise

@@ -20,8 +20,7 @@ from textual.widgets import Footer, Header, Static
 from db import floor
 from db.connection import now_ms as wall_clock
 from db.feed import held_words
-from db.floor import ScannerState
-from db.listen import STALE_AFTER_MS
+from db.scanners import ScannerRow, scanner_rows
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut
@@ -43,7 +42,7 @@ class DevicesScreen(FloorScreen):
     def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
         super().__init__(db_path)
         self._now = now_ms or wall_clock
-        self._scanners: list[ScannerState] | None = None
+        self._scanners: list[ScannerRow] | None = None
         self._held: dict[str, int] = {}  # scans waiting for the database, by feed
 
     @property
@@ -55,7 +54,7 @@ class DevicesScreen(FloorScreen):
         return self.query_one("#devices-heading", Static)
 
     @property
-    def scanners(self) -> list[ScannerState]:
+    def scanners(self) -> list[ScannerRow]:
         """The scanners on show, by station and name."""
         return self._scanners or []
 
@@ -80,10 +79,10 @@ class DevicesScreen(FloorScreen):
             self._held = held
             self._draw()
 
-    def load(self, conn: sqlite3.Connection) -> list[ScannerState]:
-        return floor.scanners(conn)
+    def load(self, conn: sqlite3.Connection) -> list[ScannerRow]:
+        return scanner_rows(conn)
 
-    def show(self, result: list[ScannerState]) -> None:
+    def show(self, result: list[ScannerRow]) -> None:
         self._scanners = result
         self._draw()
 
@@ -99,7 +98,7 @@ class DevicesScreen(FloorScreen):
             return
         scanners = self._scanners
         moment = self._now()
-        lost = sum(1 for s in scanners if not s.connected or moment - s.updated_ms > STALE_AFTER_MS)
+        lost = sum(1 for s in scanners if s.link(moment) != "connected")
         if not scanners:
             self.heading.update(
                 "No scanner has reported yet: start `shopfloor listen` with a scanner"
@@ -145,9 +144,9 @@ class DevicesScreen(FloorScreen):
             cells = [as_text(scanner.name, style="bold"), as_text(scanner.station)]
             if wide:
                 cells.append(as_text(cut(scanner.url, 36)))
-            if not scanner.connected:
+            if scanner.link(now) == "lost":
                 link = Text("○ lost", style=bad)
-            elif now - scanner.updated_ms > STALE_AFTER_MS:
+            elif scanner.link(now) == "no_reader":
                 # Its listener stopped saying it is alive (killed, machine down).
                 link = Text("◌ no reader", style=bad)
             else:
@@ -165,7 +164,7 @@ class DevicesScreen(FloorScreen):
             rows.append((scanner.name, cells))
         table.set_rows(rows)
 
-    def _error_cell(self, scanner: ScannerState, width: int) -> Text:
+    def _error_cell(self, scanner: ScannerRow, width: int) -> Text:
         held = self._held.get(scanner.name)
         if held:
             return Text(cut(f"⏸ {held_words(held)}", width), style="bold")

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from db.pipeline import ScanResult
 
 
-class ScanInput(Input):
+class WedgeInput(Input):
     """The keyboard-wedge input: Enter or Tab ends a scan.
 
     The value is taken and cleared while the Enter key itself is handled, so the keys
@@ -160,12 +160,12 @@ class ScanScreen(FloorScreen):
         border-left: thick $primary;
     }
 
-    ScanScreen ScanInput {
+    ScanScreen WedgeInput {
         margin: 0 0;
         border: tall $primary;
     }
 
-    ScanScreen ScanInput:focus {
+    ScanScreen WedgeInput:focus {
         border: tall $accent;
     }
 
@@ -257,8 +257,8 @@ class ScanScreen(FloorScreen):
     # ------------------------------------------------------------ widgets
 
     @property
-    def scan_input(self) -> ScanInput:
-        return self.query_one(ScanInput)
+    def scan_input(self) -> WedgeInput:
+        return self.query_one(WedgeInput)
 
     @property
     def log_table(self) -> ScanLog:
@@ -292,7 +292,7 @@ class ScanScreen(FloorScreen):
                     yield Static(label, classes="context-label")
                     yield Static("—", id=f"context-{key}", classes="context-value")
             yield Static("", id="scan-prompt")
-            yield ScanInput(placeholder="scan a barcode (or type it and press Enter)")
+            yield WedgeInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-held")
             yield Static("", id="scan-result")
             yield ScanLog(id="scan-log")
@@ -428,8 +428,8 @@ class ScanScreen(FloorScreen):
 
     # ------------------------------------------------------------ scanning
 
-    @on(ScanInput.Scanned)
-    def _scanned(self, event: ScanInput.Scanned) -> None:
+    @on(WedgeInput.Scanned)
+    def _scanned(self, event: WedgeInput.Scanned) -> None:
         if self.station is None:
             self.notify("Pick this terminal's station first", severity="warning")
             return
