@@ -19,15 +19,15 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from db.connection import connect
 from db.feed import FedLine, ScanFeed, held_words
 from db.pipeline import ScanResult
 from db.scanners import HEARTBEAT_S, mark_alive, record_scanner
-from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader
+from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader, Terminator
 
 log = logging.getLogger("shopfloor.listen")
 
@@ -36,8 +36,8 @@ class ConfigError(ValueError):
     """A scanner configuration a person has to fix; the message says where."""
 
 
-_FIELDS = {"name", "url", "station", "baud", "terminator", "max_line", "dedupe_ms", "gap_ms",
-           "vid", "pid", "serial_number"}  # fmt: skip
+# The settings a [[scanner]] table may hold: the fields of ScannerConfig, no copy.
+_FIELDS = frozenset(f.name for f in fields(ScannerConfig))
 
 
 def load_config(path: str | Path) -> list[ScannerConfig]:
@@ -61,7 +61,7 @@ def _scanner(path: str | Path, n: int, entry: dict[str, Any]) -> ScannerConfig:
     for key in ("url", "station"):
         if not entry.get(key):
             raise ConfigError(f"{path}: scanner {n}: {key} is missing")
-    if entry.get("terminator", "auto") not in ("auto", "CR", "LF", "CRLF"):
+    if entry.get("terminator", "auto") not in get_args(Terminator):
         raise ConfigError(f"{path}: scanner {n}: terminator must be auto, CR, LF or CRLF")
     settings = dict(entry)
     settings.setdefault("name", f"{entry['station']}-{n}")

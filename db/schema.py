@@ -39,6 +39,8 @@ MOVEMENT_KINDS = (
     "ship",
 )
 WORK_ORDER_STATUSES = ("released", "in_progress", "on_hold", "done", "cancelled")
+# A work order the floor still works on: the board, reports and travelers show these.
+OPEN_STATUSES = ("released", "in_progress", "on_hold")
 
 _APPEND_ONLY = ("movements", "progress_entries", "scan_journal", "scan_outcomes")
 
@@ -481,7 +483,7 @@ END;
 
 -- The board's order (and its first screenful, LIMIT n) straight off an index, no sort.
 CREATE INDEX work_orders_board ON work_orders(due, priority, number)
- WHERE status IN ('released', 'in_progress', 'on_hold');
+ WHERE status IN {_in(OPEN_STATUSES)};
 """
 
 

@@ -24,10 +24,11 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from db import floor, inbox, ledger, pipeline, progress, roles
+from db import inbox, ledger, pipeline, progress, roles, stages, stock
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
+from db.times import ago, clock_time
 from tui.base import FloorScreen
 from tui.messages import FloorChanged
 from tui.screens.devices import DevicesScreen
@@ -288,21 +289,21 @@ async def test_show_code_before_the_screen_is_shown(plant: str) -> None:
 def test_search_ranks_exact_codes_first_and_takes_wildcards_literally(
     db: sqlite3.Connection,
 ) -> None:
-    hits = floor.search(db, "A-01")
+    hits = stock.search(db, "A-01")
     assert (hits[0].kind, hits[0].code) == ("location", "A-01")
-    assert floor.search(db, "%") == []  # a literal percent sign, not "everything"
-    assert [h.code for h in floor.search(db, "RAL 7035")] == ["PWD-7035"]
+    assert stock.search(db, "%") == []  # a literal percent sign, not "everything"
+    assert [h.code for h in stock.search(db, "RAL 7035")] == ["PWD-7035"]
 
 
 def test_times_read_the_way_the_floor_reads_them() -> None:
-    assert floor.ago(None, now_ms=NOW_MS) == "never"
-    assert floor.ago(NOW_MS - 500, now_ms=NOW_MS) == "just now"
-    assert floor.ago(NOW_MS - 12_000, now_ms=NOW_MS) == "12 s ago"
-    assert floor.ago(NOW_MS - 5 * 60_000, now_ms=NOW_MS) == "5 min ago"
-    assert floor.ago(NOW_MS - 3 * HOUR_MS, now_ms=NOW_MS) == "3 h ago"
-    assert floor.ago(NOW_MS - 50 * HOUR_MS, now_ms=NOW_MS) == "2 d ago"
-    assert floor.clock_time(NOW_MS - 60_000, now_ms=NOW_MS) == "06:59:00"
-    assert floor.clock_time(NOW_MS - 8 * HOUR_MS, now_ms=NOW_MS) == "11-16 23:00"
+    assert ago(None, now_ms=NOW_MS) == "never"
+    assert ago(NOW_MS - 500, now_ms=NOW_MS) == "just now"
+    assert ago(NOW_MS - 12_000, now_ms=NOW_MS) == "12 s ago"
+    assert ago(NOW_MS - 5 * 60_000, now_ms=NOW_MS) == "5 min ago"
+    assert ago(NOW_MS - 3 * HOUR_MS, now_ms=NOW_MS) == "3 h ago"
+    assert ago(NOW_MS - 50 * HOUR_MS, now_ms=NOW_MS) == "2 d ago"
+    assert clock_time(NOW_MS - 60_000, now_ms=NOW_MS) == "06:59:00"
+    assert clock_time(NOW_MS - 8 * HOUR_MS, now_ms=NOW_MS) == "11-16 23:00"
 
 
 # ---------------------------------------------------------------- stages
@@ -415,7 +416,7 @@ async def test_stages_follow_a_completion_and_ignore_what_changes_no_stage(
         await settle(pilot)
         assert {code: cells(screen.stages_table, code)[2:5] for code in before} == before
 
-        waiting = floor.orders_at_stage(db, "CUT")[0]
+        waiting = stages.orders_at_stage(db, "CUT")[0]
         assert waiting.number == number
         with clock(fixed_now):
             progress.report_progress(db, number, "CUT", waiting.waiting_milli)

@@ -3,7 +3,7 @@
 Owns one row per scanner from the `scanners` table, which `shopfloor listen` keeps
 current: its name, station, port URL, whether it is connected (● connected /
 ○ lost — a symbol and a word, never colour alone), when it last scanned, and its
-scan and error counts with the last error. Reads go through db.floor in `load` (a
+scan and error counts with the last error. Reads go through db.scanners in `load` (a
 worker thread); the "12 s ago" texts are redrawn every few seconds without a read.
 """
 
@@ -17,10 +17,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Footer, Header, Static
 
-from db import floor
 from db.connection import now_ms as wall_clock
 from db.feed import held_words
 from db.scanners import ScannerRow, scanner_rows
+from db.times import ago
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut
@@ -132,7 +132,7 @@ class DevicesScreen(FloorScreen):
             max((len(visible(s.name)) for s in scanners), default=7),
             max((len(visible(s.station)) for s in scanners), default=7),
             len("● connected"),
-            max((len(floor.ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
+            max((len(ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
             max((len(str(s.scans)) for s in scanners), default=5),
             6,
         ]
@@ -156,7 +156,7 @@ class DevicesScreen(FloorScreen):
                 errors.stylize(bad)
             cells += [
                 link,
-                Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
+                Text(ago(scanner.last_scan_ms, now_ms=now)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
                 self._error_cell(scanner, error_width),

@@ -25,12 +25,13 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
-from db import floor, inbox
+from db import inbox
 from db.connection import connect
 from db.connection import now_ms as wall_clock
-from db.floor import RejectedScan
+from db.inbox import RejectedScan
 from db.refusals import LedgerError
 from db.roles import require_role
+from db.times import clock_time
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut, set_columns
@@ -201,7 +202,7 @@ class InboxScreen(FloorScreen):
     # ------------------------------------------------------------ reading
 
     def load(self, conn: sqlite3.Connection) -> InboxView:
-        scans, total = floor.rejected_scans(conn)
+        scans, total = inbox.rejected_scans(conn)
         return InboxView(scans, total)
 
     def show(self, result: InboxView) -> None:
@@ -244,7 +245,7 @@ class InboxScreen(FloorScreen):
         set_columns(table, columns)
         now = self._now()
         # The reason gets whatever width the other columns leave (each has 2 of padding).
-        times = [floor.clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
+        times = [clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
         longest = max((len(visible(s.raw)) for s in view.scans), default=7)
         raw_width = min(40 if wide else 18, longest)
         used = [

@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
 from db.board import (
-    OPEN_STATUSES,
     Marks,
     arrived_at,
     changes_since,
@@ -33,6 +32,7 @@ from db.board import (
 from db.connection import connect
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
+from db.schema import OPEN_STATUSES
 from tui.base import FloorScreen
 from tui.live import FloorClock, ago
 from tui.plain import as_text
