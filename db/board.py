@@ -36,7 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from db.schema import BOARD_MATERIAL, BOARD_STAGES, OPEN_STATUSES
+from db.board_columns import BOARD_MATERIAL, BOARD_STAGES
+from db.schema import OPEN_STATUSES
 
 AT_RISK_DAYS = 2
 

@@ -82,7 +82,7 @@ def stage_sequence(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 
 # What reached a stage is the order quantity at its first stage, else what the stage
-# before it completed (db.ledger.stage_available, for every open order at once).
+# before it completed (db.progress.stage_available, for every open order at once).
 def _waiting_at_stages(
     orders: Sequence[BoardRow],
 ) -> Iterator[tuple[BoardRow, str, int, int]]:
