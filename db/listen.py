@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 from db.connection import connect
-from db.feed import FedLine, ScanFeed, held_words
+from db.feed import ScanFeed
 from db.pipeline import ScanResult
 from db.scanners import HEARTBEAT_S, mark_alive, record_scanner
+from db.spool import FedLine, held_words
 from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader, Terminator
 
 log = logging.getLogger("shopfloor.listen")

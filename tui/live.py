@@ -32,8 +32,8 @@ from db.connection import connect, data_version
 from tui.messages import ScannerStateChanged, ScanRecorded, ScansHeld
 
 if TYPE_CHECKING:
-    from db.feed import FedLine
     from db.pipeline import ScanResult
+    from db.spool import FedLine
     from devices.reader import LinkChanged, ScannerReader
 
 POLL_SECONDS = 0.02

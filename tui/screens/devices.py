@@ -18,8 +18,8 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Header, Static
 
 from db.connection import now_ms as wall_clock
-from db.feed import held_words
 from db.scanners import ScannerRow, scanner_rows
+from db.spool import held_words
 from db.times import ago
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
@@ -72,7 +72,7 @@ class DevicesScreen(FloorScreen):
         self.set_interval(HELD_POLL_S, self._look_for_held)
 
     def _look_for_held(self) -> None:
-        from db.feed import held_scans
+        from db.spool import held_scans
 
         held = {report.feed: report.held for report in held_scans(self.db_path)}
         if held != self._held:

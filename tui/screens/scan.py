@@ -36,8 +36,9 @@ LOG_LENGTH = 30
 HELD_POLL_S = 0.5
 
 if TYPE_CHECKING:
-    from db.feed import FedLine, ScanFeed
+    from db.feed import ScanFeed
     from db.pipeline import ScanResult
+    from db.spool import FedLine
 
 
 class WedgeInput(Input):
@@ -490,7 +491,7 @@ class ScanScreen(FloorScreen):
         return self._feed
 
     def _look_for_held(self) -> None:
-        from db.feed import held_scans
+        from db.spool import held_scans
 
         station = self.station
         count = sum(
@@ -505,7 +506,7 @@ class ScanScreen(FloorScreen):
             self._look_for_held()
 
     def _show_held(self, count: int) -> None:
-        from db.feed import held_words
+        from db.spool import held_words
 
         words = f"⏸ {held_words(count)}: they will be recorded" if count else ""
         if words != self._held_said:
