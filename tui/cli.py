@@ -284,7 +284,8 @@ def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_
 
     KIND is one of: locations, stages, items, operators, routings, bom, stations, workorders.
     """
-    from db.masterdata import ImportError_, import_dir, import_file
+    from db.import_rows import ImportError_
+    from db.masterdata import import_dir, import_file
 
     conn = open_db(db_path)
     try:
