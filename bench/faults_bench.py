@@ -42,7 +42,7 @@ from bench.common import say
 from db.connection import connect
 from db.demo import create_demo_db
 from db.feed import HANDOVER_LINES
-from db.scanning import process_scan
+from db.pipeline import process_scan
 
 SHOPFLOOR = [sys.executable, "-c", "from tui.cli import main; main()"]
 STATION = "RECEIVING"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import db.schema
 from bench.common import Figure, Timings, alternate, cache_dir, say
-from db import ledger, reports
+from db import ledger, reports, roles
 from db.check import check
 from db.connection import connect, now_ms
 from db.demo import LOCATIONS, PRODUCTS, PURCHASED, STAGES, write_csvs
@@ -126,7 +126,7 @@ def build_record(path: Path, movements: int, seed: int = 7) -> None:
         conn = init_db(path)
         import_dir(conn, write_csvs(Path(tmp), work_orders=OPEN_ORDERS + DONE_ORDERS))
         # The generated year is not stock-checked posting by posting: its bins may dip.
-        ledger.allow_negative_stock(
+        roles.allow_negative_stock(
             conn, db.schema.LOCATION_KINDS, by="B3001", reason="bench: a generated year"
         )
         conn.close()

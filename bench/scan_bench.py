@@ -40,7 +40,7 @@ import serial
 from db.connection import connect
 from db.demo import create_demo_db
 from db.listen import Listener
-from db.scanning import process_scan
+from db.pipeline import process_scan
 from devices.reader import ScannerConfig
 
 TARGET_MEDIAN = 4.0

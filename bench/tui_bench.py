@@ -15,7 +15,7 @@ Run with `python -m bench.tui_bench [--small] [--runs N] [--commits N]` (or
    `LiveBoard.refresh` after 50 orders were touched (50 issues posted through
    `db.ledger`, a fresh 50 for each run) against the bare SELECT of those 50 orders'
    rows. Target ≤ 3× and ≤ 50 ms.
-3. Commit to screen: another process commits scans (db.scanning's pipeline) `--commits`
+3. Commit to screen: another process commits scans (db.pipeline) `--commits`
    (50) times at random intervals, writing `time.time()` right after each commit.
    a. the scan station in a real terminal: `shopfloor --station STORES` on a pty; the
       moment is when the terminal receives the scan's outcome ("issued k SKU ...",
@@ -69,7 +69,7 @@ from db.board import BoardDelta, LiveBoard, board_rows
 from db.connection import connect
 from db.demo import create_demo_db
 from db.ledger import Origin
-from db.scanning import process_scan
+from db.pipeline import process_scan
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOPFLOOR = str(Path(sys.executable).parent / "shopfloor")

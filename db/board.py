@@ -36,12 +36,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from db.schema import BOARD_MATERIAL, BOARD_STAGES
+from db.board_columns import BOARD_MATERIAL, BOARD_STAGES
+from db.schema import OPEN_STATUSES
 
-OPEN_STATUSES = ("released", "in_progress", "on_hold")
 AT_RISK_DAYS = 2
 
-_OPEN = "w.status IN ('released', 'in_progress', 'on_hold')"
+_OPEN = f"w.status IN {OPEN_STATUSES!r}"
 
 # One row per open order: the order and its board columns (db/schema.py says how the
 # triggers keep them), so no subquery per order, nor a row per stage or bill line:

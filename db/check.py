@@ -14,8 +14,8 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from db.board import board_column_differences
-from db.ledger import negative_stock_kinds
 from db.quantity import text
+from db.roles import negative_stock_kinds
 from db.schema import trail_status
 
 

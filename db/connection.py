@@ -202,6 +202,16 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Join the caller's transaction if there is one, else take a short IMMEDIATE one."""
+    if conn.in_transaction:
+        yield conn
+    else:
+        with write(conn):
+            yield conn
+
+
 def data_version(conn: sqlite3.Connection) -> int:
     """Changes whenever another connection commits: the cheap "anything new?" check screens poll."""
     row = conn.execute("PRAGMA data_version").fetchone()

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from db import ledger
+from db import ledger, progress, roles, supervision
 from db.connection import clock, now_ms, write
-from db.ledger import LedgerError, Origin
+from db.ledger import Origin
 from db.masterdata import import_dir
 from db.quantity import to_milli
+from db.refusals import LedgerError
 
 STAGES = [
     ("CUT", "Laser cutting", "WIP-CUT"),
@@ -243,7 +244,7 @@ def build_demo(conn: sqlite3.Connection, *, work_orders: int = DEMO_WORK_ORDERS)
     stamp = _Clock(now_ms() - days * 86_400_000)
     with clock(lambda: stamp.ms), write(conn):
         _post_history(conn, rnd, stamp, work_orders)
-    ledger.set_setting(conn, "demo_plant", "1")
+    roles.set_setting(conn, "demo_plant", "1")
 
 
 def _post_history(conn: sqlite3.Connection, rnd: random.Random, stamp: _Clock, count: int) -> None:
@@ -289,7 +290,7 @@ def _post_history(conn: sqlite3.Connection, rnd: random.Random, stamp: _Clock, c
         ]
         if fate == "cancel":
             stamp.tick(rnd)
-            ledger.cancel(conn, number, by="B3001", reason="customer withdrew the order")
+            supervision.cancel(conn, number, by="B3001", reason="customer withdrew the order")
             continue
         # Storeroom issues material; some orders are left short to show on the board.
         short = rnd.random() < 0.3
@@ -321,23 +322,25 @@ def _post_history(conn: sqlite3.Connection, rnd: random.Random, stamp: _Clock, c
                 "SELECT seq FROM work_order_stages WHERE work_order = ? AND stage = ?",
                 (number, stage),
             ).fetchone()
-            available = ledger.stage_available(conn, number, row["seq"])
+            available = progress.stage_available(conn, number, row["seq"])
             if available <= 0:
                 break
             if rnd.random() < 0.15 and available > 2000:
                 stamp.tick(rnd)
-                ledger.report_progress(conn, number, stage, 1000, kind="scrap", origin=op)
+                progress.report_progress(conn, number, stage, 1000, kind="scrap", origin=op)
                 available -= 1000
             last = stage == stages[reach - 1] and fate != "done"
             amount = available if not last else max(1000, available // 2 // 1000 * 1000)
             while amount > 0:
                 part = min(amount, rnd.choice([5000, 10000, 20000]))
                 stamp.tick(rnd)
-                ledger.report_progress(conn, number, stage, part, origin=op)
+                progress.report_progress(conn, number, stage, part, origin=op)
                 amount -= part
         if fate == "hold":
             stamp.tick(rnd)
-            ledger.set_hold(conn, number, True, by="B3002", reason="waiting for customer drawing")
+            supervision.set_hold(
+                conn, number, True, by="B3002", reason="waiting for customer drawing"
+            )
         if fate == "done" and rnd.random() < 0.6:
             stamp.tick(rnd)
             try:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from db.quantity import from_milli
 from db.quantity import text as qty_text
-from db.reports import OPEN_STATUSES
+from db.schema import OPEN_STATUSES
 from devices.labels import GS1Content, Label, Traveler, TravelerPick, TravelerStage
 
 Kind = Literal["workorders", "locations", "items", "badges"]

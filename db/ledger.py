@@ -1,39 +1,30 @@
-"""The movement ledger and stage progress: every change to stock and work-order progress.
+"""The movement ledger: every change to stock, and the one way a change is undone.
 
 Each public function posts in one `BEGIN IMMEDIATE` transaction (or joins the
 caller's, when the scan pipeline groups several scans in one commit) and keeps the
-running totals — stock on hand, material held against work orders, stage
-done/scrap — in that same transaction, so totals always equal the sum of entries
-(`db.check` proves it). Entries are never changed: a correction is a reversal entry
-with `reverses` pointing at what it undoes.
+running totals — stock on hand, material held against work orders — in that same
+transaction, so totals always equal the sum of entries (`db.check` proves it).
+Entries are never changed: a correction is a reversal entry with `reverses` pointing
+at what it undoes; `last_undoable_scan` is the rule for what a station may still undo.
+Stage progress, which posts through here, is db/progress.py.
 
 Stock effect of any movement is uniform: `to_location` gains, `from_location` loses.
 A reversal swaps the two locations, so the same rule undoes the original. No posting
 takes a bin below zero unless a supervisor allowed negative stock for that kind of
-location (`allow_negative_stock`), and no total leaves the declared range
+location (db.roles' `allow_negative_stock`), and no total leaves the declared range
 (`db.quantity.MAX_TOTAL_MILLI`), so every total stays an exact integer.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 
-from db.connection import now_ms, write
+from db.connection import now_ms, transaction
 from db.quantity import MAX_TOTAL_MILLI, SCALE
 from db.quantity import text as qty_text
-from db.schema import LOCATION_KINDS
-
-
-class LedgerError(Exception):
-    """A posting the record refuses; the message tells a person what to do instead."""
-
-
-class PermissionDenied(LedgerError):
-    """The operator's role does not allow this change."""
+from db.refusals import LedgerError
+from db.roles import negative_stock_kinds, require_role
 
 
 @dataclass(frozen=True)
@@ -47,111 +38,11 @@ class Origin:
 
 NOBODY = Origin()
 
-# Which roles may change the record beyond scanning (SPEC §8).
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "adjust": ("supervisor", "storeroom"),
-    "due_date": ("supervisor", "coordinator"),
-    "hold": ("supervisor",),
-    "cancel": ("supervisor",),
-    "replay": ("supervisor",),
-    "leave_kiosk": ("supervisor",),
-    "settings": ("supervisor",),
-    # CMD:UNDO of a posting someone else made at the station.
-    "undo_others": ("supervisor",),
-}
-
-# The settings key holding the location kinds a supervisor allowed to go below zero,
-# comma-separated; empty (the default) refuses negative stock everywhere.
-NEGATIVE_STOCK_KINDS = "negative_stock_kinds"
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Join the caller's transaction if there is one, else take a short IMMEDIATE one."""
-    if conn.in_transaction:
-        yield conn
-    else:
-        with write(conn):
-            yield conn
-
-
-def require_role(conn: sqlite3.Connection, badge: str | None, action: str) -> str:
-    """Return the operator's name if their role may do `action`, else refuse in plain words."""
-    allowed = PERMISSIONS[action]
-    if not badge:
-        raise PermissionDenied(f"{action.replace('_', ' ')} needs a {' or '.join(allowed)} badge")
-    row = conn.execute("SELECT name, role FROM operators WHERE badge = ?", (badge,)).fetchone()
-    if row is None:
-        raise PermissionDenied(f"badge {badge} is not in the operator list")
-    if row["role"] not in allowed:
-        raise PermissionDenied(
-            f"{row['name']} is {row['role']}; {action.replace('_', ' ')} needs "
-            f"a {' or '.join(allowed)}"
-        )
-    return str(row["name"])
-
-
-def may(conn: sqlite3.Connection, badge: str | None, action: str) -> bool:
-    """Whether the operator's role allows `action` (require_role, without the refusal)."""
-    try:
-        require_role(conn, badge, action)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def setting(conn: sqlite3.Connection, key: str, default: str = "") -> str:
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-    return str(row[0]) if row else default
-
-
-def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-
-def negative_stock_kinds(conn: sqlite3.Connection) -> frozenset[str]:
-    """The location kinds a supervisor allowed to go below zero (none by default)."""
-    value = setting(conn, NEGATIVE_STOCK_KINDS)
-    return frozenset(kind for kind in value.split(",") if kind)
-
-
-def allow_negative_stock(
-    conn: sqlite3.Connection, kinds: Iterable[str], *, by: str, reason: str
-) -> frozenset[str]:
-    """Let stock go below zero at these kinds of location (none: refuse everywhere).
-
-    A supervisor's decision, kept with who, when and why in `setting_changes`.
-    """
-    chosen = frozenset(kind.strip().lower() for kind in kinds if kind.strip())
-    unknown = sorted(chosen - set(LOCATION_KINDS))
-    if unknown:
-        raise LedgerError(
-            f"{', '.join(unknown)}: not a kind of location; choose from {', '.join(LOCATION_KINDS)}"
-        )
-    with transaction(conn):
-        require_role(conn, by, "settings")
-        if not reason.strip():
-            raise LedgerError("say why negative stock is allowed: the reason is kept with it")
-        old = setting(conn, NEGATIVE_STOCK_KINDS)
-        new = ",".join(kind for kind in LOCATION_KINDS if kind in chosen)
-        conn.execute(
-            "INSERT INTO setting_changes (time_ms, key, old_value, new_value, by_operator, "
-            "reason) VALUES (?, ?, ?, ?, ?, ?)",
-            (now_ms(), NEGATIVE_STOCK_KINDS, old, new, by, reason.strip()),
-        )
-        set_setting(conn, NEGATIVE_STOCK_KINDS, new)
-    return chosen
-
 
 # ---------------------------------------------------------------- look-ups
 
 
-def _item(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
+def item_row(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
     row = conn.execute("SELECT * FROM items WHERE sku = ?", (sku,)).fetchone()
     if row is None:
         raise LedgerError(f"item {sku} is not in the item list")
@@ -215,7 +106,7 @@ def _wip_location(
 # ---------------------------------------------------------------- the core posting
 
 
-def _post(
+def post(
     conn: sqlite3.Connection,
     kind: str,
     item: str,
@@ -241,10 +132,10 @@ def _post(
         raise LedgerError("a quantity must be more than zero")
     at = now_ms() if time_ms is None else time_ms
     if from_location is not None:
-        available = _available(conn, item, from_location, lot)
-        if available < qty_milli:
+        may_leave = available(conn, item, from_location, lot)
+        if may_leave < qty_milli:
             have = on_hand(conn, item, from_location, lot)
-            if available > have:  # negative stock is allowed here: only the range stops it
+            if may_leave > have:  # negative stock is allowed here: only the range stops it
                 raise LedgerError(
                     f"{from_location} would go more than {MAX_TOTAL_MILLI // SCALE:,} of "
                     f"{item} below zero, the most the record keeps in one bin: check the QTY"
@@ -297,7 +188,7 @@ def _post(
             (work_order, item, lot, wip, sign * qty_milli),
         )
     if work_order is not None:
-        _touch_work_order(conn, work_order, at, origin)
+        touch_work_order(conn, work_order, at, origin)
     return movement_id
 
 
@@ -310,7 +201,7 @@ def _add_stock(conn: sqlite3.Connection, item: str, location: str, lot: str, del
     )
 
 
-def _available(conn: sqlite3.Connection, item: str, location: str, lot: str) -> int:
+def available(conn: sqlite3.Connection, item: str, location: str, lot: str) -> int:
     """What may leave a bin: its stock on hand, or, where a supervisor allowed negative
     stock for its kind of location, as much as keeps it inside the declared range."""
     have = on_hand(conn, item, location, lot)
@@ -339,14 +230,14 @@ def _check_total(conn: sqlite3.Connection, item: str, location: str, lot: str, q
         )
 
 
-def _touch_work_order(conn: sqlite3.Connection, number: str, at: int, origin: Origin) -> None:
+def touch_work_order(conn: sqlite3.Connection, number: str, at: int, origin: Origin) -> None:
     row = conn.execute("SELECT status FROM work_orders WHERE number = ?", (number,)).fetchone()
     conn.execute("UPDATE work_orders SET last_activity_ms = ? WHERE number = ?", (at, number))
     if row is not None and row["status"] == "released":
-        _record_status(conn, number, "released", "in_progress", origin.operator, "first activity")
+        record_status(conn, number, "released", "in_progress", origin.operator, "first activity")
 
 
-def _record_status(
+def record_status(
     conn: sqlite3.Connection, number: str, old: str, new: str, by: str | None, reason: str
 ) -> None:
     # The audit row first: the database refuses a status that its trail does not end in.
@@ -358,7 +249,7 @@ def _record_status(
     conn.execute("UPDATE work_orders SET status = ? WHERE number = ?", (new, number))
 
 
-def _require_active(order: sqlite3.Row) -> None:
+def require_active(order: sqlite3.Row) -> None:
     status = order["status"]
     if status == "on_hold":
         raise LedgerError(
@@ -388,9 +279,9 @@ def receive(
     origin: Origin = NOBODY,
 ) -> int:
     with transaction(conn):
-        _require_lot(_item(conn, item), lot)
+        _require_lot(item_row(conn, item), lot)
         _location(conn, to_location)
-        return _post(
+        return post(
             conn, "receive", item, qty_milli, from_location=None, to_location=to_location,
             lot=lot, origin=origin,
         )  # fmt: skip
@@ -407,12 +298,12 @@ def transfer(
     origin: Origin = NOBODY,
 ) -> int:
     with transaction(conn):
-        _require_lot(_item(conn, item), lot)
+        _require_lot(item_row(conn, item), lot)
         _location(conn, from_location)
         _location(conn, to_location)
         if from_location == to_location:
             raise LedgerError(f"source and destination are both {from_location}: scan another bin")
-        return _post(
+        return post(
             conn, "transfer", item, qty_milli, from_location=from_location,
             to_location=to_location, lot=lot, origin=origin,
         )  # fmt: skip
@@ -431,11 +322,11 @@ def issue(
     """Move material from a store to a work order's WIP, where it is held for that order."""
     with transaction(conn):
         order = work_order(conn, number)
-        _require_active(order)
-        _require_lot(_item(conn, item), lot)
+        require_active(order)
+        _require_lot(item_row(conn, item), lot)
         _location(conn, from_location)
         wip, stage = _wip_location(conn, number, order["product"], item)
-        return _post(
+        return post(
             conn, "issue", item, qty_milli, from_location=from_location, to_location=wip,
             lot=lot, work_order=number, stage=stage, origin=origin,
         )  # fmt: skip
@@ -454,7 +345,7 @@ def return_material(
     """Take unused material held against a work order back to a store."""
     with transaction(conn):
         work_order(conn, number)
-        _require_lot(_item(conn, item), lot)
+        _require_lot(item_row(conn, item), lot)
         _location(conn, to_location)
         row = conn.execute(
             "SELECT location, issued_milli - returned_milli - consumed_milli AS held "
@@ -468,7 +359,7 @@ def return_material(
                 f"work order {number} holds {qty_text(held)} of {item}"
                 f"{' lot ' + lot if lot else ''}; scan a smaller QTY"
             )
-        return _post(
+        return post(
             conn, "return", item, qty_milli, from_location=row["location"],
             to_location=to_location, lot=lot, work_order=number, origin=origin,
         )  # fmt: skip
@@ -485,14 +376,14 @@ def scrap_material(
     origin: Origin = NOBODY,
 ) -> int:
     with transaction(conn):
-        _require_lot(_item(conn, item), lot)
+        _require_lot(item_row(conn, item), lot)
         _location(conn, from_location)
         scrap_to = location_of_kind(conn, "scrap")
         if from_location == scrap_to:
             raise LedgerError(
                 f"{from_location} is the scrap location: scan the location the scrap comes from"
             )
-        return _post(
+        return post(
             conn, "scrap", item, qty_milli, from_location=from_location, to_location=scrap_to,
             lot=lot, work_order=work_order_number, origin=origin,
         )  # fmt: skip
@@ -512,7 +403,7 @@ def adjust(
     with transaction(conn):
         if require_permission:
             require_role(conn, origin.operator, "adjust")
-        _require_lot(_item(conn, item), lot)
+        _require_lot(item_row(conn, item), lot)
         _location(conn, location)
         if counted_milli < 0:
             raise LedgerError("a count cannot be below zero")
@@ -520,11 +411,11 @@ def adjust(
         if difference == 0:
             return None
         if difference > 0:
-            return _post(
+            return post(
                 conn, "adjust", item, difference, from_location=None, to_location=location,
                 lot=lot, origin=origin,
             )  # fmt: skip
-        return _post(
+        return post(
             conn, "adjust", item, -difference, from_location=location, to_location=None,
             lot=lot, origin=origin, reverses=None,
         )  # fmt: skip
@@ -541,10 +432,10 @@ def ship(
 ) -> int:
     """Send finished goods out of the plant (they leave the record's stock)."""
     with transaction(conn):
-        _require_lot(_item(conn, item), lot)
+        _require_lot(item_row(conn, item), lot)
         source = from_location or location_of_kind(conn, "finished")
         _location(conn, source)
-        return _post(
+        return post(
             conn, "ship", item, qty_milli, from_location=source, to_location=None, lot=lot,
             origin=origin,
         )  # fmt: skip
@@ -567,11 +458,33 @@ def reverse_movement(conn: sqlite3.Connection, movement_id: int, *, origin: Orig
             raise LedgerError(
                 f"movement {movement_id} belongs to a stage completion; undo the completion"
             )
-        return _reverse(conn, original, origin)
+        return post_reversal(conn, original, origin)
 
 
-def _reverse(conn: sqlite3.Connection, original: sqlite3.Row, origin: Origin) -> int:
-    return _post(
+def last_undoable_scan(
+    conn: sqlite3.Connection, station: str, operator: str | None, *, anyone: bool
+) -> int | None:
+    """The latest scan at `station` whose postings a station's CMD:UNDO may still reverse:
+    posted by `operator` (by anyone, for a supervisor's undo), not yet undone, and not a
+    movement that belongs to a stage completion (undoing the completion takes it)."""
+    mine_m = "" if anyone else " AND m.operator = :who"
+    mine_p = "" if anyone else " AND p.operator = :who"
+    row = conn.execute(
+        "SELECT MAX(scan) FROM ("
+        " SELECT m.scan FROM movements m WHERE m.station = :station AND m.reverses IS NULL"
+        f"  AND m.scan IS NOT NULL AND m.progress_entry IS NULL{mine_m}"
+        "  AND NOT EXISTS (SELECT 1 FROM movements r WHERE r.reverses = m.id)"
+        " UNION ALL"
+        " SELECT p.scan FROM progress_entries p WHERE p.station = :station"
+        f"  AND p.reverses IS NULL AND p.scan IS NOT NULL{mine_p}"
+        "  AND NOT EXISTS (SELECT 1 FROM progress_entries r WHERE r.reverses = p.id))",
+        {"station": station, "who": operator},
+    ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def post_reversal(conn: sqlite3.Connection, original: sqlite3.Row, origin: Origin) -> int:
+    return post(
         conn,
         original["kind"],
         original["item"],
@@ -586,275 +499,3 @@ def _reverse(conn: sqlite3.Connection, original: sqlite3.Row, origin: Origin) ->
         progress_entry=None,
         short=f"the {original['kind']} cannot be undone, the material has moved on since",
     )
-
-
-# ---------------------------------------------------------------- stage progress
-
-
-def _stage_row(conn: sqlite3.Connection, number: str, stage: str | None) -> sqlite3.Row:
-    stages = conn.execute(
-        "SELECT * FROM work_order_stages WHERE work_order = ? ORDER BY seq", (number,)
-    ).fetchall()
-    if not stages:
-        raise LedgerError(f"work order {number} has no stages: check routings.csv")
-    if stage is None:
-        return stages[0]  # type: ignore[no-any-return]
-    for row in stages:
-        if row["stage"] == stage:
-            return row  # type: ignore[no-any-return]
-    route = " → ".join(r["stage"] for r in stages)
-    raise LedgerError(f"work order {number} does not pass stage {stage} (its route: {route})")
-
-
-def stage_available(conn: sqlite3.Connection, number: str, seq: int) -> int:
-    """What has reached a stage and is not yet completed or scrapped there."""
-    order = work_order(conn, number)
-    previous = conn.execute(
-        "SELECT done_milli FROM work_order_stages WHERE work_order = ? AND seq < ? "
-        "ORDER BY seq DESC LIMIT 1",
-        (number, seq),
-    ).fetchone()
-    arrived = int(order["qty_milli"]) if previous is None else int(previous["done_milli"])
-    here = conn.execute(
-        "SELECT done_milli + scrap_milli FROM work_order_stages WHERE work_order = ? AND seq = ?",
-        (number, seq),
-    ).fetchone()
-    return arrived - int(here[0])
-
-
-def report_progress(
-    conn: sqlite3.Connection,
-    number: str,
-    stage: str | None,
-    qty_milli: int | None,
-    *,
-    kind: str = "done",
-    origin: Origin = NOBODY,
-) -> int:
-    """Record units completed (or scrapped) at a stage; None qty means everything that reached it.
-
-    A completion backflushes the components the bill of materials consumes at this
-    stage from what was issued to the order; the last stage's completions produce
-    finished goods. Returns the progress entry id.
-    """
-    if kind not in ("done", "scrap"):
-        raise ValueError(kind)
-    with transaction(conn):
-        order = work_order(conn, number)
-        _require_active(order)
-        row = _stage_row(conn, number, stage)
-        seq, stage_code = int(row["seq"]), str(row["stage"])
-        available = stage_available(conn, number, seq)
-        if qty_milli is None:
-            qty_milli = available
-        if available <= 0 or qty_milli <= 0:
-            raise LedgerError(
-                f"nothing of {number} is waiting at {stage_code}; "
-                "scan the work order at the stage before it"
-            )
-        if qty_milli > available:
-            raise LedgerError(
-                f"only {qty_text(available)} of {number} reached {stage_code}; "
-                f"scan QTY:{qty_text(available)} or less"
-            )
-        at = now_ms()
-        cur = conn.execute(
-            "INSERT INTO progress_entries (time_ms, work_order, seq, stage, kind, qty_milli, "
-            "operator, station, scan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (at, number, seq, stage_code, kind, qty_milli, origin.operator, origin.station,
-             origin.scan),
-        )  # fmt: skip
-        entry = int(cur.lastrowid or 0)
-        column = "done_milli" if kind == "done" else "scrap_milli"
-        conn.execute(
-            f"UPDATE work_order_stages SET {column} = {column} + ? "
-            "WHERE work_order = ? AND seq = ?",
-            (qty_milli, number, seq),
-        )
-        _touch_work_order(conn, number, at, origin)
-        if kind == "done":
-            _backflush(conn, order, seq, stage_code, qty_milli, entry, origin, at)
-            last = conn.execute(
-                "SELECT MAX(seq) FROM work_order_stages WHERE work_order = ?", (number,)
-            ).fetchone()[0]
-            if seq == last:
-                product = _item(conn, order["product"])
-                _post(
-                    conn, "produce", order["product"], qty_milli, from_location=None,
-                    to_location=location_of_kind(conn, "finished"),
-                    lot=number if product["lot_tracked"] else "", work_order=number,
-                    stage=stage_code, origin=origin, progress_entry=entry, time_ms=at,
-                )  # fmt: skip
-        _update_done(conn, number, origin)
-        return entry
-
-
-def _backflush(
-    conn: sqlite3.Connection,
-    order: sqlite3.Row,
-    seq: int,
-    stage: str,
-    completed_milli: int,
-    entry: int,
-    origin: Origin,
-    at: int,
-) -> None:
-    first_seq = conn.execute(
-        "SELECT MIN(seq) FROM work_order_stages WHERE work_order = ?", (order["number"],)
-    ).fetchone()[0]
-    components = conn.execute(
-        "SELECT component, qty_per_milli FROM bill_of_materials WHERE product = ? "
-        "AND (stage = ? OR (stage IS NULL AND ? = ?))",
-        (order["product"], stage, seq, first_seq),
-    ).fetchall()
-    for component in components:
-        # Thousandths times thousandths: round the consumption to the nearest thousandth.
-        needed = (component["qty_per_milli"] * completed_milli + 500) // 1000
-        held = conn.execute(
-            "SELECT lot, location, issued_milli - returned_milli - consumed_milli AS held "
-            "FROM work_order_materials WHERE work_order = ? AND item = ? "
-            "AND issued_milli - returned_milli - consumed_milli > 0 ORDER BY rowid",
-            (order["number"], component["component"]),
-        ).fetchall()
-        for lot_row in held:
-            if needed <= 0:
-                break
-            # What was never issued is not consumed: the shortage shows on the board
-            # instead. Nor is what has left the WIP bin since (moved on by hand): a
-            # completion never drives the bin below zero.
-            there = _available(conn, component["component"], lot_row["location"], lot_row["lot"])
-            take = min(needed, int(lot_row["held"]), there)
-            if take <= 0:
-                continue
-            _post(
-                conn, "consume", component["component"], take,
-                from_location=lot_row["location"], to_location=None, lot=lot_row["lot"],
-                work_order=order["number"], stage=stage, origin=origin, progress_entry=entry,
-                time_ms=at,
-            )  # fmt: skip
-            needed -= take
-
-
-def _update_done(conn: sqlite3.Connection, number: str, origin: Origin) -> None:
-    order = work_order(conn, number)
-    totals = conn.execute(
-        "SELECT (SELECT done_milli FROM work_order_stages WHERE work_order = ? "
-        "ORDER BY seq DESC LIMIT 1) AS completed, "
-        "(SELECT SUM(scrap_milli) FROM work_order_stages WHERE work_order = ?) AS scrapped",
-        (number, number),
-    ).fetchone()
-    finished = int(totals["completed"] or 0) >= int(order["qty_milli"]) - int(
-        totals["scrapped"] or 0
-    )
-    if finished and order["status"] == "in_progress":
-        _record_status(conn, number, "in_progress", "done", origin.operator, "last stage complete")
-    elif not finished and order["status"] == "done":
-        _record_status(conn, number, "done", "in_progress", origin.operator, "completion undone")
-
-
-def reverse_progress(conn: sqlite3.Connection, entry_id: int, *, origin: Origin = NOBODY) -> int:
-    """Undo a stage completion or scrap, with its backflush and finished goods."""
-    with transaction(conn):
-        original = conn.execute(
-            "SELECT * FROM progress_entries WHERE id = ?", (entry_id,)
-        ).fetchone()
-        if original is None:
-            raise LedgerError(f"progress entry {entry_id} does not exist")
-        if original["reverses"] is not None:
-            raise LedgerError(f"progress entry {entry_id} is itself a reversal")
-        done = conn.execute(
-            "SELECT id FROM progress_entries WHERE reverses = ?", (entry_id,)
-        ).fetchone()
-        if done is not None:
-            raise LedgerError(f"progress entry {entry_id} was already undone")
-        number, seq, qty = original["work_order"], int(original["seq"]), int(original["qty_milli"])
-        if original["kind"] == "done":
-            following = conn.execute(
-                "SELECT stage, done_milli + scrap_milli AS used FROM work_order_stages "
-                "WHERE work_order = ? AND seq > ? ORDER BY seq LIMIT 1",
-                (number, seq),
-            ).fetchone()
-            current = conn.execute(
-                "SELECT done_milli FROM work_order_stages WHERE work_order = ? AND seq = ?",
-                (number, seq),
-            ).fetchone()
-            if following is not None and current["done_milli"] - qty < following["used"]:
-                raise LedgerError(
-                    f"{following['stage']} already worked on these units; undo there first"
-                )
-        at = now_ms()
-        cur = conn.execute(
-            "INSERT INTO progress_entries (time_ms, work_order, seq, stage, kind, qty_milli, "
-            "operator, station, scan, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (at, number, seq, original["stage"], original["kind"], qty, origin.operator,
-             origin.station, origin.scan, entry_id),
-        )  # fmt: skip
-        column = "done_milli" if original["kind"] == "done" else "scrap_milli"
-        conn.execute(
-            f"UPDATE work_order_stages SET {column} = {column} - ? "
-            "WHERE work_order = ? AND seq = ?",
-            (qty, number, seq),
-        )
-        for movement in conn.execute(
-            "SELECT * FROM movements WHERE progress_entry = ? AND reverses IS NULL ORDER BY id",
-            (entry_id,),
-        ).fetchall():
-            _reverse(conn, movement, origin)
-        _touch_work_order(conn, number, at, origin)
-        _update_done(conn, number, origin)
-        return int(cur.lastrowid or 0)
-
-
-# ---------------------------------------------------------------- supervision
-
-
-def change_due_date(
-    conn: sqlite3.Connection, number: str, new_due: str, *, by: str, reason: str
-) -> None:
-    with transaction(conn):
-        require_role(conn, by, "due_date")
-        order = work_order(conn, number)
-        try:
-            date.fromisoformat(new_due)
-        except ValueError:
-            raise LedgerError(f"{new_due!r} is not a date: write it as YYYY-MM-DD") from None
-        if not reason.strip():
-            raise LedgerError("say why the due date changes: the reason is kept with the change")
-        conn.execute("UPDATE work_orders SET due = ? WHERE number = ?", (new_due, number))
-        conn.execute(
-            "INSERT INTO due_date_changes (time_ms, work_order, old_due, new_due, by_operator, "
-            "reason) VALUES (?, ?, ?, ?, ?, ?)",
-            (now_ms(), number, order["due"], new_due, by, reason.strip()),
-        )
-
-
-def set_hold(conn: sqlite3.Connection, number: str, hold: bool, *, by: str, reason: str) -> None:
-    with transaction(conn):
-        require_role(conn, by, "hold")
-        order = work_order(conn, number)
-        status = order["status"]
-        if hold:
-            if status in ("done", "cancelled", "on_hold"):
-                raise LedgerError(f"work order {number} is {status.replace('_', ' ')}")
-            _record_status(conn, number, status, "on_hold", by, reason or "held")
-        else:
-            if status != "on_hold":
-                raise LedgerError(f"work order {number} is not on hold")
-            previous = conn.execute(
-                "SELECT old_status FROM status_changes WHERE work_order = ? "
-                "AND new_status = 'on_hold' ORDER BY id DESC LIMIT 1",
-                (number,),
-            ).fetchone()
-            back = previous["old_status"] if previous else "released"
-            _record_status(conn, number, "on_hold", back, by, reason or "released")
-
-
-def cancel(conn: sqlite3.Connection, number: str, *, by: str, reason: str) -> None:
-    with transaction(conn):
-        require_role(conn, by, "cancel")
-        order = work_order(conn, number)
-        if order["status"] in ("done", "cancelled"):
-            raise LedgerError(f"work order {number} is already {order['status']}")
-        if not reason.strip():
-            raise LedgerError("say why the order is cancelled")
-        _record_status(conn, number, order["status"], "cancelled", by, reason.strip())

@@ -19,29 +19,26 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from db.connection import connect, now_ms, write
-from db.feed import FedLine, ScanFeed, held_words
-from db.scanning import ScanResult, record_scanner
-from devices.reader import LineRead, ScannerConfig, ScannerReader, ScannerState
+from db.connection import connect
+from db.feed import ScanFeed
+from db.pipeline import ScanResult
+from db.scanners import HEARTBEAT_S, mark_alive, record_scanner
+from db.spool import FedLine, held_words
+from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader, Terminator
 
 log = logging.getLogger("shopfloor.listen")
-
-# How often a running listener says it is alive; the Devices screen calls a scanner's
-# reader gone (killed, machine down) when it has not heard for STALE_AFTER_MS.
-HEARTBEAT_S = 5.0
-STALE_AFTER_MS = 15_000
 
 
 class ConfigError(ValueError):
     """A scanner configuration a person has to fix; the message says where."""
 
 
-_FIELDS = {"name", "url", "station", "baud", "terminator", "max_line", "dedupe_ms", "gap_ms",
-           "vid", "pid", "serial_number"}  # fmt: skip
+# The settings a [[scanner]] table may hold: the fields of ScannerConfig, no copy.
+_FIELDS = frozenset(f.name for f in fields(ScannerConfig))
 
 
 def load_config(path: str | Path) -> list[ScannerConfig]:
@@ -65,7 +62,7 @@ def _scanner(path: str | Path, n: int, entry: dict[str, Any]) -> ScannerConfig:
     for key in ("url", "station"):
         if not entry.get(key):
             raise ConfigError(f"{path}: scanner {n}: {key} is missing")
-    if entry.get("terminator", "auto") not in ("auto", "CR", "LF", "CRLF"):
+    if entry.get("terminator", "auto") not in get_args(Terminator):
         raise ConfigError(f"{path}: scanner {n}: terminator must be auto, CR, LF or CRLF")
     settings = dict(entry)
     settings.setdefault("name", f"{entry['station']}-{n}")
@@ -103,7 +100,7 @@ class ScannerLink:
         config: ScannerConfig,
         *,
         on_result: Callable[[FedLine, ScanResult], None] | None = None,
-        on_state: Callable[[ScannerState], None] | None = None,
+        on_state: Callable[[LinkChanged], None] | None = None,
         on_held: Callable[[int, str | None], None] | None = None,
         on_event: Callable[[str], None] = log.info,
     ) -> None:
@@ -146,7 +143,7 @@ class ScannerLink:
         if self._on_held is not None:
             self._on_held(count, reason)
 
-    def _state(self, state: ScannerState) -> None:
+    def _state(self, state: LinkChanged) -> None:
         config = self.config
         word = "connected" if state.connected else "lost"
         self._on_event(
@@ -226,14 +223,9 @@ class Listener:
     def _heartbeat(self) -> None:
         conn = connect(self.db_path)
         names = [config.name for config in self.scanners]
-        marks = ", ".join("?" for _ in names)
         while not self._stopped.wait(HEARTBEAT_S):
             try:
-                with write(conn):
-                    conn.execute(
-                        f"UPDATE scanners SET updated_ms = ? WHERE name IN ({marks})",
-                        (now_ms(), *names),
-                    )
+                mark_alive(conn, names)
             except sqlite3.Error as exc:  # a busy moment must not end the listener
                 self.on_event(f"heartbeat not written: {exc}")
         conn.close()

@@ -16,83 +16,29 @@ lengths), badge, order number or location code belongs to one entity only. The
 
 from __future__ import annotations
 
-import csv
-import re
 import sqlite3
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from db.connection import now_ms
-from db.ledger import LedgerError, change_due_date, transaction
-from db.quantity import QuantityError, to_milli
+from db.connection import now_ms, transaction
+from db.import_rows import (
+    KINDS,
+    ImportError_,
+    Row,
+    one_of,
+    quantity,
+    read_rows,
+    whole_number,
+    yes_no,
+)
 from db.quantity import text as qty_text
+from db.refusals import LedgerError
 from db.schema import LOCATION_KINDS, MODES, ROLES
+from db.supervision import change_due_date
 
 RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:", "NUM:", "REASON:")
-# Routing steps and priorities are small whole numbers; the bound keeps them far inside
-# SQLite's integers and refuses a spreadsheet's 1E+20 or a pasted serial number.
-MAX_WHOLE = 99_999
-# Line and paragraph breaks, C0/C1 controls (NUL, ESC, the GS1 separator) and format
-# characters (bidi overrides, zero-width spaces): none can be printed on a label or
-# typed, and a scanner sending one would resolve to nothing.
-_NOT_IN_CODES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-_WHOLE = re.compile(r"[0-9]{1,9}")
-
-
-class ImportError_(Exception):
-    """A bad row: the message names file, line and column."""
-
-
-# Dependency order: each kind only refers to kinds before it.
-KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    # kind: (file name, required columns, optional columns)
-    "locations": ("locations.csv", ("code", "name", "kind"), ("barcode",)),
-    "stages": ("stages.csv", ("code", "name"), ("location",)),
-    "items": ("items.csv", ("sku", "description"), ("uom", "gtin", "lot_tracked", "barcode")),
-    "operators": ("operators.csv", ("badge", "name", "role"), ()),
-    "routings": ("routings.csv", ("product", "seq", "stage"), ()),
-    "bom": ("bom.csv", ("product", "component", "qty_per"), ("stage",)),
-    "stations": ("stations.csv", ("code", "name"), ("location", "stage", "mode")),
-    "workorders": (
-        "workorders.csv",
-        ("number", "product", "qty", "due"),
-        ("priority", "barcode"),
-    ),
-}
-
-# The columns holding codes: what labels carry, scanners send and other rows refer to.
-_CODE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "locations": ("code", "barcode"),
-    "stages": ("code", "location"),
-    "items": ("sku", "gtin", "barcode"),
-    "operators": ("badge",),
-    "routings": ("product", "stage"),
-    "bom": ("product", "component", "stage"),
-    "stations": ("code", "location", "stage"),
-    "workorders": ("number", "product", "barcode"),
-}
-
-
-@dataclass
-class _Row:
-    file: str
-    line: int
-    values: dict[str, str]
-
-    def fail(self, column: str, problem: str) -> ImportError_:
-        return ImportError_(f"{self.file}:{self.line}: {column}: {problem}")
-
-    def get(self, column: str) -> str:
-        return (self.values.get(column) or "").strip()
-
-    def need(self, column: str) -> str:
-        value = self.get(column)
-        if not value:
-            raise self.fail(column, "is empty; every row needs one")
-        return value
 
 
 @dataclass
@@ -103,7 +49,7 @@ class _Run:
     badge: str | None
     first_lines: dict[tuple[object, ...], int] = field(default_factory=dict)
 
-    def once(self, row: _Row, column: str, key: tuple[object, ...], shown: str) -> None:
+    def once(self, row: Row, column: str, key: tuple[object, ...], shown: str) -> None:
         """Refuse a key the file already had: loaded in turn, the last row would silently win."""
         first = self.first_lines.setdefault(key, row.line)
         if first != row.line:
@@ -119,86 +65,13 @@ class ImportResult:
     rows: int
 
 
-def _read(path: Path, kind: str) -> Iterator[_Row]:
-    file_name, required, optional = KINDS[kind]
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ImportError_(f"{path}: cannot open: {exc.strerror}") from None
-    with handle:
-        reader = csv.reader(handle)
-        # The line a record starts on: a quoted value may run over several.
-        start = 1
-        try:
-            headers = [h.strip() for h in next(reader, [])]
-            missing = [c for c in required if c not in headers]
-            if missing:
-                raise ImportError_(
-                    f"{path.name}:1: {missing[0]}: missing column; {file_name} needs "
-                    f"{', '.join(required)} (optional: {', '.join(optional) or 'none'})"
-                )
-            twice = [h for n, h in enumerate(headers) if h and h in headers[:n]]
-            if twice:
-                raise ImportError_(f"{path.name}:1: {twice[0]}: the column is there twice")
-            start = reader.line_num + 1
-            for values in reader:
-                row = _Row(path.name, start, dict(zip(headers, values, strict=False)))
-                start = reader.line_num + 1
-                if not any(v.strip() for v in values):
-                    continue
-                _refuse_broken_values(row, reader.line_num, kind)
-                if len(values) > len(headers):
-                    raise row.fail(
-                        headers[-1], "more values than columns; check for an unquoted comma"
-                    )
-                yield row
-        except UnicodeDecodeError:
-            # The first read decodes a whole buffer: a bad byte anywhere in a small file lands here.
-            raise _not_utf8(path) from None
-        except csv.Error as exc:
-            raise ImportError_(
-                f'{path.name}:{start}: -: {exc}; check for a quote (") left open'
-            ) from None
-
-
-def _refuse_broken_values(row: _Row, end: int, kind: str) -> None:
-    for column, value in row.values.items():
-        if "\n" in value or "\r" in value:
-            # No master-data value holds a line break: this is a quote left open, which
-            # would otherwise swallow the following rows into one value.
-            raise row.fail(
-                column,
-                f'a quote (") opens in this value and runs on to line {end}; '
-                "close the quote on this line or remove it",
-            )
-    for column in _CODE_COLUMNS[kind]:
-        value = row.values.get(column, "")
-        bad = next((c for c in value if unicodedata.category(c) in _NOT_IN_CODES), None)
-        if bad is not None:
-            raise row.fail(
-                column,
-                f"{value!r} holds a control character (U+{ord(bad):04X}); "
-                "a code must be plain printable text: retype it",
-            )
-
-
-def _not_utf8(path: Path) -> ImportError_:
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-        line = 1
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-    return ImportError_(f"{path.name}:{line}: -: not UTF-8 text; save the file as UTF-8 CSV")
-
-
 def _exists(conn: sqlite3.Connection, table: str, column: str, value: str) -> bool:
     return (
         conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)).fetchone() is not None
     )
 
 
-def _refer(conn: sqlite3.Connection, row: _Row, column: str, table: str, key: str) -> str | None:
+def _refer(conn: sqlite3.Connection, row: Row, column: str, table: str, key: str) -> str | None:
     value = row.get(column)
     if not value:
         return None
@@ -222,7 +95,7 @@ def _gtin_spellings(gtin: str) -> list[str]:
     return [gtin[14 - n :] for n in (14, 13, 12, 8) if not gtin[: 14 - n].strip("0")]
 
 
-# Everything a scan resolves through (db.scanning.resolve) and what a person may type
+# Everything a scan resolves through (db.resolve) and what a person may type
 # at a wedge: registry values, skus, GTINs, badges, order numbers, location codes.
 _HOLDERS = """
 SELECT kind, code, 'barcode' FROM barcodes WHERE value IN ({texts})
@@ -235,7 +108,7 @@ UNION ALL SELECT 'location', code, 'code' FROM locations WHERE code IN ({texts})
 
 
 def _claim(
-    run: _Run, row: _Row, column: str, kind: str, code: str, value: str, *, gtin: bool = False
+    run: _Run, row: Row, column: str, kind: str, code: str, value: str, *, gtin: bool = False
 ) -> None:
     """Refuse `value` for (kind, code) when a scan of it could mean something else."""
     if value.upper().startswith(RESERVED_PREFIXES):
@@ -258,45 +131,7 @@ def _register_barcode(conn: sqlite3.Connection, kind: str, code: str, value: str
     conn.execute("INSERT INTO barcodes (value, kind, code) VALUES (?, ?, ?)", (value, kind, code))
 
 
-def _flag(row: _Row, column: str) -> int:
-    value = row.get(column).lower()
-    if value in ("", "0", "no", "n", "false"):
-        return 0
-    if value in ("1", "yes", "y", "true"):
-        return 1
-    raise row.fail(column, f"{value!r} is not yes/no; write 1 or 0")
-
-
-def _choice(row: _Row, column: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
-    value = row.need(column)
-    value = value.upper() if upper else value.lower()
-    if value not in choices:
-        raise row.fail(column, f"{value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _qty(row: _Row, column: str) -> int:
-    try:
-        milli = to_milli(row.need(column))
-    except QuantityError as exc:
-        raise row.fail(column, str(exc)) from None
-    if milli <= 0:
-        raise row.fail(column, "must be more than zero")
-    return milli
-
-
-def _whole(row: _Row, column: str, default: int | None = None) -> int:
-    value = row.get(column)
-    if not value and default is not None:
-        return default
-    value = row.need(column)
-    if not _WHOLE.fullmatch(value) or not 1 <= int(value) <= MAX_WHOLE:
-        shown = value if len(value) <= 24 else value[:21] + "..."
-        raise row.fail(column, f"{shown!r} is not a whole number from 1 to {MAX_WHOLE:,}")
-    return int(value)
-
-
-def _locations(run: _Run, row: _Row) -> None:
+def _locations(run: _Run, row: Row) -> None:
     code = row.need("code")
     run.once(row, "code", (code,), repr(code))
     barcode = row.get("barcode") or code
@@ -309,11 +144,11 @@ def _locations(run: _Run, row: _Row) -> None:
         "INSERT INTO locations (code, name, kind, barcode) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
         "barcode = excluded.barcode",
-        (code, row.need("name"), _choice(row, "kind", LOCATION_KINDS), barcode),
+        (code, row.need("name"), one_of(row, "kind", LOCATION_KINDS), barcode),
     )
 
 
-def _stages(run: _Run, row: _Row) -> None:
+def _stages(run: _Run, row: Row) -> None:
     code = row.need("code")
     run.once(row, "code", (code,), repr(code))
     run.conn.execute(
@@ -323,7 +158,7 @@ def _stages(run: _Run, row: _Row) -> None:
     )
 
 
-def _items(run: _Run, row: _Row) -> None:
+def _items(run: _Run, row: Row) -> None:
     sku = row.need("sku")
     run.once(row, "sku", (sku,), repr(sku))
     gtin_text = row.get("gtin")
@@ -344,26 +179,26 @@ def _items(run: _Run, row: _Row) -> None:
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET "
         "description = excluded.description, uom = excluded.uom, gtin = excluded.gtin, "
         "lot_tracked = excluded.lot_tracked, barcode = excluded.barcode",
-        (sku, row.need("description"), row.get("uom") or "pcs", gtin, _flag(row, "lot_tracked"),
+        (sku, row.need("description"), row.get("uom") or "pcs", gtin, yes_no(row, "lot_tracked"),
          barcode),
     )  # fmt: skip
 
 
-def _operators(run: _Run, row: _Row) -> None:
+def _operators(run: _Run, row: Row) -> None:
     badge = row.need("badge")
     run.once(row, "badge", (badge,), repr(badge))
     _claim(run, row, "badge", "operator", badge, badge)
     run.conn.execute(
         "INSERT INTO operators (badge, name, role) VALUES (?, ?, ?) ON CONFLICT (badge) "
         "DO UPDATE SET name = excluded.name, role = excluded.role",
-        (badge, row.need("name"), _choice(row, "role", ROLES)),
+        (badge, row.need("name"), one_of(row, "role", ROLES)),
     )
     _register_barcode(run.conn, "operator", badge, badge)
 
 
-def _routings(run: _Run, row: _Row) -> None:
+def _routings(run: _Run, row: Row) -> None:
     product = _refer(run.conn, row, "product", "items", "sku") or row.need("product")
-    seq = _whole(row, "seq")
+    seq = whole_number(row, "seq")
     run.once(row, "seq", (product, seq), f"{product} step {seq}")
     run.conn.execute(
         "INSERT INTO routings (product, seq, stage) VALUES (?, ?, ?) "
@@ -372,7 +207,7 @@ def _routings(run: _Run, row: _Row) -> None:
     )
 
 
-def _bom(run: _Run, row: _Row) -> None:
+def _bom(run: _Run, row: Row) -> None:
     product = _refer(run.conn, row, "product", "items", "sku") or row.need("product")
     component = _refer(run.conn, row, "component", "items", "sku") or row.need("component")
     if product == component:
@@ -382,15 +217,15 @@ def _bom(run: _Run, row: _Row) -> None:
         "INSERT INTO bill_of_materials (product, component, qty_per_milli, stage) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (product, component) DO UPDATE SET "
         "qty_per_milli = excluded.qty_per_milli, stage = excluded.stage",
-        (product, component, _qty(row, "qty_per"),
+        (product, component, quantity(row, "qty_per"),
          _refer(run.conn, row, "stage", "stages", "code")),
     )  # fmt: skip
 
 
-def _stations(run: _Run, row: _Row) -> None:
+def _stations(run: _Run, row: Row) -> None:
     code = row.need("code")
     run.once(row, "code", (code,), repr(code))
-    mode = _choice(row, "mode", MODES, upper=True) if row.get("mode") else "RECEIVE"
+    mode = one_of(row, "mode", MODES, upper=True) if row.get("mode") else "RECEIVE"
     run.conn.execute(
         "INSERT INTO stations (code, name, location, stage, mode) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, location = excluded.location, "
@@ -417,7 +252,7 @@ def _history(conn: sqlite3.Connection, number: str) -> str | None:
 
 
 def _keep_worked_order(
-    row: _Row, order: sqlite3.Row, history: str, product: str, qty_milli: int
+    row: Row, order: sqlite3.Row, history: str, product: str, qty_milli: int
 ) -> None:
     """An order the floor has worked on keeps what its postings were made against."""
     number = order["number"]
@@ -436,7 +271,7 @@ def _keep_worked_order(
         )
 
 
-def _move_due(run: _Run, row: _Row, order: sqlite3.Row, due: str) -> None:
+def _move_due(run: _Run, row: Row, order: sqlite3.Row, due: str) -> None:
     """A due date the file moves is a due-date change: with who (the import's badge) and why."""
     moving = f"moves work order {order['number']}'s due date from {order['due']} to {due}"
     if run.badge is None:
@@ -451,18 +286,18 @@ def _move_due(run: _Run, row: _Row, order: sqlite3.Row, due: str) -> None:
         raise row.fail("due", f"{moving}: {exc}") from None
 
 
-def _workorders(run: _Run, row: _Row) -> None:
+def _workorders(run: _Run, row: Row) -> None:
     conn = run.conn
     number = row.need("number")
     run.once(row, "number", (number,), repr(number))
     product = _refer(conn, row, "product", "items", "sku") or row.need("product")
-    qty_milli = _qty(row, "qty")
+    qty_milli = quantity(row, "qty")
     due = row.need("due")
     try:
         date.fromisoformat(due)
     except ValueError:
         raise row.fail("due", f"{due!r} is not a date; write it as YYYY-MM-DD") from None
-    priority = _whole(row, "priority", 3)
+    priority = whole_number(row, "priority", 3)
     route = conn.execute(
         "SELECT seq, stage FROM routings WHERE product = ? ORDER BY seq", (product,)
     ).fetchall()
@@ -496,7 +331,7 @@ def _workorders(run: _Run, row: _Row) -> None:
         )
 
 
-_LOADERS: dict[str, Callable[[_Run, _Row], None]] = {
+_LOADERS: dict[str, Callable[[_Run, Row], None]] = {
     "locations": _locations,
     "stages": _stages,
     "items": _items,
@@ -511,7 +346,7 @@ _LOADERS: dict[str, Callable[[_Run, _Row], None]] = {
 def _load(conn: sqlite3.Connection, kind: str, path: Path, badge: str | None) -> ImportResult:
     run = _Run(conn, badge)
     count = 0
-    for row in _read(path, kind):
+    for row in read_rows(path, kind):
         try:
             _LOADERS[kind](run, row)
         except sqlite3.IntegrityError as exc:

@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from db.quantity import json_number
-
-OPEN_STATUSES = ("released", "in_progress", "on_hold")
+from db.schema import OPEN_STATUSES
 
 
 def iso_time(ms: int | None) -> str | None:

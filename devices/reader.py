@@ -28,9 +28,9 @@ from devices.ports import matching_ports
 __all__ = [
     "LineFramer",
     "LineRead",
+    "LinkChanged",
     "ScannerConfig",
     "ScannerReader",
-    "ScannerState",
     "Terminator",
 ]
 
@@ -108,7 +108,7 @@ class LineRead:
 
 
 @dataclass(frozen=True)
-class ScannerState:
+class LinkChanged:
     """Whether a scanner is connected, and if not (or if something failed) why."""
 
     scanner: str
@@ -207,7 +207,7 @@ class ScannerReader:
         self,
         config: ScannerConfig,
         on_lines: Callable[[list[LineRead]], None],
-        on_state: Callable[[ScannerState], None],
+        on_state: Callable[[LinkChanged], None],
         can_take: Callable[[], bool] | None = None,
     ) -> None:
         self._config = config
@@ -395,7 +395,7 @@ class ScannerReader:
         if self._last_state == (connected, error):
             return
         self._last_state = (connected, error)
-        state = ScannerState(
+        state = LinkChanged(
             scanner=self._config.name,
             connected=connected,
             error=error,

@@ -353,7 +353,8 @@ class ShopfloorApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="kiosk")
     def _check_badge(self, badge: str, pending: Pending) -> None:
-        from db.ledger import LedgerError, require_role
+        from db.refusals import LedgerError
+        from db.roles import require_role
 
         conn = connect(self.db_path)
         try:

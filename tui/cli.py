@@ -284,7 +284,8 @@ def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_
 
     KIND is one of: locations, stages, items, operators, routings, bom, stations, workorders.
     """
-    from db.masterdata import ImportError_, import_dir, import_file
+    from db.import_rows import ImportError_
+    from db.masterdata import import_dir, import_file
 
     conn = open_db(db_path)
     try:
@@ -415,7 +416,8 @@ def negative_stock(
     db_path: str, kinds: tuple[str, ...], refuse_everywhere: bool, badge: str | None, reason: str
 ) -> None:
     """Show, or let a supervisor choose, the kinds of location whose stock may go below zero."""
-    from db.ledger import LedgerError, allow_negative_stock, negative_stock_kinds
+    from db.refusals import LedgerError
+    from db.roles import allow_negative_stock, negative_stock_kinds
 
     conn = open_db(db_path)
     if kinds or refuse_everywhere:
@@ -524,7 +526,7 @@ def scan(
     db_path: str, as_json: bool, station: str, wait_s: float, barcodes: tuple[str, ...]
 ) -> None:
     """Feed barcodes through the same path as a scanner; exit 1 if any was rejected."""
-    from db.scanning import ScanInput, process_batch
+    from db.pipeline import ScanInput, process_batch
 
     conn = open_db(db_path)
     inputs = [
@@ -665,8 +667,8 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
     import threading
 
     from db.demo import build_demo, scan_script
-    from db.ledger import setting
     from db.listen import Listener
+    from db.roles import setting
     from devices.reader import ScannerConfig
     from devices.simulator import PtyScanner
     from tui.app import create_app

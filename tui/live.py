@@ -32,9 +32,9 @@ from db.connection import connect, data_version
 from tui.messages import ScannerStateChanged, ScanRecorded, ScansHeld
 
 if TYPE_CHECKING:
-    from db.feed import FedLine
-    from db.scanning import ScanResult
-    from devices.reader import ScannerReader, ScannerState
+    from db.pipeline import ScanResult
+    from db.spool import FedLine
+    from devices.reader import LinkChanged, ScannerReader
 
 POLL_SECONDS = 0.02
 
@@ -184,7 +184,7 @@ class LocalScanner:
     def _result(self, line: FedLine, result: ScanResult) -> None:
         self.post(ScanRecorded(result.scan_id, line.station, result.status, result.message))
 
-    def _state(self, state: ScannerState) -> None:
+    def _state(self, state: LinkChanged) -> None:
         self.post(ScannerStateChanged(state.scanner, state.connected, state.error))
 
     def _held(self, count: int, reason: str | None) -> None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from db import ledger
+from db import ledger, progress, supervision
 from db.board import BoardRow, board_column_differences, board_rows
 from db.connection import connect
 from db.ledger import Origin
@@ -101,7 +101,7 @@ def test_limit_among_numbers_is_the_start_of_those(db: sqlite3.Connection) -> No
 
 def test_limit_follows_due_date_changes(db: sqlite3.Connection) -> None:
     first = board_rows(db, limit=1)[0]
-    ledger.change_due_date(db, first.number, "2099-12-31", by="B3001", reason="customer asked")
+    supervision.change_due_date(db, first.number, "2099-12-31", by="B3001", reason="customer asked")
     rows = board_rows(db)
     assert rows[-1].number == first.number
     assert board_rows(db, limit=3) == rows[:3]
@@ -174,11 +174,11 @@ def test_board_columns_follow_the_ledger(db: sqlite3.Connection) -> None:
 
     stage = after.current_stage
     assert stage is not None
-    entry = ledger.report_progress(db, order.number, stage, 1_000, origin=STORE_ORIGIN)
+    entry = progress.report_progress(db, order.number, stage, 1_000, origin=STORE_ORIGIN)
     assert_board_agrees(db)
-    ledger.report_progress(db, order.number, stage, 1_000, kind="scrap", origin=STORE_ORIGIN)
+    progress.report_progress(db, order.number, stage, 1_000, kind="scrap", origin=STORE_ORIGIN)
     assert_board_agrees(db)
-    ledger.reverse_progress(db, entry, origin=STORE_ORIGIN)
+    progress.reverse_progress(db, entry, origin=STORE_ORIGIN)
     assert_board_agrees(db)
 
 

@@ -21,16 +21,11 @@ from click.testing import CliRunner
 from db import reports
 from db.check import check
 from db.demo import create_demo_db
-from db.ledger import LedgerError, PermissionDenied
+from db.inbox import dismiss_scan, replay_scan
 from db.masterdata import import_file
-from db.scanning import (
-    ScanInput,
-    ScanResult,
-    dismiss_scan,
-    process_batch,
-    process_scan,
-    replay_scan,
-)
+from db.pipeline import ScanInput, ScanResult, process_batch, process_scan
+from db.refusals import LedgerError
+from db.roles import PermissionDenied
 from tui.cli import cli
 
 pytestmark = pytest.mark.timeout(60)
@@ -821,7 +816,7 @@ def test_more_than_is_there_is_refused_and_says_how_much(conn: sqlite3.Connectio
 def test_check_exits_one_on_negative_stock_nobody_allowed(db_path: Path) -> None:
     """Found: `check` listed seven negative balances and exited 0."""
     from db.connection import connect
-    from db.ledger import allow_negative_stock
+    from db.roles import allow_negative_stock
 
     conn = connect(db_path)
     allow_negative_stock(conn, ["storeroom"], by="B3001", reason="stocktake pending")

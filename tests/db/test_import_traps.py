@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from db import ledger
+from db import ledger, progress, supervision
 from db.connection import clock, connect
 from db.orders import order_detail
 from db.schema import init_db
@@ -41,7 +41,7 @@ def floor(tmp_path: Path) -> Path:
     conn = connect(path)
     try:
         with clock(Ticker(EPOCH_MS + 3_600_000)):
-            ledger.report_progress(conn, "WO1", "CUT", 3_000, origin=OPERATOR)
+            progress.report_progress(conn, "WO1", "CUT", 3_000, origin=OPERATOR)
             ledger.receive(conn, "C1", 5_000, "S1", origin=STORES)
             ledger.issue(conn, "WO2", "C1", 1_000, "S1", origin=STORES)
     finally:
@@ -107,7 +107,7 @@ def test_a_due_date_moved_by_a_file_is_recorded_like_a_supervisors(
     conn = connect(floor)
     try:
         with clock(lambda: EPOCH_MS + 7_200_000):
-            ledger.change_due_date(conn, "WO3", "2030-02-15", by="B-SUP", reason="customer")
+            supervision.change_due_date(conn, "WO3", "2030-02-15", by="B-SUP", reason="customer")
     finally:
         conn.close()
     # ... and the coordinator's, through the ERP file: WO1 in progress, WO3 untouched.

@@ -29,11 +29,16 @@ from hypothesis import strategies as st
 from db import ledger
 from db.check import check
 from db.connection import clock, connect, write
-from db.ledger import LedgerError, Origin, PermissionDenied
+from db.inbox import dismiss_scan
+from db.ledger import Origin
+from db.pipeline import ScanInput, process_batch
+from db.progress import report_progress, reverse_progress, stage_available
 from db.quantity import MAX_MILLI, MAX_TOTAL_MILLI, QuantityError, json_number, to_milli
+from db.refusals import LedgerError
 from db.reports import status as status_report
 from db.reports import stock as stock_report
-from db.scanning import ScanInput, dismiss_scan, process_batch
+from db.roles import PermissionDenied, allow_negative_stock, negative_stock_kinds, setting
+from db.supervision import cancel, change_due_date, set_hold
 from tests.plant import (
     BOM,
     EPOCH_MS,
@@ -507,17 +512,17 @@ def _apply_ledger(conn: sqlite3.Connection, op: Op) -> Any:
         return ledger.ship(conn, item, qty, lot=lot, origin=who)
     if name == "progress":
         wo, stage, qty, kind = args
-        return ledger.report_progress(conn, wo, stage, qty, kind=kind,
+        return report_progress(conn, wo, stage, qty, kind=kind,
                                       origin=Origin(operator="B-OP", station="CUT-1"))  # fmt: skip
     if name == "reverse_movement":
         return ledger.reverse_movement(conn, args[0])
     if name == "reverse_progress":
-        return ledger.reverse_progress(conn, args[0])
+        return reverse_progress(conn, args[0])
     if name == "hold":
         wo, hold = args
-        return ledger.set_hold(conn, wo, hold, by=SUPERVISOR, reason="property test")
+        return set_hold(conn, wo, hold, by=SUPERVISOR, reason="property test")
     if name == "cancel":
-        return ledger.cancel(conn, args[0], by=SUPERVISOR, reason="property test")
+        return cancel(conn, args[0], by=SUPERVISOR, reason="property test")
     raise AssertionError(name)
 
 
@@ -603,7 +608,7 @@ def test_random_postings_and_reversals_agree_with_the_model(
 ) -> None:
     conn = _memory_copy(template)
     if negative_kinds:
-        ledger.allow_negative_stock(conn, negative_kinds, by=SUPERVISOR, reason="property test")
+        allow_negative_stock(conn, negative_kinds, by=SUPERVISOR, reason="property test")
     model = Model(negative_kinds=negative_kinds)
     event(f"length {len(ops) // 10 * 10}")
     for raw in ops:
@@ -645,7 +650,7 @@ def test_backflush_consumes_lots_in_the_order_they_were_issued(
 ) -> None:
     conn = _memory_copy(template)
     model = Model(negative_kinds=frozenset(KINDS))
-    ledger.allow_negative_stock(conn, KINDS, by=SUPERVISOR, reason="issue from empty bins")
+    allow_negative_stock(conn, KINDS, by=SUPERVISOR, reason="issue from empty bins")
     for lot, qty in issued:
         for target in (conn, model):
             if isinstance(target, Model):
@@ -653,12 +658,12 @@ def test_backflush_consumes_lots_in_the_order_they_were_issued(
             else:
                 ledger.issue(target, "WO1", "C2", qty, "S1", lot=lot)
     model.report_progress("WO1", "CUT", None, "done")
-    ledger.report_progress(conn, "WO1", "CUT", None)
+    report_progress(conn, "WO1", "CUT", None)
     for qty in completions:
-        if qty > ledger.stage_available(conn, "WO1", 20):
+        if qty > stage_available(conn, "WO1", 20):
             break
         model.report_progress("WO1", "ASSY", qty, "done")
-        ledger.report_progress(conn, "WO1", "ASSY", qty)
+        report_progress(conn, "WO1", "ASSY", qty)
     _assert_agrees(conn, model)
     conn.close()
 
@@ -736,12 +741,12 @@ def test_zero_or_negative_quantity_is_refused(conn: sqlite3.Connection) -> None:
 def _fill_every_append_only_table(conn: sqlite3.Connection) -> None:
     ledger.receive(conn, "C1", 5000, "S1")
     ledger.issue(conn, "WO1", "C1", 2000, "S1")
-    ledger.report_progress(conn, "WO1", "CUT", 1000)
+    report_progress(conn, "WO1", "CUT", 1000)
     [scan] = process_batch(conn, [ScanInput(station="RECV", raw=b"C1", source="command")])
     dismiss_scan(conn, scan.scan_id, by="B-SUP", note="nobody was signed in")
-    ledger.change_due_date(conn, "WO1", "2030-03-01", by="B-COORD", reason="late steel")
-    ledger.set_hold(conn, "WO2", True, by="B-SUP", reason="drawing")
-    ledger.allow_negative_stock(conn, ["stage"], by="B-SUP", reason="backflush")
+    change_due_date(conn, "WO1", "2030-03-01", by="B-COORD", reason="late steel")
+    set_hold(conn, "WO2", True, by="B-SUP", reason="drawing")
+    allow_negative_stock(conn, ["stage"], by="B-SUP", reason="backflush")
     for table in APPEND_ONLY:
         assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0, table
 
@@ -859,7 +864,7 @@ def test_insert_or_replace_cannot_rewrite_an_audit_row(
 def test_a_status_changes_only_with_its_audit_row(tmp_path: Path) -> None:
     path = tmp_path / "floor.db"
     conn = plant_db(path)
-    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
     before = _dump(conn)
     shell = _sqlite3_shell()
     for sql in (
@@ -896,8 +901,8 @@ def test_check_proves_each_order_is_where_its_audit_trail_leads(tmp_path: Path) 
     `check`, naming the order, and so does a trail with a link missing."""
     path = tmp_path / "floor.db"
     conn = plant_db(path)
-    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
-    ledger.set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
+    set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
     assert check(conn).ok
     conn.execute("DROP TRIGGER work_orders_status_audited")
     conn.execute("DROP TRIGGER status_changes_from_current")
@@ -926,7 +931,7 @@ def test_check_proves_each_order_is_where_its_audit_trail_leads(tmp_path: Path) 
 def test_check_proves_a_changed_due_date_is_where_its_changes_lead(
     conn: sqlite3.Connection,
 ) -> None:
-    ledger.change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason="late steel")
+    change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason="late steel")
     assert check(conn).ok
     # A due date moved with no trace (as a re-import did, issue 9): check names it.
     conn.execute("UPDATE work_orders SET due = '2030-03-01' WHERE number = 'WO1'")
@@ -953,12 +958,12 @@ def test_a_database_of_the_previous_schema_upgrades(tmp_path: Path) -> None:
     old._migrations = old._migrations[:2]  # m001, m002: what was released
     old.apply(Database(conn))
     conn.execute("PRAGMA user_version = 2")
-    assert ledger.setting(conn, "allow_negative_stock") == "1"
+    assert setting(conn, "allow_negative_stock") == "1"
     from db.masterdata import import_dir
     from tests.plant import PLANT_DIR
 
     import_dir(conn, PLANT_DIR)
-    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
     conn.execute("UPDATE work_orders SET status = 'cancelled' WHERE number = 'WO2'")
     conn.close()
 
@@ -974,7 +979,7 @@ def test_a_database_of_the_previous_schema_upgrades(tmp_path: Path) -> None:
          "found without an audit row when the database was upgraded"),
     ]  # fmt: skip
     assert check(conn).ok
-    assert ledger.negative_stock_kinds(conn) == frozenset()
+    assert negative_stock_kinds(conn) == frozenset()
     with pytest.raises(LedgerError, match="no C1 in S1"):
         ledger.transfer(conn, "C1", 1_000, "S1", "S2")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -1021,22 +1026,22 @@ def test_a_completion_is_undone_once_with_its_backflush_and_finished_goods(
 ) -> None:
     ledger.receive(conn, "C1", 10_000, "S1")
     ledger.issue(conn, "WO2", "C1", 2_000, "S1")
-    cut = ledger.report_progress(conn, "WO2", "CUT", 2_000)
-    assembled = ledger.report_progress(conn, "WO2", "ASSY", 2_000)
+    cut = report_progress(conn, "WO2", "CUT", 2_000)
+    assembled = report_progress(conn, "WO2", "ASSY", 2_000)
     assert _stock(conn, "P1", FINISHED) == 2_000
     consumed = _movements(conn, kind="consume")
     assert [(m["qty_milli"], m["progress_entry"]) for m in consumed] == [(1_000, cut)]
     with pytest.raises(LedgerError, match="belongs to a stage completion"):
         ledger.reverse_movement(conn, consumed[0]["id"])
     with pytest.raises(LedgerError, match="ASSY already worked"):
-        ledger.reverse_progress(conn, cut)
-    undo = ledger.reverse_progress(conn, assembled)
+        reverse_progress(conn, cut)
+    undo = reverse_progress(conn, assembled)
     assert _stock(conn, "P1", FINISHED) == 0
     with pytest.raises(LedgerError, match="already undone"):
-        ledger.reverse_progress(conn, assembled)
+        reverse_progress(conn, assembled)
     with pytest.raises(LedgerError, match="itself a reversal"):
-        ledger.reverse_progress(conn, undo)
-    ledger.reverse_progress(conn, cut)
+        reverse_progress(conn, undo)
+    reverse_progress(conn, cut)
     assert _stock(conn, "C1", "W-CUT") == 2_000  # the backflush went back to WIP
     assert [s["done"] for s in status_report(conn, number="WO2")[0]["stages"]] == [0, 0]
     assert check(conn).ok
@@ -1049,23 +1054,23 @@ def test_stage_completions_cannot_exceed_what_reached_the_stage(
     conn: sqlite3.Connection,
 ) -> None:
     with pytest.raises(LedgerError, match="only 10 of WO1 reached CUT"):
-        ledger.report_progress(conn, "WO1", "CUT", 10_001)
+        report_progress(conn, "WO1", "CUT", 10_001)
     with pytest.raises(LedgerError, match="nothing of WO1 is waiting at ASSY"):
-        ledger.report_progress(conn, "WO1", "ASSY", 1_000)
-    ledger.report_progress(conn, "WO1", "CUT", 6_000)
-    ledger.report_progress(conn, "WO1", "CUT", 500, kind="scrap")
+        report_progress(conn, "WO1", "ASSY", 1_000)
+    report_progress(conn, "WO1", "CUT", 6_000)
+    report_progress(conn, "WO1", "CUT", 500, kind="scrap")
     with pytest.raises(LedgerError, match="only 3.5 of WO1 reached CUT"):
-        ledger.report_progress(conn, "WO1", "CUT", 3_501, kind="scrap")
+        report_progress(conn, "WO1", "CUT", 3_501, kind="scrap")
     with pytest.raises(LedgerError, match="only 6 of WO1 reached ASSY"):
-        ledger.report_progress(conn, "WO1", "ASSY", 6_001)
-    ledger.report_progress(conn, "WO1", "ASSY", 5_000)
-    ledger.report_progress(conn, "WO1", "ASSY", 1_000, kind="scrap")
+        report_progress(conn, "WO1", "ASSY", 6_001)
+    report_progress(conn, "WO1", "ASSY", 5_000)
+    report_progress(conn, "WO1", "ASSY", 1_000, kind="scrap")
     with pytest.raises(LedgerError, match="nothing of WO1 is waiting at ASSY"):
-        ledger.report_progress(conn, "WO1", "ASSY", None)
+        report_progress(conn, "WO1", "ASSY", None)
     with pytest.raises(LedgerError, match="does not pass stage PAINT"):
-        ledger.report_progress(conn, "WO1", "PAINT", 1_000)
+        report_progress(conn, "WO1", "PAINT", 1_000)
     # None completes everything waiting: 3.5 at CUT.
-    ledger.report_progress(conn, "WO1", "CUT", None)
+    report_progress(conn, "WO1", "CUT", None)
     assert [(s["done"], s["scrap"]) for s in status_report(conn, number="WO1")[0]["stages"]] == [
         (9.5, 0.5),
         (5, 1),
@@ -1083,13 +1088,13 @@ def test_backflush_takes_issued_lots_first_in_first_out(conn: sqlite3.Connection
     # Issued to the WIP of the stage that uses it.
     assert _stock(conn, "C2", "W-ASSY", "L1") == 3_000
     assert _stock(conn, "C1", "W-CUT") == 10_000
-    cut = ledger.report_progress(conn, "WO1", "CUT", 4_000)
+    cut = report_progress(conn, "WO1", "CUT", 4_000)
     # 0.5 C1 per unit at CUT; C3 (no stage: the first stage) was never issued: a shortage.
     assert [
         (m["item"], m["lot"], m["qty_milli"], m["from_location"], m["stage"])
         for m in _movements(conn, progress_entry=cut)
     ] == [("C1", "", 2_000, "W-CUT", "CUT")]
-    assembled = ledger.report_progress(conn, "WO1", "ASSY", 2_000)
+    assembled = report_progress(conn, "WO1", "ASSY", 2_000)
     # 2 C2 per unit at ASSY: 4, the 3 of lot L1 first, then 1 of L2; then the finished goods.
     assert [(m["kind"], m["item"], m["lot"], m["qty_milli"], m["from_location"],
              m["to_location"]) for m in _movements(conn, progress_entry=assembled)] == [
@@ -1110,9 +1115,9 @@ def test_backflush_takes_issued_lots_first_in_first_out(conn: sqlite3.Connection
 def test_a_completion_short_of_material_still_posts(conn: sqlite3.Connection) -> None:
     ledger.receive(conn, "C1", 1_000, "S1")
     ledger.issue(conn, "WO1", "C1", 1_000, "S1")
-    entry = ledger.report_progress(conn, "WO1", "CUT", 4_000)  # needs 2, 1 was issued
+    entry = report_progress(conn, "WO1", "CUT", 4_000)  # needs 2, 1 was issued
     assert [m["qty_milli"] for m in _movements(conn, progress_entry=entry)] == [1_000]
-    nothing = ledger.report_progress(conn, "WO2", "CUT", 2_500)  # nothing issued at all
+    nothing = report_progress(conn, "WO2", "CUT", 2_500)  # nothing issued at all
     assert _movements(conn, progress_entry=nothing) == []
     assert status_report(conn, number="WO2")[0]["stages"][0]["done"] == 2.5
     assert check(conn).ok
@@ -1122,18 +1127,18 @@ def test_small_bom_quantities_round_to_the_nearest_thousandth(conn: sqlite3.Conn
     ledger.receive(conn, "C3", 1_000, "S1")
     ledger.issue(conn, "WO1", "C3", 1_000, "S1")  # no BOM stage: held at the first stage
     assert _stock(conn, "C3", "W-CUT") == 1_000
-    entry = ledger.report_progress(conn, "WO1", "CUT", 2_500)  # 0.001 * 2.5 = 0.0025 -> 0.003
+    entry = report_progress(conn, "WO1", "CUT", 2_500)  # 0.001 * 2.5 = 0.0025 -> 0.003
     assert [m["qty_milli"] for m in _movements(conn, progress_entry=entry)] == [3]
     assert check(conn).ok
 
 
 def test_the_last_stage_produces_finished_goods(conn: sqlite3.Connection) -> None:
-    ledger.report_progress(conn, "WO1", "CUT", 10_000)
+    report_progress(conn, "WO1", "CUT", 10_000)
     assert _stock(conn, "P1", FINISHED) == 0
-    ledger.report_progress(conn, "WO1", "ASSY", 4_000)
+    report_progress(conn, "WO1", "ASSY", 4_000)
     assert _stock(conn, "P1", FINISHED) == 4_000
     # A lot-tracked product is produced under the work order's number as its lot.
-    ledger.report_progress(conn, "WO3", None, 1_500)
+    report_progress(conn, "WO3", None, 1_500)
     assert _stock(conn, "P2", FINISHED, "WO3") == 1_500
     ledger.ship(conn, "P2", 1_000, lot="WO3")
     assert _stock(conn, "P2", FINISHED, "WO3") == 500
@@ -1154,15 +1159,15 @@ def test_status_moves_released_in_progress_done(conn: sqlite3.Connection) -> Non
     ledger.receive(conn, "C1", 5_000, "S1")
     ledger.issue(conn, "WO2", "C1", 1_000, "S1", origin=Origin(operator="B-STORE"))
     assert _status(conn, "WO2") == "in_progress"
-    ledger.report_progress(conn, "WO2", "CUT", 2_500)
-    ledger.report_progress(conn, "WO2", "ASSY", 1_500)
-    ledger.report_progress(conn, "WO2", "ASSY", 500, kind="scrap")
+    report_progress(conn, "WO2", "CUT", 2_500)
+    report_progress(conn, "WO2", "ASSY", 1_500)
+    report_progress(conn, "WO2", "ASSY", 500, kind="scrap")
     assert _status(conn, "WO2") == "in_progress"
-    last = ledger.report_progress(conn, "WO2", "ASSY", 500)  # 2 done + 0.5 scrap = 2.5
+    last = report_progress(conn, "WO2", "ASSY", 500)  # 2 done + 0.5 scrap = 2.5
     assert _status(conn, "WO2") == "done"
     with pytest.raises(LedgerError, match="already done"):
         ledger.issue(conn, "WO2", "C1", 1_000, "S1")
-    ledger.reverse_progress(conn, last)
+    reverse_progress(conn, last)
     assert _status(conn, "WO2") == "in_progress"
     changes = conn.execute(
         "SELECT old_status, new_status, by_operator FROM status_changes "
@@ -1174,7 +1179,7 @@ def test_status_moves_released_in_progress_done(conn: sqlite3.Connection) -> Non
         ("done", "in_progress", None),
     ]
     # Scrapping everything at the first stage also finishes the order.
-    ledger.report_progress(conn, "WO1", "CUT", None, kind="scrap")
+    report_progress(conn, "WO1", "CUT", None, kind="scrap")
     assert _status(conn, "WO1") == "done"
 
 
@@ -1182,39 +1187,39 @@ def test_status_moves_released_in_progress_done(conn: sqlite3.Connection) -> Non
 def test_hold_release_and_cancel_need_a_supervisor(conn: sqlite3.Connection, badge: str) -> None:
     before = _dump(conn)
     with pytest.raises(PermissionDenied):
-        ledger.set_hold(conn, "WO1", True, by=badge, reason="check drawing")
+        set_hold(conn, "WO1", True, by=badge, reason="check drawing")
     with pytest.raises(PermissionDenied):
-        ledger.cancel(conn, "WO1", by=badge, reason="customer withdrew")
+        cancel(conn, "WO1", by=badge, reason="customer withdrew")
     assert _dump(conn) == before
-    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="check drawing")
+    set_hold(conn, "WO1", True, by="B-SUP", reason="check drawing")
     with pytest.raises(PermissionDenied):
-        ledger.set_hold(conn, "WO1", False, by=badge, reason="drawing ok")
+        set_hold(conn, "WO1", False, by=badge, reason="drawing ok")
     assert _status(conn, "WO1") == "on_hold"
 
 
 def test_hold_release_and_cancel_by_a_supervisor(conn: sqlite3.Connection) -> None:
-    ledger.report_progress(conn, "WO1", "CUT", 1_000)
-    ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="check drawing")
+    report_progress(conn, "WO1", "CUT", 1_000)
+    set_hold(conn, "WO1", True, by="B-SUP", reason="check drawing")
     assert _status(conn, "WO1") == "on_hold"
     with pytest.raises(LedgerError, match="on hold"):
-        ledger.report_progress(conn, "WO1", "CUT", 1_000)
+        report_progress(conn, "WO1", "CUT", 1_000)
     with pytest.raises(LedgerError, match="on hold"):
         ledger.issue(conn, "WO1", "C1", 1_000, "S1")
     with pytest.raises(LedgerError):
-        ledger.set_hold(conn, "WO1", True, by="B-SUP", reason="again")
-    ledger.set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
+        set_hold(conn, "WO1", True, by="B-SUP", reason="again")
+    set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
     assert _status(conn, "WO1") == "in_progress"  # back to where it was
-    ledger.set_hold(conn, "WO2", True, by="B-SUP", reason="")
-    ledger.set_hold(conn, "WO2", False, by="B-SUP", reason="")
+    set_hold(conn, "WO2", True, by="B-SUP", reason="")
+    set_hold(conn, "WO2", False, by="B-SUP", reason="")
     assert _status(conn, "WO2") == "released"
     with pytest.raises(LedgerError, match="say why"):
-        ledger.cancel(conn, "WO1", by="B-SUP", reason="  ")
-    ledger.cancel(conn, "WO1", by="B-SUP", reason="customer withdrew")
+        cancel(conn, "WO1", by="B-SUP", reason="  ")
+    cancel(conn, "WO1", by="B-SUP", reason="customer withdrew")
     assert _status(conn, "WO1") == "cancelled"
     with pytest.raises(LedgerError, match="cancelled"):
-        ledger.report_progress(conn, "WO1", "CUT", 1_000)
+        report_progress(conn, "WO1", "CUT", 1_000)
     with pytest.raises(LedgerError, match="already cancelled"):
-        ledger.cancel(conn, "WO1", by="B-SUP", reason="twice")
+        cancel(conn, "WO1", by="B-SUP", reason="twice")
     last = conn.execute(
         "SELECT old_status, new_status, by_operator, reason FROM status_changes "
         "WHERE work_order = 'WO1' ORDER BY id DESC LIMIT 1"
@@ -1225,13 +1230,13 @@ def test_hold_release_and_cancel_by_a_supervisor(conn: sqlite3.Connection) -> No
 def test_a_due_date_change_is_recorded_with_who_and_why(conn: sqlite3.Connection) -> None:
     with clock(Ticker()):
         with pytest.raises(PermissionDenied):
-            ledger.change_due_date(conn, "WO1", "2030-02-01", by="B-OP", reason="late steel")
+            change_due_date(conn, "WO1", "2030-02-01", by="B-OP", reason="late steel")
         with pytest.raises(LedgerError, match="not a date"):
-            ledger.change_due_date(conn, "WO1", "next friday", by="B-COORD", reason="late steel")
+            change_due_date(conn, "WO1", "next friday", by="B-COORD", reason="late steel")
         with pytest.raises(LedgerError, match="say why"):
-            ledger.change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason=" ")
-        ledger.change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason="late steel")
-        ledger.change_due_date(conn, "WO1", "2030-01-20", by="B-SUP", reason="expedited")
+            change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason=" ")
+        change_due_date(conn, "WO1", "2030-02-01", by="B-COORD", reason="late steel")
+        change_due_date(conn, "WO1", "2030-01-20", by="B-SUP", reason="expedited")
     rows = conn.execute(
         "SELECT time_ms, work_order, old_due, new_due, by_operator, reason "
         "FROM due_date_changes ORDER BY id"
@@ -1307,7 +1312,7 @@ def test_a_completion_consumes_only_what_is_still_in_the_wip_bin(
     ledger.receive(conn, "C1", 5_000, "S1")
     ledger.issue(conn, "WO1", "C1", 5_000, "S1")  # lands in W-CUT, held for WO1
     ledger.transfer(conn, "C1", 4_000, "W-CUT", "S2")
-    ledger.report_progress(conn, "WO1", "CUT", 4_000)  # needs 0.5 × 4 = 2
+    report_progress(conn, "WO1", "CUT", 4_000)  # needs 0.5 × 4 = 2
     assert _stock(conn, "C1", "W-CUT") == 0
     consumed = _movements(conn, kind="consume", item="C1")
     assert [m["qty_milli"] for m in consumed] == [1_000]
@@ -1320,14 +1325,14 @@ def test_a_supervisor_allows_negative_stock_for_chosen_kinds_of_location(
     with clock(Ticker()):
         for badge in ("B-OP", "B-STORE", "B-COORD", "", "NOBODY"):
             with pytest.raises(PermissionDenied):
-                ledger.allow_negative_stock(conn, ["stage"], by=badge, reason="backflush")
+                allow_negative_stock(conn, ["stage"], by=badge, reason="backflush")
         with pytest.raises(LedgerError, match="bin: not a kind of location"):
-            ledger.allow_negative_stock(conn, ["bin"], by="B-SUP", reason="backflush")
+            allow_negative_stock(conn, ["bin"], by="B-SUP", reason="backflush")
         with pytest.raises(LedgerError, match="say why"):
-            ledger.allow_negative_stock(conn, ["stage"], by="B-SUP", reason=" ")
-        assert ledger.negative_stock_kinds(conn) == frozenset()
-        ledger.allow_negative_stock(conn, ["Stage", "scrap"], by="B-SUP", reason="counts lag")
-    assert ledger.negative_stock_kinds(conn) == {"stage", "scrap"}
+            allow_negative_stock(conn, ["stage"], by="B-SUP", reason=" ")
+        assert negative_stock_kinds(conn) == frozenset()
+        allow_negative_stock(conn, ["Stage", "scrap"], by="B-SUP", reason="counts lag")
+    assert negative_stock_kinds(conn) == {"stage", "scrap"}
     changes = conn.execute(
         "SELECT time_ms, key, old_value, new_value, by_operator, reason FROM setting_changes"
     ).fetchall()
@@ -1342,7 +1347,7 @@ def test_a_supervisor_allows_negative_stock_for_chosen_kinds_of_location(
     assert report.ok, report.differences
     assert report.warnings == ["negative stock: C1 at W-CUT is -3; count the bin"]
     # Taken back, the balance it left is no longer allowed: check fails and says where.
-    ledger.allow_negative_stock(conn, [], by="B-SUP", reason="counted")
+    allow_negative_stock(conn, [], by="B-SUP", reason="counted")
     report = check(conn)
     assert not report.ok
     assert report.differences == [
@@ -1396,7 +1401,7 @@ def test_no_total_leaves_the_declared_range(conn: sqlite3.Connection) -> None:
     with pytest.raises(LedgerError, match="S1 would hold more than 1,000,000,000,000 of C1"):
         ledger.receive(conn, "C1", 1, "S1")
     assert _dump(conn) == before
-    ledger.allow_negative_stock(conn, ["stage"], by="B-SUP", reason="range test")
+    allow_negative_stock(conn, ["stage"], by="B-SUP", reason="range test")
     with write(conn):
         for _ in range(MAX_TOTAL_MILLI // MAX_MILLI):
             ledger.transfer(conn, "C1", MAX_MILLI, "W-CUT", "S2")

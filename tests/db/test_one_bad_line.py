@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from db.check import check
 from db.connection import connect
 from db.demo import create_demo_db
-from db.scanning import ScanInput, process_batch, process_scan
+from db.pipeline import ScanInput, process_batch, process_scan
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -22,9 +22,9 @@ from devices.ports import PortInfo, find_port, list_scanner_ports
 from devices.reader import (
     LineFramer,
     LineRead,
+    LinkChanged,
     ScannerConfig,
     ScannerReader,
-    ScannerState,
     Terminator,
 )
 from tests.conftest import wait_for
@@ -38,14 +38,14 @@ class Received:
     """What a reader handed over, collected across its thread and the test's."""
 
     batches: list[list[LineRead]] = field(default_factory=list)
-    states: list[ScannerState] = field(default_factory=list)
+    states: list[LinkChanged] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_lines(self, lines: list[LineRead]) -> None:
         with self.lock:
             self.batches.append(list(lines))
 
-    def on_state(self, state: ScannerState) -> None:
+    def on_state(self, state: LinkChanged) -> None:
         with self.lock:
             self.states.append(state)
 
@@ -59,7 +59,7 @@ class Received:
         return [line.raw for line in self.lines]
 
     @property
-    def last_state(self) -> ScannerState | None:
+    def last_state(self) -> LinkChanged | None:
         with self.lock:
             return self.states[-1] if self.states else None
 

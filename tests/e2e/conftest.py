@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from db.connection import connect
 from db.demo import create_demo_db
-from db.scanning import process_scan
+from db.pipeline import process_scan
 from tests.conftest import wait_for
 from tests.serial_devices import Pty
 from tui.cli import cli

@@ -20,7 +20,7 @@ import pytest
 
 from db.connection import connect
 from db.demo import create_demo_db
-from db.feed import held_scans, spool_dir
+from db.spool import held_scans, spool_dir
 from tests.conftest import wait_for
 from tests.e2e.conftest import (
     POWDER_GTIN14,

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from db import ledger
+from db import ledger, progress, supervision
 from db.connection import clock
 from db.ledger import Origin
-from db.scanning import ScanInput, process_batch
+from db.pipeline import ScanInput, process_batch
 from tests.plant import EPOCH_MS, plant_db
 from tui.cli import cli
 
@@ -83,21 +83,21 @@ def floor(tmp_path: Path) -> Iterator[Path]:
         stamp.at(2)
         ledger.issue(conn, "WO1", "C1", 5_000, "S1", origin=Origin(operator="B-STORE"))  # 3
         stamp.at(3)
-        ledger.report_progress(conn, "WO1", "CUT", 4_000, origin=cell)  # 4: consumes 2 C1
+        progress.report_progress(conn, "WO1", "CUT", 4_000, origin=cell)  # 4: consumes 2 C1
         stamp.at(4)
-        ledger.report_progress(conn, "WO1", "CUT", 1_000, kind="scrap", origin=cell)
+        progress.report_progress(conn, "WO1", "CUT", 1_000, kind="scrap", origin=cell)
         stamp.at(5)
         moved = ledger.transfer(conn, "C1", 500, "S1", "S2")  # 5
         stamp.at(6)
         ledger.reverse_movement(conn, moved, origin=Origin(operator="B-SUP"))  # 6
         stamp.at(7)
-        ledger.report_progress(conn, "WO2", "CUT", None)
+        progress.report_progress(conn, "WO2", "CUT", None)
         stamp.at(8)
-        ledger.report_progress(conn, "WO2", "ASSY", None)  # 7: produces 2.5 P1
+        progress.report_progress(conn, "WO2", "ASSY", None)  # 7: produces 2.5 P1
         stamp.at(9)
         ledger.ship(conn, "P1", 1_000, origin=Origin(operator="B-STORE", station="STORES"))  # 8
         stamp.at(10)
-        ledger.change_due_date(conn, "WO1", "2020-06-01", by="B-COORD", reason="steel late")
+        supervision.change_due_date(conn, "WO1", "2020-06-01", by="B-COORD", reason="steel late")
     conn.close()
     yield path
 

@@ -26,7 +26,8 @@ from textual.pilot import Pilot
 
 from db.connection import connect
 from db.demo import scan_script
-from db.scanning import ScanInput, process_batch, record_scanner
+from db.pipeline import ScanInput, process_batch
+from db.scanners import record_scanner
 from tests.conftest import make_app, settle, wait_until
 from tests.e2e.test_tmux import SHOPFLOOR, Terminal
 from tui.app import ShopfloorApp, crash_log_path, run_kiosk

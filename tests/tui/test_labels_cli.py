@@ -25,8 +25,8 @@ from click.testing import CliRunner, Result
 
 from db import documents
 from db.connection import connect, write
+from db.pipeline import ScanInput, process_batch
 from db.quantity import from_milli
-from db.scanning import ScanInput, process_batch
 from devices.decode import decode
 from devices.labels import command_sheet, traveler_pages
 from tests.conftest import TODAY, fixed_now, settle, wait_until

@@ -31,9 +31,10 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from db import ledger
+from db import supervision
 from db.masterdata import import_dir
-from db.scanning import ScanInput, process_batch, record_scanner
+from db.pipeline import ScanInput, process_batch
+from db.scanners import record_scanner
 from db.schema import init_db
 from tests.conftest import make_app, settle, wait_until
 from tests.e2e.test_tmux import Terminal
@@ -136,9 +137,9 @@ def build_hostile_plant(folder: Path) -> Path:
     )
     # A station whose words are all valid markup: a lot that would be a link.
     assert _scan(conn, "ASSY-1", "B-OP", "WO-THREE", f"LOT:{CLICK}") == ["accepted"] * 3
-    ledger.set_hold(conn, ORDER, True, by="B-SUP", reason=HOLD_REASON)
-    ledger.set_hold(conn, ORDER, False, by="B-SUP", reason=RELEASE_REASON)
-    ledger.change_due_date(conn, ORDER, "2030-02-01", by="B-COORD", reason=DUE_REASON)
+    supervision.set_hold(conn, ORDER, True, by="B-SUP", reason=HOLD_REASON)
+    supervision.set_hold(conn, ORDER, False, by="B-SUP", reason=RELEASE_REASON)
+    supervision.change_due_date(conn, ORDER, "2030-02-01", by="B-COORD", reason=DUE_REASON)
     record_scanner(
         conn, SCANNER, station="CUT-1", url=SCANNER_URL, connected=False, error=SCANNER_ERROR
     )

@@ -535,8 +535,8 @@ async def test_another_process_commit_shows_on_the_board(
         held = sum(row.status == "on_hold" for row in table.orders.values())
         writer = run_elsewhere(
             demo_db,
-            "from db import ledger\n"
-            f"ledger.set_hold(conn, {number!r}, True, by='B3001', reason='from elsewhere')\n",
+            "from db import supervision\n"
+            f"supervision.set_hold(conn, {number!r}, True, by='B3001', reason='from elsewhere')\n",
         )
         assert writer.wait(timeout=20) == 0
         # How fast is measured in bench/ (commit → screen); here: it arrives at all.
@@ -570,7 +570,8 @@ async def test_the_board_redraws_what_another_process_changed(
         before = cell_text(table, second, "progress")
         writer = run_elsewhere(
             demo_db,
-            f"from db import ledger\nledger.report_progress(conn, {second!r}, {stage!r}, 1000)\n",
+            "from db import progress\n"
+            f"progress.report_progress(conn, {second!r}, {stage!r}, 1000)\n",
         )
         assert writer.wait(timeout=20) == 0
         await wait_until(pilot, lambda: table.orders[second] is not row, seconds=3)
@@ -584,8 +585,8 @@ async def test_the_board_redraws_what_another_process_changed(
         assert table.highlighted == first
         writer = run_elsewhere(
             demo_db,
-            "from db import ledger\n"
-            f"ledger.change_due_date(conn, {first!r}, '2027-12-31', by='B3001', "
+            "from db import supervision\n"
+            f"supervision.change_due_date(conn, {first!r}, '2027-12-31', by='B3001', "
             "reason='customer asked')\n",
         )
         assert writer.wait(timeout=20) == 0
@@ -601,7 +602,7 @@ async def test_the_board_redraws_what_another_process_changed(
 
 # 1,000 scans at the stores window: issues to many orders, ten scans a commit.
 BURST = """
-from db.scanning import ScanInput, process_batch
+from db.pipeline import ScanInput, process_batch
 orders = [r[0] for r in conn.execute(
     "SELECT number FROM work_orders WHERE status IN ('released', 'in_progress')")]
 codes = ['B1002', 'CMD:MODE:ISSUE']
@@ -678,12 +679,12 @@ def test_live_board_rereads_only_touched_orders(demo_db: str, db: sqlite3.Connec
     assert first.full and len(first.rows) == len(db.execute(OPEN_SQL).fetchall())
     assert live.refresh(db).empty
     number = in_progress_order(db)
-    from db import ledger
+    from db import supervision
 
-    ledger.set_hold(db, number, True, by="B3001", reason="test")
+    supervision.set_hold(db, number, True, by="B3001", reason="test")
     delta = live.refresh(db)
     assert not delta.full and [r.number for r in delta.rows] == [number]
-    ledger.cancel(db, number, by="B3001", reason="test")
+    supervision.cancel(db, number, by="B3001", reason="test")
     delta = live.refresh(db)
     assert delta.rows == [] and delta.removed == [number]
 

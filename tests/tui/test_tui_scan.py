@@ -1,7 +1,7 @@
 """The scan station screen: the session in words, the keyboard wedge, outcomes and the
 bell, scans arriving from other processes and from a local serial scanner.
 
-Scans typed here go through db.scanning's real pipeline into a copy of the demo plant
+Scans typed here go through db.pipeline's real pipeline into a copy of the demo plant
 (see conftest); each test checks the journal and the ledger with SQL as well as what
 the screen shows.
 """
@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
-from db import ledger
+from db import supervision
 from db.connection import clock, connect
 from devices.simulator import PtyScanner
 from tests.conftest import fixed_now, make_app, settle, wait_until
@@ -242,7 +242,7 @@ async def test_without_a_station_the_person_picks_one(demo_db: str, db: sqlite3.
         # Commits elsewhere re-read the list; the person's highlight stays where it is.
         await pilot.press(*["down"] * codes.index("STORES"))
         conn = connect(demo_db)
-        ledger.set_hold(conn, "WO-24003", True, by="B3001", reason="a commit elsewhere")
+        supervision.set_hold(conn, "WO-24003", True, by="B3001", reason="a commit elsewhere")
         conn.close()
         await pilot.pause(0.3)
         await settle(pilot)
@@ -293,7 +293,7 @@ def test_scan_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) -
     conn = connect(demo_db)
     number, held = orders_waiting_at_cut(conn)[:2]
     # Put an order on hold so one scan is refused with the ledger's words.
-    ledger.set_hold(conn, held, True, by="B3001", reason="snapshot")
+    supervision.set_hold(conn, held, True, by="B3001", reason="snapshot")
     conn.close()
 
     async def scan_some(pilot: Pilot[Any]) -> None:

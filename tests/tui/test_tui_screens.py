@@ -24,10 +24,11 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from db import floor, ledger, scanning
+from db import inbox, ledger, pipeline, progress, roles, stages, stock
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
+from db.times import ago, clock_time
 from tui.base import FloorScreen
 from tui.messages import FloorChanged
 from tui.screens.devices import DevicesScreen
@@ -218,7 +219,7 @@ async def test_stock_flags_negative_stock_and_pages_history(
     # supervisor allowed negative stock.
     for _ in range(250):
         ledger.receive(db, "NUT-M4", 1000, "RCV-DOCK")
-    ledger.allow_negative_stock(db, ["receiving"], by="B3001", reason="dock counts lag")
+    roles.allow_negative_stock(db, ["receiving"], by="B3001", reason="dock counts lag")
     on_dock = ledger.on_hand(db, "NUT-M4", "RCV-DOCK")
     ledger.transfer(db, "NUT-M4", on_dock + 5000, "RCV-DOCK", "A-01")
     total = db.execute("SELECT COUNT(*) FROM movements WHERE item = 'NUT-M4'").fetchone()[0]
@@ -288,21 +289,21 @@ async def test_show_code_before_the_screen_is_shown(plant: str) -> None:
 def test_search_ranks_exact_codes_first_and_takes_wildcards_literally(
     db: sqlite3.Connection,
 ) -> None:
-    hits = floor.search(db, "A-01")
+    hits = stock.search(db, "A-01")
     assert (hits[0].kind, hits[0].code) == ("location", "A-01")
-    assert floor.search(db, "%") == []  # a literal percent sign, not "everything"
-    assert [h.code for h in floor.search(db, "RAL 7035")] == ["PWD-7035"]
+    assert stock.search(db, "%") == []  # a literal percent sign, not "everything"
+    assert [h.code for h in stock.search(db, "RAL 7035")] == ["PWD-7035"]
 
 
 def test_times_read_the_way_the_floor_reads_them() -> None:
-    assert floor.ago(None, now_ms=NOW_MS) == "never"
-    assert floor.ago(NOW_MS - 500, now_ms=NOW_MS) == "just now"
-    assert floor.ago(NOW_MS - 12_000, now_ms=NOW_MS) == "12 s ago"
-    assert floor.ago(NOW_MS - 5 * 60_000, now_ms=NOW_MS) == "5 min ago"
-    assert floor.ago(NOW_MS - 3 * HOUR_MS, now_ms=NOW_MS) == "3 h ago"
-    assert floor.ago(NOW_MS - 50 * HOUR_MS, now_ms=NOW_MS) == "2 d ago"
-    assert floor.clock_time(NOW_MS - 60_000, now_ms=NOW_MS) == "06:59:00"
-    assert floor.clock_time(NOW_MS - 8 * HOUR_MS, now_ms=NOW_MS) == "11-16 23:00"
+    assert ago(None, now_ms=NOW_MS) == "never"
+    assert ago(NOW_MS - 500, now_ms=NOW_MS) == "just now"
+    assert ago(NOW_MS - 12_000, now_ms=NOW_MS) == "12 s ago"
+    assert ago(NOW_MS - 5 * 60_000, now_ms=NOW_MS) == "5 min ago"
+    assert ago(NOW_MS - 3 * HOUR_MS, now_ms=NOW_MS) == "3 h ago"
+    assert ago(NOW_MS - 50 * HOUR_MS, now_ms=NOW_MS) == "2 d ago"
+    assert clock_time(NOW_MS - 60_000, now_ms=NOW_MS) == "06:59:00"
+    assert clock_time(NOW_MS - 8 * HOUR_MS, now_ms=NOW_MS) == "11-16 23:00"
 
 
 # ---------------------------------------------------------------- stages
@@ -350,7 +351,7 @@ async def test_stages_show_wip_queue_and_today_per_stage(
         (midnight, NOW_MS),
     ).fetchone()[0]
     with clock(lambda: NOW_MS - 60_000):
-        ledger.reverse_progress(db, undone)
+        progress.reverse_progress(db, undone)
     expected = expected_stage_figures(db)
 
     screen = StagesScreen(plant, now_ms=fixed_now)
@@ -415,10 +416,10 @@ async def test_stages_follow_a_completion_and_ignore_what_changes_no_stage(
         await settle(pilot)
         assert {code: cells(screen.stages_table, code)[2:5] for code in before} == before
 
-        waiting = floor.orders_at_stage(db, "CUT")[0]
+        waiting = stages.orders_at_stage(db, "CUT")[0]
         assert waiting.number == number
         with clock(fixed_now):
-            ledger.report_progress(db, number, "CUT", waiting.waiting_milli)
+            progress.report_progress(db, number, "CUT", waiting.waiting_milli)
         screen.post_message(FloorChanged(0))
         await settle(pilot)
         expected = expected_stage_figures(db)
@@ -440,7 +441,7 @@ async def test_inbox_lists_unresolved_rejections_newest_first(
     older = insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode SCR-M8X20", NOW_MS - 9000)
     newer = insert_rejected(db, "ASSY-1", b"\xff[x]", "not a barcode: invalid UTF-8", NOW_MS)
     resolved = insert_rejected(db, "CUT-1", b"WO-99999", "unknown barcode", NOW_MS)
-    scanning.dismiss_scan(db, resolved, by="B3001", note="test label")
+    inbox.dismiss_scan(db, resolved, by="B3001", note="test label")
 
     screen = InboxScreen(plant, now_ms=fixed_now)
     async with Host(screen).run_test(size=size) as pilot:
@@ -472,8 +473,8 @@ async def test_inbox_dismiss_with_a_supervisor_badge(plant: str, db: sqlite3.Con
 
 
 async def test_inbox_replay_after_master_data_is_fixed(plant: str, db: sqlite3.Connection) -> None:
-    scanning.process_scan(db, "RECEIVING", b"B1001")
-    rejected = scanning.process_scan(db, "RECEIVING", b"NEW-BOLT")
+    pipeline.process_scan(db, "RECEIVING", b"B1001")
+    rejected = pipeline.process_scan(db, "RECEIVING", b"NEW-BOLT")
     assert rejected.status == "rejected"
     with write(db):  # the fix: the item joins the master data
         db.execute(

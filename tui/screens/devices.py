@@ -3,7 +3,7 @@
 Owns one row per scanner from the `scanners` table, which `shopfloor listen` keeps
 current: its name, station, port URL, whether it is connected (● connected /
 ○ lost — a symbol and a word, never colour alone), when it last scanned, and its
-scan and error counts with the last error. Reads go through db.floor in `load` (a
+scan and error counts with the last error. Reads go through db.scanners in `load` (a
 worker thread); the "12 s ago" texts are redrawn every few seconds without a read.
 """
 
@@ -17,11 +17,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Footer, Header, Static
 
-from db import floor
 from db.connection import now_ms as wall_clock
-from db.feed import held_words
-from db.floor import ScannerState
-from db.listen import STALE_AFTER_MS
+from db.scanners import ScannerRow, scanner_rows
+from db.spool import held_words
+from db.times import ago
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut
@@ -43,7 +42,7 @@ class DevicesScreen(FloorScreen):
     def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
         super().__init__(db_path)
         self._now = now_ms or wall_clock
-        self._scanners: list[ScannerState] | None = None
+        self._scanners: list[ScannerRow] | None = None
         self._held: dict[str, int] = {}  # scans waiting for the database, by feed
 
     @property
@@ -55,7 +54,7 @@ class DevicesScreen(FloorScreen):
         return self.query_one("#devices-heading", Static)
 
     @property
-    def scanners(self) -> list[ScannerState]:
+    def scanners(self) -> list[ScannerRow]:
         """The scanners on show, by station and name."""
         return self._scanners or []
 
@@ -73,17 +72,17 @@ class DevicesScreen(FloorScreen):
         self.set_interval(HELD_POLL_S, self._look_for_held)
 
     def _look_for_held(self) -> None:
-        from db.feed import held_scans
+        from db.spool import held_scans
 
         held = {report.feed: report.held for report in held_scans(self.db_path)}
         if held != self._held:
             self._held = held
             self._draw()
 
-    def load(self, conn: sqlite3.Connection) -> list[ScannerState]:
-        return floor.scanners(conn)
+    def load(self, conn: sqlite3.Connection) -> list[ScannerRow]:
+        return scanner_rows(conn)
 
-    def show(self, result: list[ScannerState]) -> None:
+    def show(self, result: list[ScannerRow]) -> None:
         self._scanners = result
         self._draw()
 
@@ -99,7 +98,7 @@ class DevicesScreen(FloorScreen):
             return
         scanners = self._scanners
         moment = self._now()
-        lost = sum(1 for s in scanners if not s.connected or moment - s.updated_ms > STALE_AFTER_MS)
+        lost = sum(1 for s in scanners if s.link(moment) != "connected")
         if not scanners:
             self.heading.update(
                 "No scanner has reported yet: start `shopfloor listen` with a scanner"
@@ -133,7 +132,7 @@ class DevicesScreen(FloorScreen):
             max((len(visible(s.name)) for s in scanners), default=7),
             max((len(visible(s.station)) for s in scanners), default=7),
             len("● connected"),
-            max((len(floor.ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
+            max((len(ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
             max((len(str(s.scans)) for s in scanners), default=5),
             6,
         ]
@@ -145,9 +144,9 @@ class DevicesScreen(FloorScreen):
             cells = [as_text(scanner.name, style="bold"), as_text(scanner.station)]
             if wide:
                 cells.append(as_text(cut(scanner.url, 36)))
-            if not scanner.connected:
+            if scanner.link(now) == "lost":
                 link = Text("○ lost", style=bad)
-            elif now - scanner.updated_ms > STALE_AFTER_MS:
+            elif scanner.link(now) == "no_reader":
                 # Its listener stopped saying it is alive (killed, machine down).
                 link = Text("◌ no reader", style=bad)
             else:
@@ -157,7 +156,7 @@ class DevicesScreen(FloorScreen):
                 errors.stylize(bad)
             cells += [
                 link,
-                Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
+                Text(ago(scanner.last_scan_ms, now_ms=now)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
                 self._error_cell(scanner, error_width),
@@ -165,7 +164,7 @@ class DevicesScreen(FloorScreen):
             rows.append((scanner.name, cells))
         table.set_rows(rows)
 
-    def _error_cell(self, scanner: ScannerState, width: int) -> Text:
+    def _error_cell(self, scanner: ScannerRow, width: int) -> Text:
         held = self._held.get(scanner.name)
         if held:
             return Text(cut(f"⏸ {held_words(held)}", width), style="bold")

@@ -4,7 +4,7 @@ Owns the list of rejected scans that nobody has resolved yet (newest first: when
 station, what was scanned, why it was refused), and the two ways out of it: replay
 (after the master data was fixed, the scan runs again in the context it was
 scanned in) or dismiss with a note. Both need a supervisor badge, typed or scanned
-into `SupervisorBadge`, and run db.scanning's `replay_scan` / `dismiss_scan` in a
+into `SupervisorBadge`, and run db.inbox's `replay_scan` / `dismiss_scan` in a
 thread worker; the pipeline checks the role and keeps who did it.
 """
 
@@ -25,11 +25,13 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
-from db import floor, scanning
+from db import inbox
 from db.connection import connect
 from db.connection import now_ms as wall_clock
-from db.floor import RejectedScan
-from db.ledger import LedgerError, require_role
+from db.inbox import RejectedScan
+from db.refusals import LedgerError
+from db.roles import require_role
+from db.times import clock_time
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut, set_columns
@@ -200,7 +202,7 @@ class InboxScreen(FloorScreen):
     # ------------------------------------------------------------ reading
 
     def load(self, conn: sqlite3.Connection) -> InboxView:
-        scans, total = floor.rejected_scans(conn)
+        scans, total = inbox.rejected_scans(conn)
         return InboxView(scans, total)
 
     def show(self, result: InboxView) -> None:
@@ -243,7 +245,7 @@ class InboxScreen(FloorScreen):
         set_columns(table, columns)
         now = self._now()
         # The reason gets whatever width the other columns leave (each has 2 of padding).
-        times = [floor.clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
+        times = [clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
         longest = max((len(visible(s.raw)) for s in view.scans), default=7)
         raw_width = min(40 if wide else 18, longest)
         used = [
@@ -348,14 +350,14 @@ class InboxScreen(FloorScreen):
             # The pipeline checks the role too; asking first refuses before any write.
             require_role(conn, entry.badge, "replay")
             if action == "replay":
-                result = scanning.replay_scan(conn, scan_id, by=entry.badge)
+                result = inbox.replay_scan(conn, scan_id, by=entry.badge)
                 if result.status == "accepted":
                     message = f"Scan {scan_id} replayed: {result.message}"
                 else:
                     message = f"Scan {scan_id} was refused again: {result.message}"
                     severity = "warning"
             else:
-                scanning.dismiss_scan(conn, scan_id, by=entry.badge, note=entry.note)
+                inbox.dismiss_scan(conn, scan_id, by=entry.badge, note=entry.note)
                 message = f"Scan {scan_id} dismissed"
         except LedgerError as refused:
             self.app.call_from_thread(self._refused, str(refused))

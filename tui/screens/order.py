@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
 from db.board import (
-    OPEN_STATUSES,
     Marks,
     arrived_at,
     changes_since,
@@ -33,6 +32,7 @@ from db.board import (
 from db.connection import connect
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
+from db.schema import OPEN_STATUSES
 from tui.base import FloorScreen
 from tui.live import FloorClock, ago
 from tui.plain import as_text
@@ -313,7 +313,7 @@ class OrderScreen(FloorScreen):
         self.dismiss()
 
     def action_change_due(self) -> None:
-        from db import ledger
+        from db import supervision
         from tui.dialogs import SupervisorDialog
 
         due = self.detail.due if self.detail else ""
@@ -323,14 +323,14 @@ class OrderScreen(FloorScreen):
                 f"Now due {due}. A supervisor or coordinator badge confirms; the reason is kept.",
                 ask_due=due,
             ),
-            lambda form, conn: ledger.change_due_date(
+            lambda form, conn: supervision.change_due_date(
                 conn, self.number, form.new_due or "", by=form.badge, reason=form.reason
             ),
             done="due date changed",
         )
 
     def action_toggle_hold(self) -> None:
-        from db import ledger
+        from db import supervision
         from tui.dialogs import SupervisorDialog
 
         held = self.detail is not None and self.detail.status == "on_hold"
@@ -344,14 +344,14 @@ class OrderScreen(FloorScreen):
                 reason_required=False,
                 confirm_label=verb,
             ),
-            lambda form, conn: ledger.set_hold(
+            lambda form, conn: supervision.set_hold(
                 conn, self.number, not held, by=form.badge, reason=form.reason
             ),
             done="released" if held else "put on hold",
         )
 
     def action_cancel_order(self) -> None:
-        from db import ledger
+        from db import supervision
         from tui.dialogs import SupervisorDialog
 
         self._ask(
@@ -360,7 +360,9 @@ class OrderScreen(FloorScreen):
                 "A cancelled order leaves the board for good. A supervisor badge confirms.",
                 confirm_label="Cancel order",
             ),
-            lambda form, conn: ledger.cancel(conn, self.number, by=form.badge, reason=form.reason),
+            lambda form, conn: supervision.cancel(
+                conn, self.number, by=form.badge, reason=form.reason
+            ),
             done="cancelled",
         )
 
@@ -384,7 +386,7 @@ class OrderScreen(FloorScreen):
         post: Callable[[SupervisorForm, sqlite3.Connection], None],
         done: str,
     ) -> None:
-        from db.ledger import LedgerError
+        from db.refusals import LedgerError
 
         conn = connect(self.db_path)
         try:

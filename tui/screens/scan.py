@@ -3,7 +3,7 @@
 It shows the station's session (read from `station_sessions`, so what a headless
 `shopfloor listen` reader does shows here too) in large plain words, what to scan
 next, a keyboard-wedge input, and the last scans with their outcome. Every scan goes
-through db.scanning's pipeline from one writer thread, in the order it was read, so
+through db.pipeline from one writer thread, in the order it was read, so
 a wedge's burst of keys never reorders or interleaves two scans.
 """
 
@@ -36,11 +36,12 @@ LOG_LENGTH = 30
 HELD_POLL_S = 0.5
 
 if TYPE_CHECKING:
-    from db.feed import FedLine, ScanFeed
-    from db.scanning import ScanResult
+    from db.feed import ScanFeed
+    from db.pipeline import ScanResult
+    from db.spool import FedLine
 
 
-class ScanInput(Input):
+class WedgeInput(Input):
     """The keyboard-wedge input: Enter or Tab ends a scan.
 
     The value is taken and cleared while the Enter key itself is handled, so the keys
@@ -160,12 +161,12 @@ class ScanScreen(FloorScreen):
         border-left: thick $primary;
     }
 
-    ScanScreen ScanInput {
+    ScanScreen WedgeInput {
         margin: 0 0;
         border: tall $primary;
     }
 
-    ScanScreen ScanInput:focus {
+    ScanScreen WedgeInput:focus {
         border: tall $accent;
     }
 
@@ -257,8 +258,8 @@ class ScanScreen(FloorScreen):
     # ------------------------------------------------------------ widgets
 
     @property
-    def scan_input(self) -> ScanInput:
-        return self.query_one(ScanInput)
+    def scan_input(self) -> WedgeInput:
+        return self.query_one(WedgeInput)
 
     @property
     def log_table(self) -> ScanLog:
@@ -292,7 +293,7 @@ class ScanScreen(FloorScreen):
                     yield Static(label, classes="context-label")
                     yield Static("—", id=f"context-{key}", classes="context-value")
             yield Static("", id="scan-prompt")
-            yield ScanInput(placeholder="scan a barcode (or type it and press Enter)")
+            yield WedgeInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-held")
             yield Static("", id="scan-result")
             yield ScanLog(id="scan-log")
@@ -428,8 +429,8 @@ class ScanScreen(FloorScreen):
 
     # ------------------------------------------------------------ scanning
 
-    @on(ScanInput.Scanned)
-    def _scanned(self, event: ScanInput.Scanned) -> None:
+    @on(WedgeInput.Scanned)
+    def _scanned(self, event: WedgeInput.Scanned) -> None:
         if self.station is None:
             self.notify("Pick this terminal's station first", severity="warning")
             return
@@ -490,7 +491,7 @@ class ScanScreen(FloorScreen):
         return self._feed
 
     def _look_for_held(self) -> None:
-        from db.feed import held_scans
+        from db.spool import held_scans
 
         station = self.station
         count = sum(
@@ -505,7 +506,7 @@ class ScanScreen(FloorScreen):
             self._look_for_held()
 
     def _show_held(self, count: int) -> None:
-        from db.feed import held_words
+        from db.spool import held_words
 
         words = f"⏸ {held_words(count)}: they will be recorded" if count else ""
         if words != self._held_said:

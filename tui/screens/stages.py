@@ -5,7 +5,7 @@ and are not yet done or scrapped there, over all open orders), how many orders a
 queued there, what it completed today (completions that still stand), and its
 throughput as a sparkline — per hour over the last 24 h, or per day over 7 days.
 The highlighted stage shows a larger sparkline and the orders waiting at it, most
-urgent first. Reads go through db.floor in `load` (a worker thread).
+urgent first. Reads go through db.stages in `load` (a worker thread).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from textual.renderables.sparkline import Sparkline as SparklineBars
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from db import floor
+from db import stages
 from db.board import LiveBoard
 from db.connection import now_ms as wall_clock
-from db.floor import QueuedOrder, StageLoad
 from db.quantity import text as qty_text
+from db.stages import QueuedOrder, StageLoad
 from tui.base import FloorScreen
 from tui.plain import as_text
 from tui.screens.tables import quantity
@@ -138,10 +138,10 @@ class StagesScreen(FloorScreen):
         # since, so a commit costs this screen a few small reads, not 5,000 orders.
         self.live.refresh(conn)
         open_orders = list(self.live.orders.values())
-        loads = floor.stage_loads(conn, now_ms=now, open_orders=open_orders)
+        loads = stages.stage_loads(conn, now_ms=now, open_orders=open_orders)
         codes = [load.code for load in loads]
         stage = self._stage if self._stage in codes else (codes[0] if codes else None)
-        orders = floor.orders_at_stage(conn, stage, open_orders=open_orders) if stage else []
+        orders = stages.orders_at_stage(conn, stage, open_orders=open_orders) if stage else []
         return StagesView(loads, stage, orders, now)
 
     def show(self, result: StagesView) -> None:

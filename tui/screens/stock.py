@@ -4,7 +4,7 @@ Owns the search box (sku, description, location code or name, barcode, GTIN — 
 or scanned through a keyboard-wedge scanner, where Enter opens the best match), the
 results list, stock by location and lot for the chosen item (or everything at the
 chosen location), and the item's history: its newest movements, a page at a time.
-`show_code` is how the command palette jumps here. Reads go through db.floor in
+`show_code` is how the command palette jumps here. Reads go through db.stock in
 `load` (a worker thread); the rest of this module only draws.
 """
 
@@ -23,10 +23,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from db import floor
+from db import stock
 from db.connection import now_ms as wall_clock
-from db.floor import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.quantity import text as qty_text
+from db.stock import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
+from db.times import clock_time
 from tui.base import FloorScreen
 from tui.plain import as_text, visible
 from tui.screens.tables import cut, quantity, set_columns
@@ -51,7 +52,7 @@ class StockView:
     """What `load` read for one query."""
 
     query: StockQuery
-    hits: list[floor.Hit]
+    hits: list[stock.Hit]
     choice: Choice | None
     detail: ItemStock | LocationStock | None
     not_found: str | None  # a code that names no item or location
@@ -153,10 +154,10 @@ class StockScreen(FloorScreen):
 
     def load(self, conn: sqlite3.Connection) -> StockView:
         query = self._query
-        hits = floor.search(conn, query.text)
+        hits = stock.search(conn, query.text)
         choice, not_found = query.choice, None
         if query.jump and query.text.strip():
-            hit = floor.resolve_code(conn, query.text) or (hits[0] if hits else None)
+            hit = stock.resolve_code(conn, query.text) or (hits[0] if hits else None)
             if hit is None:
                 not_found = query.text.strip()
             else:
@@ -165,9 +166,9 @@ class StockScreen(FloorScreen):
         if choice is not None:
             kind, code = choice
             if kind == "item":
-                detail = floor.item_stock(conn, code, history_limit=query.history_limit)
+                detail = stock.item_stock(conn, code, history_limit=query.history_limit)
             else:
-                detail = floor.location_stock(conn, code)
+                detail = stock.location_stock(conn, code)
         return StockView(query, hits, choice, detail, not_found)
 
     def show(self, result: StockView) -> None:
@@ -312,7 +313,7 @@ class StockScreen(FloorScreen):
             sign = "+"
         kind = move.kind + (" ↩" if move.reverses is not None else "")
         cells = [
-            Text(floor.clock_time(move.time_ms, now_ms=now)),
+            Text(clock_time(move.time_ms, now_ms=now)),
             Text(kind, style="italic" if move.reverses is not None else ""),
             Text(sign + qty_text(move.qty_milli), justify="right"),
             as_text(move.from_location or "—", style="" if move.from_location else "dim"),

@@ -14,7 +14,7 @@ from datetime import date
 from rich.style import Style
 from rich.text import Text
 
-from db.floor import QueuedOrder
+from db.stages import QueuedOrder
 from tui.plain import as_text
 from tui.screens.tables import quantity
 from tui.widgets.line_table import LineColumn, LineTable

@@ -1,0 +1,331 @@
+"""The scan grammar of SPEC §4: what one scan does at a station in its session.
+
+`interpret` reads a decoded scan: a `CMD:` (one handler per command, from `_COMMANDS`),
+a `QTY:` or `LOT:` for the next action, a badge, a work order, a location, or an item,
+which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
+changes the session in place and posts through db.ledger and db.progress; `Rejected`
+says what to scan instead. The pipeline (db/pipeline.py) runs it inside a savepoint
+and records the outcome.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from db import ledger, progress, roles
+from db.ledger import Origin
+from db.quantity import QuantityError, to_milli
+from db.quantity import text as qty_text
+from db.resolve import Resolved, resolve
+from db.schema import MODES
+from db.sessions import Session
+from devices.decode import Scan
+
+
+class Rejected(Exception):
+    """A scan that cannot act; the message says what to scan instead."""
+
+
+def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int) -> str:
+    """Act on one scan in `session` (changed in place); the words say what it did."""
+    if scan.problem is not None or scan.text is None:
+        raise Rejected((scan.problem or "not a barcode") + "; scan the label again")
+    text = scan.text
+    upper = text.upper()
+    if session.operator is None and upper.startswith(("CMD:", "QTY:", "LOT:")):
+        raise _nobody_signed_in(session, text)
+    if upper.startswith("CMD:"):
+        return _command(conn, session, upper[4:], scan_id)
+    if upper.startswith("QTY:"):
+        try:
+            milli = to_milli(text[4:])
+        except QuantityError:
+            raise Rejected(
+                f"{text!r} is not a quantity; scan a QTY: label from the command sheet"
+            ) from None
+        if milli < 0 or (milli == 0 and session.mode != "COUNT"):
+            raise Rejected(f"{text!r}: a quantity must be more than zero")
+        session.qty_milli = milli
+        return f"quantity {qty_text(milli)} for the next action"
+    if upper.startswith("LOT:"):
+        lot = text[4:].strip()
+        if not lot:
+            raise Rejected("LOT: label without a lot; scan the lot label again")
+        session.lot = lot
+        return f"lot {lot} for the next action"
+    return _thing(conn, session, scan, scan_id)
+
+
+def _nobody_signed_in(session: Session, text: str) -> Rejected:
+    """Every posting has a person behind it: with nobody signed in only a badge acts."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return Rejected(
+        f"scan your badge first: nobody is signed in at {session.station} ({shown!r} was not used)"
+    )
+
+
+def _origin(session: Session, scan_id: int) -> Origin:
+    return Origin(operator=session.operator, station=session.station, scan=scan_id)
+
+
+# ---------------------------------------------------------------- commands
+
+Command = Callable[[sqlite3.Connection, Session, int], str]
+
+
+def _command(conn: sqlite3.Connection, session: Session, command: str, scan_id: int) -> str:
+    if command.startswith("MODE:"):
+        return _mode(session, command[5:])
+    handler = _COMMANDS.get(command)
+    if handler is None:
+        raise Rejected(f"unknown command CMD:{command}; scan one from the command sheet")
+    return handler(conn, session, scan_id)
+
+
+def _mode(session: Session, mode: str) -> str:
+    if mode not in MODES:
+        raise Rejected(f"unknown mode {mode}; scan a mode from the command sheet")
+    session.mode = mode
+    session.clear_context()
+    return f"mode {mode}"
+
+
+def _cancel(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
+    session.clear_context()
+    return "context cleared"
+
+
+def _sign_out(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
+    row = conn.execute("SELECT name FROM operators WHERE badge = ?", (session.operator,)).fetchone()
+    session.operator = None
+    session.clear_context()
+    return f"signed out {row['name'] if row else 'the operator'}"
+
+
+def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
+    if session.mode not in ("PROGRESS", "SCRAP"):
+        raise Rejected(f"CMD:DONE works in PROGRESS or SCRAP mode, not {session.mode}")
+    if session.work_order is None:
+        raise Rejected("no work order set: scan the work-order traveler first")
+    home = session.home
+    stage = home["stage"] if home else None
+    if not stage:
+        raise Rejected(f"station {session.station} is not at a stage; report at a stage station")
+    kind = "done" if session.mode == "PROGRESS" else "scrap"
+    entry = progress.report_progress(
+        conn, session.work_order, stage, session.qty_milli, kind=kind,
+        origin=_origin(session, scan_id),
+    )  # fmt: skip
+    qty = conn.execute("SELECT qty_milli FROM progress_entries WHERE id = ?", (entry,)).fetchone()
+    session.qty_milli = None
+    verb = "completed" if kind == "done" else "scrapped"
+    return f"{verb} {qty_text(qty[0])} of {session.work_order} at {stage}"
+
+
+def _undo(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
+    """Reverse all the latest scan posted that the station may still undo (db.ledger's rule)."""
+    anyone = roles.may(conn, session.operator, "undo_others")
+    target = ledger.last_undoable_scan(conn, session.station, session.operator, anyone=anyone)
+    if target is None:
+        if anyone:
+            raise Rejected("nothing to undo at this station")
+        raise Rejected(
+            "nothing to undo at this station that you posted; a supervisor may undo others'"
+        )
+    origin = _origin(session, scan_id)
+    movements = conn.execute(
+        "SELECT id, kind, item, qty_milli FROM movements WHERE scan = ? AND reverses IS NULL "
+        "AND progress_entry IS NULL ORDER BY id DESC",
+        (target,),
+    ).fetchall()
+    if any(m["kind"] == "adjust" for m in movements):
+        # A count is a storeroom or supervisor decision: undoing it is one too.
+        roles.require_role(conn, session.operator, "adjust")
+    undone = []
+    for entry in conn.execute(
+        "SELECT id, work_order, stage, kind, qty_milli FROM progress_entries "
+        "WHERE scan = ? AND reverses IS NULL ORDER BY id DESC",
+        (target,),
+    ).fetchall():
+        progress.reverse_progress(conn, entry["id"], origin=origin)
+        undone.append(f"{entry['kind']} {qty_text(entry['qty_milli'])} of {entry['work_order']}")
+    for movement in movements:
+        ledger.reverse_movement(conn, movement["id"], origin=origin)
+        undone.append(f"{movement['kind']} {qty_text(movement['qty_milli'])} {movement['item']}")
+    return "undone: " + ", ".join(undone)
+
+
+_COMMANDS: dict[str, Command] = {
+    "CANCEL": _cancel,
+    "SIGNOUT": _sign_out,
+    "DONE": _done,
+    "UNDO": _undo,
+}
+
+
+# ---------------------------------------------------------------- labels
+
+
+def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int) -> str:
+    found = resolve(conn, scan)
+    if found is None:
+        raise Rejected(
+            f"unknown barcode {scan.text!r}: check the label; a supervisor can add it to the "
+            "master data and replay this scan from the inbox"
+        )
+    if found.kind == "operator":
+        row = conn.execute("SELECT name FROM operators WHERE badge = ?", (found.code,)).fetchone()
+        session.operator = found.code
+        return f"signed in {row['name']}"
+    if session.operator is None:
+        raise _nobody_signed_in(session, scan.text or "")
+    if found.kind == "work_order":
+        order = ledger.work_order(conn, found.code)
+        session.work_order = found.code
+        note = "" if order["status"] in ("released", "in_progress") else f" ({order['status']})"
+        return f"work order {found.code}: {order['product']} × {qty_text(order['qty_milli'])}{note}"
+    if found.kind == "location":
+        if session.mode == "MOVE":
+            if session.location is None or session.to_location is not None:
+                session.location, session.to_location = found.code, None
+                return f"moving from {found.code}"
+            if found.code == session.location:
+                raise Rejected(f"{found.code} is already the source; scan the destination")
+            session.to_location = found.code
+            return f"moving {session.location} → {found.code}"
+        session.location = found.code
+        return f"location {found.code}"
+    return _item_action(conn, session, found, scan_id)
+
+
+# ---------------------------------------------------------------- items, one handler per mode
+
+
+@dataclass(frozen=True)
+class _ItemScan:
+    """An item scanned in a session: what to post, from where, by whom."""
+
+    session: Session
+    sku: str
+    qty_milli: int
+    lot: str
+    origin: Origin
+    here: str | None  # the session's location, else the station's own
+
+    @property
+    def what(self) -> str:
+        lot_words = f" lot {self.lot}" if self.lot else ""
+        return f"{qty_text(self.qty_milli)} {self.sku}{lot_words}"
+
+    def location(self) -> str:
+        if self.here is None:
+            raise Rejected("no location set: scan a location first")
+        return str(self.here)
+
+    def work_order(self) -> str:
+        if self.session.work_order is None:
+            raise Rejected("no work order set: scan the work-order traveler first")
+        return self.session.work_order
+
+
+ItemAction = Callable[[sqlite3.Connection, _ItemScan], str]
+
+
+def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, scan_id: int) -> str:
+    qty = session.qty_milli if session.qty_milli is not None else (found.qty_milli or 1000)
+    home = session.home
+    item = _ItemScan(
+        session=session,
+        sku=found.code,
+        qty_milli=qty,
+        lot=session.lot or found.lot or "",
+        origin=_origin(session, scan_id),
+        here=session.location or (home["location"] if home else None),
+    )
+    if session.mode != "COUNT" and qty <= 0:
+        raise Rejected("a quantity must be more than zero; scan another QTY:")
+    message = _ITEM_ACTIONS[session.mode](conn, item)
+    session.qty_milli = None
+    session.lot = None
+    return message
+
+
+def _receive(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    to = item.location()
+    ledger.receive(conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin)
+    return f"received {item.what} into {to}"
+
+
+def _issue(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    number, source = item.work_order(), item.location()
+    ledger.issue(conn, number, item.sku, item.qty_milli, source, lot=item.lot, origin=item.origin)
+    return f"issued {item.what} from {source} to {number}"
+
+
+def _return(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    number, to = item.work_order(), item.location()
+    ledger.return_material(
+        conn, number, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin
+    )
+    return f"returned {item.what} from {number} to {to}"
+
+
+def _move(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    session = item.session
+    if session.location is None:
+        raise Rejected("no source location: scan the source location first")
+    if session.to_location is None:
+        raise Rejected("no destination: scan the destination location first")
+    ledger.transfer(
+        conn, item.sku, item.qty_milli, session.location, session.to_location, lot=item.lot,
+        origin=item.origin,
+    )  # fmt: skip
+    return f"moved {item.what} {session.location} → {session.to_location}"
+
+
+def _scrap(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    source = item.location()
+    ledger.scrap_material(
+        conn, item.sku, item.qty_milli, source, lot=item.lot,
+        work_order_number=item.session.work_order, origin=item.origin,
+    )  # fmt: skip
+    return f"scrapped {item.what} from {source}"
+
+
+def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    if item.session.qty_milli is None:
+        raise Rejected("scan QTY: with the counted quantity first, then the item")
+    roles.require_role(conn, item.session.operator, "adjust")
+    bin_code = item.location()
+    moved = ledger.adjust(
+        conn, item.sku, bin_code, item.qty_milli, lot=item.lot, origin=item.origin
+    )
+    return f"counted {item.what} in {bin_code}" + ("" if moved else " (matches the record)")
+
+
+def _ship(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    source = item.session.location or ledger.location_of_kind(conn, "finished")
+    ledger.ship(conn, item.sku, item.qty_milli, from_location=source, lot=item.lot,
+                origin=item.origin)  # fmt: skip
+    return f"shipped {item.what} from {source}"
+
+
+def _progress(conn: sqlite3.Connection, item: _ItemScan) -> str:
+    raise Rejected(
+        "in PROGRESS mode scan the work-order traveler, then QTY: and CMD:DONE; "
+        "to move material scan a mode first"
+    )
+
+
+_ITEM_ACTIONS: dict[str, ItemAction] = {
+    "RECEIVE": _receive,
+    "ISSUE": _issue,
+    "RETURN": _return,
+    "MOVE": _move,
+    "PROGRESS": _progress,
+    "SCRAP": _scrap,
+    "COUNT": _count,
+    "SHIP": _ship,
+}

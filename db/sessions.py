@@ -1,0 +1,147 @@
+"""Station sessions: each station's sticky context between scans (who is signed in, the
+mode, the work order, locations, the next QTY and LOT), kept in the database so a
+kiosk sees what a headless reader does and a restart loses nothing; and `prompt_for`,
+what the person at the station should scan next.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from db.connection import now_ms
+from db.quantity import text as qty_text
+
+
+@dataclass
+class Session:
+    """A station's sticky context between scans."""
+
+    station: str
+    mode: str
+    operator: str | None = None
+    work_order: str | None = None
+    location: str | None = None
+    to_location: str | None = None
+    qty_milli: int | None = None
+    lot: str | None = None
+    # The station's master-data row, read once with the session: not part of the context.
+    home: sqlite3.Row | None = field(default=None, repr=False, compare=False)
+
+    def clear_context(self) -> None:
+        self.work_order = self.location = self.to_location = self.lot = None
+        self.qty_milli = None
+
+    def copy(self) -> Session:
+        return Session(self.station, self.mode, self.operator, self.work_order, self.location,
+                       self.to_location, self.qty_milli, self.lot, self.home)  # fmt: skip
+
+    def restore(self, other: Session) -> None:
+        """Back to an earlier state in place: a rejected scan keeps the context it found."""
+        self.mode, self.operator, self.work_order = other.mode, other.operator, other.work_order
+        self.location, self.to_location = other.location, other.to_location
+        self.qty_milli, self.lot = other.qty_milli, other.lot
+
+    def context(self) -> tuple[object, ...]:
+        """The sticky context as a plain tuple: cheap to compare under a burst."""
+        return (self.mode, self.operator, self.work_order, self.location, self.to_location,
+                self.qty_milli, self.lot)  # fmt: skip
+
+    def context_json(self) -> str:
+        return json.dumps(
+            {"station": self.station, "mode": self.mode, "operator": self.operator,
+             "work_order": self.work_order, "location": self.location,
+             "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot}
+        )  # fmt: skip
+
+
+def station_row(conn: sqlite3.Connection, code: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM stations WHERE code = ?", (code,)).fetchone()  # type: ignore[no-any-return]
+
+
+def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
+    """The station's session; a station scanned at for the first time starts in its default mode."""
+    row = conn.execute("SELECT * FROM station_sessions WHERE station = ?", (station,)).fetchone()
+    home = station_row(conn, station)
+    if row is not None:
+        return Session(
+            station=station,
+            mode=row["mode"],
+            operator=row["operator"],
+            work_order=row["work_order"],
+            location=row["location"],
+            to_location=row["to_location"],
+            qty_milli=row["qty_milli"],
+            lot=row["lot"],
+            home=home,
+        )
+    if home is None:
+        return None
+    return Session(station=station, mode=home["mode"], home=home)
+
+
+def save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> None:
+    conn.execute(
+        "INSERT INTO station_sessions (station, mode, operator, work_order, location, "
+        "to_location, qty_milli, lot, prompt, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (station) DO UPDATE SET mode = excluded.mode, operator = excluded.operator, "
+        "work_order = excluded.work_order, location = excluded.location, "
+        "to_location = excluded.to_location, qty_milli = excluded.qty_milli, lot = excluded.lot, "
+        "prompt = excluded.prompt, updated_ms = excluded.updated_ms",
+        (session.station, session.mode, session.operator, session.work_order, session.location,
+         session.to_location, session.qty_milli, session.lot, prompt, now_ms()),
+    )  # fmt: skip
+
+
+def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
+    """What the person at the station should scan next."""
+    home = session.home
+    here = session.location or (home["location"] if home else None) or "?"
+    stage = (home["stage"] if home else None) or "this station's stage"
+    wo = session.work_order
+    extra = ""
+    if session.qty_milli is not None:
+        extra += f" (next QTY {qty_text(session.qty_milli)})"
+    if session.lot:
+        extra += f" (next LOT {session.lot})"
+    if session.operator is None:
+        return "Scan your badge to sign in"
+    mode = session.mode
+    if mode == "RECEIVE":
+        text = f"Scan items to receive into {here}, or a location to change it"
+    elif mode in ("ISSUE", "RETURN"):
+        if wo is None:
+            text = f"Scan the work order to {'issue to' if mode == 'ISSUE' else 'return from'}"
+        elif mode == "ISSUE":
+            text = f"Scan items to issue from {here} to {wo}"
+        else:
+            text = f"Scan items to return from {wo} to {here}"
+    elif mode == "MOVE":
+        if session.location is None:
+            text = "Scan the source location"
+        elif session.to_location is None:
+            text = f"Scan the destination location (moving from {session.location})"
+        else:
+            text = f"Scan items to move {session.location} → {session.to_location}"
+    elif mode == "PROGRESS":
+        text = (
+            "Scan the work-order traveler"
+            if wo is None
+            else f"Scan QTY: then CMD:DONE to report {wo} at {stage} (CMD:DONE alone: all waiting)"
+        )
+    elif mode == "SCRAP":
+        text = (
+            f"Scan items to scrap from {here}, or a work order to scrap units at {stage}"
+            if wo is None
+            else f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
+        )
+    elif mode == "COUNT":
+        text = (
+            f"Scan QTY: with the counted quantity, then the item (bin {here})"
+            if session.qty_milli is None
+            else f"Scan the item counted in {here}"
+        )
+    else:  # SHIP
+        text = "Scan finished items to ship"
+    return text + extra
