@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -19,8 +19,20 @@ from db.connection import connect
 from db.stations import Code, codes
 from tui.plain import visible
 
-if TYPE_CHECKING:
-    from tui.app import ShopfloorApp
+
+@runtime_checkable
+class FloorNavigation(Protocol):
+    """What the palette asks of the app: its database, and going to a screen or a code.
+
+    A protocol, not the app's class: the app imports the palette, never the other way.
+    """
+
+    db_path: str
+
+    def action_go(self, mode: str) -> None: ...
+
+    async def jump(self, code: Code) -> None: ...
+
 
 KIND_WORDS = {
     "work_order": "work order",
@@ -64,11 +76,9 @@ class FloorCommands(Provider):
     _codes: list[Code]
 
     @property
-    def floor_app(self) -> ShopfloorApp:
-        from tui.app import ShopfloorApp
-
+    def floor_app(self) -> FloorNavigation:
         app = self.app
-        assert isinstance(app, ShopfloorApp)
+        assert isinstance(app, FloorNavigation)
         return app
 
     async def startup(self) -> None:

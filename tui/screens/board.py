@@ -177,7 +177,7 @@ class BoardScreen(FloorScreen):
 
     @work(thread=True, group="print", exit_on_error=False)
     def _print_traveler(self, number: str) -> None:
-        from tui.labels_cli import write_traveler
+        from tui.printing import write_traveler
 
         try:
             path = write_traveler(self.db_path, number)

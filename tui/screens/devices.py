@@ -23,8 +23,8 @@ from db.feed import held_words
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
 from tui.base import FloorScreen
+from tui.formatting import cut
 from tui.plain import as_text, visible
-from tui.screens.tables import cut
 from tui.widgets.cell_table import CellTable
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.

@@ -31,8 +31,9 @@ from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
 from db.ledger import LedgerError, require_role
 from tui.base import FloorScreen
+from tui.formatting import cut
 from tui.plain import as_text, visible
-from tui.screens.tables import cut, set_columns
+from tui.widgets.columns import set_columns
 from tui.widgets.text_input import TextInput
 
 Action = Literal["replay", "dismiss"]

@@ -33,8 +33,8 @@ from db.connection import now_ms as wall_clock
 from db.floor import QueuedOrder, StageLoad
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
+from tui.formatting import quantity
 from tui.plain import as_text
-from tui.screens.tables import quantity
 from tui.widgets.stage_queue import StageQueue
 
 Span = Literal["hours", "days"]

@@ -28,9 +28,10 @@ from db.connection import now_ms as wall_clock
 from db.floor import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.quantity import text as qty_text
 from tui.base import FloorScreen
+from tui.formatting import cut, quantity
 from tui.plain import as_text, visible
-from tui.screens.tables import cut, quantity, set_columns
 from tui.widgets.cell_table import CellTable
+from tui.widgets.columns import set_columns
 from tui.widgets.text_input import TextInput
 
 Choice = tuple[HitKind, str]
@@ -425,7 +426,7 @@ class StockScreen(FloorScreen):
 
     @work(thread=True, group="print", exit_on_error=False)
     def _print_label(self, kind: HitKind, code: str) -> None:
-        from tui.labels_cli import write_label
+        from tui.printing import write_label
 
         what = "Bin" if kind == "location" else "Item"
         try:
