@@ -28,7 +28,7 @@ from db import floor, ledger, scanning
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
-from tui.base import FloorScreen
+from tui.floor_screen import FloorScreen
 from tui.messages import FloorChanged
 from tui.screens.devices import DevicesScreen
 from tui.screens.inbox import InboxScreen, SupervisorBadge

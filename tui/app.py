@@ -39,11 +39,11 @@ from textual.theme import Theme
 from textual.widget import AwaitMount
 
 from db.connection import connect
-from tui.base import FloorScreen
-from tui.live import FloorClock, FloorPolled, FloorWatcher, LocalScanner
+from tui.floor_screen import FloorScreen
 from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded, ScansHeld
 from tui.plain import visible
 from tui.screens.catalog import BY_MODE, KIOSK_MODE, SCREENS, FloorScreenEntry
+from tui.watching import FloorClock, FloorPolled, FloorWatcher, LocalScanner
 
 if TYPE_CHECKING:
     from textual.command import Provider

@@ -22,8 +22,8 @@ from db.connection import now_ms as wall_clock
 from db.feed import held_words
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
-from tui.base import FloorScreen
-from tui.formatting import cut
+from tui.floor_screen import FloorScreen
+from tui.formatting import ago, cut
 from tui.plain import as_text, visible
 from tui.widgets.cell_table import CellTable
 
@@ -133,7 +133,7 @@ class DevicesScreen(FloorScreen):
             max((len(visible(s.name)) for s in scanners), default=7),
             max((len(visible(s.station)) for s in scanners), default=7),
             len("● connected"),
-            max((len(floor.ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
+            max((len(ago(s.last_scan_ms, now, to_the_second=True)) for s in scanners), default=9),
             max((len(str(s.scans)) for s in scanners), default=5),
             6,
         ]
@@ -157,7 +157,7 @@ class DevicesScreen(FloorScreen):
                 errors.stylize(bad)
             cells += [
                 link,
-                Text(floor.ago(scanner.last_scan_ms, now_ms=now)),
+                Text(ago(scanner.last_scan_ms, now, to_the_second=True)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
                 self._error_cell(scanner, error_width),

@@ -30,7 +30,7 @@ from db.connection import connect
 from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
 from db.ledger import LedgerError, require_role
-from tui.base import FloorScreen
+from tui.floor_screen import FloorScreen
 from tui.formatting import cut
 from tui.plain import as_text, visible
 from tui.widgets.columns import set_columns

@@ -33,9 +33,10 @@ from db.board import (
 from db.connection import connect
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
-from tui.base import FloorScreen
-from tui.live import FloorClock, ago
+from tui.floor_screen import FloorScreen
+from tui.formatting import ago
 from tui.plain import as_text
+from tui.watching import FloorClock
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable

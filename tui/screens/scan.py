@@ -26,10 +26,10 @@ from textual.widgets.option_list import Option
 from db.connection import now_ms
 from db.quantity import text as qty_text
 from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
-from tui.base import FloorScreen
-from tui.live import FloorClock
+from tui.floor_screen import FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
+from tui.watching import FloorClock
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30

@@ -32,7 +32,7 @@ from db.board import LiveBoard
 from db.connection import now_ms as wall_clock
 from db.floor import QueuedOrder, StageLoad
 from db.quantity import text as qty_text
-from tui.base import FloorScreen
+from tui.floor_screen import FloorScreen
 from tui.formatting import quantity
 from tui.plain import as_text
 from tui.widgets.stage_queue import StageQueue

@@ -27,7 +27,7 @@ from db import floor
 from db.connection import now_ms as wall_clock
 from db.floor import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.quantity import text as qty_text
-from tui.base import FloorScreen
+from tui.floor_screen import FloorScreen
 from tui.formatting import cut, quantity
 from tui.plain import as_text, visible
 from tui.widgets.cell_table import CellTable
