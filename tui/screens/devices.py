@@ -22,7 +22,7 @@ from db.connection import now_ms as wall_clock
 from db.feed import held_words
 from db.floor import ScannerState
 from db.listen import STALE_AFTER_MS
-from tui.floor_screen import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import ago, cut
 from tui.plain import as_text, visible
 from tui.widgets.cell_table import CellTable
@@ -38,7 +38,7 @@ class DevicesScreen(FloorScreen):
     TITLE = "Devices"
     CSS_PATH = "floor.tcss"
     AUTO_FOCUS = "#devices-table"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
 
     def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
         super().__init__(db_path)
@@ -68,7 +68,7 @@ class DevicesScreen(FloorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(RELATIVE_TIME_REFRESH, self._draw)
+        self.set_interval(RELATIVE_TIME_REFRESH, self.redraw)
         # Held scans are counted outside the database (it is what refuses them).
         self.set_interval(HELD_POLL_S, self._look_for_held)
 
@@ -78,23 +78,16 @@ class DevicesScreen(FloorScreen):
         held = {report.feed: report.held for report in held_scans(self.db_path)}
         if held != self._held:
             self._held = held
-            self._draw()
+            self.redraw()
 
     def load(self, conn: sqlite3.Connection) -> list[ScannerState]:
         return floor.scanners(conn)
 
     def show(self, result: list[ScannerState]) -> None:
         self._scanners = result
-        self._draw()
+        self.redraw()
 
-    @property
-    def _wide(self) -> bool:
-        return self.size.width >= 120
-
-    def on_resize(self) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         if self._scanners is None:
             return
         scanners = self._scanners
@@ -111,7 +104,7 @@ class DevicesScreen(FloorScreen):
                 f"● {len(scanners) - lost} connected · ○ {lost} lost or silent"
                 + (f" · ⏸ {held_words(held)}" if held else "")
             )
-        wide = self._wide
+        wide = self.wide
         columns = [("name", "Scanner"), ("station", "Station")]
         if wide:
             columns.append(("url", "Port"))

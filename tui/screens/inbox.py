@@ -30,7 +30,7 @@ from db.connection import connect
 from db.connection import now_ms as wall_clock
 from db.floor import RejectedScan
 from db.ledger import LedgerError, require_role
-from tui.floor_screen import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import cut
 from tui.plain import as_text, visible
 from tui.widgets.columns import set_columns
@@ -152,7 +152,7 @@ class InboxScreen(FloorScreen):
     TITLE = "Inbox"
     CSS_PATH = "floor.tcss"
     AUTO_FOCUS = "#inbox-table"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [
         Binding("r", "replay", "Replay"),
         Binding("d", "dismiss_scan", "Dismiss"),
@@ -207,7 +207,7 @@ class InboxScreen(FloorScreen):
     def show(self, result: InboxView) -> None:
         could_act = self.check_action("replay", ())
         self._view = result
-        self._draw()
+        self.redraw()
         # Only when the footer's keys change: redrawing it costs tens of ms, and every
         # commit on the floor re-reads the inbox.
         if self.check_action("replay", ()) != could_act:
@@ -215,15 +215,7 @@ class InboxScreen(FloorScreen):
 
     # ------------------------------------------------------------ drawing
 
-    @property
-    def _wide(self) -> bool:
-        return self.size.width >= 120
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self._draw()
-
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         view = self._view
         if view is None:
             return
@@ -236,7 +228,7 @@ class InboxScreen(FloorScreen):
                 f"supervisor{shown} · fix the master data, then replay; or dismiss with a note"
             )
         table = self.table
-        wide = self._wide
+        wide = self.wide
         columns = [("time", "When"), ("station", "Station")]
         if wide:
             columns.append(("source", "From"))

@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from db.connection import now_ms
 from db.quantity import text as qty_text
 from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
-from tui.floor_screen import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
 from tui.watching import FloorClock
@@ -220,7 +220,7 @@ class ScanScreen(FloorScreen):
         padding: 2 3;
     }
     """
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [Binding("f10", "pick_station", "Station", id="pick_station")]
 
     def __init__(
@@ -418,7 +418,7 @@ class ScanScreen(FloorScreen):
         table.success, table.error = theme.success or "green", theme.error or "red"
         table.show_scans(self._log, table.size.width or self.app.size.width)
 
-    def on_resize(self) -> None:
+    def redraw(self) -> None:
         self._draw_log()
 
     def _ring(self, scan_id: int) -> None:
