@@ -65,30 +65,7 @@ class OrderScreen(FloorScreen):
 
     TITLE = "Order"
     # Joins the app's stylesheet when an order is first shown (see app.tcss).
-    CSS = """
-    OrderScreen #order-facts {
-        height: auto;
-        max-height: 2;
-        padding: 0 1;
-    }
-
-    OrderScreen #order-stages {
-        height: auto;
-        max-height: 9;
-    }
-
-    OrderScreen #order-tabs {
-        height: 1fr;
-    }
-
-    OrderScreen TabPane {
-        padding: 0;
-    }
-
-    OrderScreen TabPane CellTable {
-        height: 1fr;
-    }
-    """
+    CSS_PATH = "order.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("d", "change_due", "Due date", id="change_due"),
