@@ -560,7 +560,7 @@ async def _screen_latency(
     when the screen has painted what it read in the first read that began after the
     commit (whatever the screen shows of it)."""
     from tui.app import create_app
-    from tui.base import FloorScreen
+    from tui.floor_screen import FloorScreen
 
     reads: dict[int, float] = {}  # id(result) -> when its read began
     painted: list[tuple[float, float]] = []  # (read began, painted)

@@ -39,20 +39,17 @@ from textual.theme import Theme
 from textual.widget import AwaitMount
 
 from db.connection import connect
-from tui.base import FloorScreen
-from tui.live import FloorClock, FloorPolled, FloorWatcher, LocalScanner
+from tui.floor_screen import FloorScreen
 from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded, ScansHeld
 from tui.plain import visible
+from tui.screens.catalog import BY_MODE, KIOSK_MODE, SCREENS, FloorScreenEntry
+from tui.watching import FloorClock, FloorPolled, FloorWatcher, LocalScanner
 
 if TYPE_CHECKING:
     from textual.command import Provider
     from textual.notifications import SeverityLevel
 
     from db.stations import Code
-
-# Each screen's module (and the db/ and textual modules only it needs) is imported when
-# the screen is first shown, not at start: the first paint of the board waits for none.
-MODES = ("board", "scan", "stock", "stages", "inbox", "devices")
 
 
 def _floor_commands() -> type[Provider]:
@@ -105,12 +102,10 @@ class ShopfloorApp(App[None]):
     theme: Reactive[str] = Reactive(HIGH_CONTRAST.name)
     COMMANDS = App.COMMANDS | {_floor_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "go('board')", "Board", id="go_board"),
-        Binding("f2", "go('scan')", "Scan", id="go_scan"),
-        Binding("f3", "go('stock')", "Stock", id="go_stock"),
-        Binding("f4", "go('stages')", "Stages", id="go_stages"),
-        Binding("f5", "go('inbox')", "Inbox", id="go_inbox"),
-        Binding("f6", "go('devices')", "Devices", id="go_devices"),
+        *(
+            Binding(entry.key, f"go('{entry.mode}')", entry.label, id=f"go_{entry.mode}")
+            for entry in SCREENS
+        ),
         Binding("q", "quit", "Quit", id="quit"),
         # Shown, so the way out is on screen while an input holds the focus (and eats q).
         Binding("ctrl+q", "quit", "Quit", id="quit_ctrl", priority=True),
@@ -129,7 +124,7 @@ class ShopfloorApp(App[None]):
         # The first screen is the app's default mode, so Textual builds it as it starts.
         # Switched to from on_mount instead, it replaces an empty default screen, and
         # the switch restyles the whole app twice more before the first paint.
-        self.DEFAULT_MODE = "scan" if station is not None or kiosk else "board"  # type: ignore[misc]
+        self.DEFAULT_MODE = KIOSK_MODE if station is not None or kiosk else SCREENS[0].mode  # type: ignore[misc]
         super().__init__()
         self.db_path = str(db_path)
         self.station = station
@@ -146,38 +141,18 @@ class ShopfloorApp(App[None]):
         self.register_theme(HIGH_CONTRAST)
         # Inside a kiosk the palette would offer "Quit" and every screen: it stays shut.
         self.use_command_palette = not kiosk
-        for mode in MODES:
-            self.add_mode(mode, partial(self._new_screen, mode))
+        for entry in SCREENS:
+            self.add_mode(entry.mode, partial(self._new_screen, entry))
 
-    def _new_screen(self, mode: str) -> Screen[None]:
-        """The base screen of `mode`, its module imported only now."""
-        db = self.db_path
-        now_ms = self.clock.now_ms
-        if mode == "board":
-            from tui.screens.board import BoardScreen
-
-            return BoardScreen(db, clock=self.clock)
-        if mode == "scan":
-            from tui.screens.scan import ScanScreen
-
-            return ScanScreen(db, station=self.station, clock=self.clock, kiosk=self.kiosk)
-        if mode == "stock":
-            from tui.screens.stock import StockScreen
-
-            return StockScreen(db, now_ms=now_ms)
-        if mode == "stages":
-            from tui.screens.stages import StagesScreen
-
-            return StagesScreen(db, now_ms=now_ms)
-        if mode == "inbox":
-            from tui.screens.inbox import InboxScreen
-
-            return InboxScreen(db, now_ms=now_ms)
-        if mode == "devices":
-            from tui.screens.devices import DevicesScreen
-
-            return DevicesScreen(db, now_ms=now_ms)
-        raise ValueError(f"no screen for mode {mode!r}")
+    def _new_screen(self, entry: FloorScreenEntry) -> Screen[None]:
+        """The base screen of `entry`'s mode, its module imported only now."""
+        parts = {
+            "clock": self.clock,
+            "now_ms": self.clock.now_ms,
+            "station": self.station,
+            "kiosk": self.kiosk,
+        }
+        return entry.screen_class()(self.db_path, **{part: parts[part] for part in entry.takes})
 
     def notify(
         self,
@@ -288,13 +263,13 @@ class ShopfloorApp(App[None]):
     def action_go(self, mode: str) -> None:
         if mode == self.current_mode:
             return
-        if self._locked():
+        if self._locked() and not BY_MODE[mode].kiosk:
             self._ask_badge(Pending(mode))
             return
         self._switch(mode)
 
     def _switch(self, mode: str) -> AwaitMount:
-        if mode == "scan":
+        if BY_MODE[mode].kiosk:
             self.kiosk_unlocked = False  # back at the station, the kiosk locks again
         return self.switch_mode(mode)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -18,9 +18,22 @@ from textual.fuzzy import Matcher
 from db.connection import connect
 from db.stations import Code, codes
 from tui.plain import visible
+from tui.screens.catalog import SCREENS
 
-if TYPE_CHECKING:
-    from tui.app import ShopfloorApp
+
+@runtime_checkable
+class FloorNavigation(Protocol):
+    """What the palette asks of the app: its database, and going to a screen or a code.
+
+    A protocol, not the app's class: the app imports the palette, never the other way.
+    """
+
+    db_path: str
+
+    def action_go(self, mode: str) -> None: ...
+
+    async def jump(self, code: Code) -> None: ...
+
 
 KIND_WORDS = {
     "work_order": "work order",
@@ -28,16 +41,6 @@ KIND_WORDS = {
     "location": "location: stock",
     "stage": "stage",
 }
-
-# Screens offered before anything is typed.
-SCREEN_WORDS = (
-    ("board", "Board", "every open work order"),
-    ("scan", "Scan station", "scan at this terminal's station"),
-    ("stock", "Stock", "search items and locations"),
-    ("stages", "Stages", "work in progress per stage"),
-    ("inbox", "Inbox", "rejected scans"),
-    ("devices", "Devices", "scanners and their state"),
-)
 
 
 def _highlight(matcher: Matcher, text: str) -> Content:
@@ -64,11 +67,9 @@ class FloorCommands(Provider):
     _codes: list[Code]
 
     @property
-    def floor_app(self) -> ShopfloorApp:
-        from tui.app import ShopfloorApp
-
+    def floor_app(self) -> FloorNavigation:
         app = self.app
-        assert isinstance(app, ShopfloorApp)
+        assert isinstance(app, FloorNavigation)
         return app
 
     async def startup(self) -> None:
@@ -85,18 +86,18 @@ class FloorCommands(Provider):
 
     async def discover(self) -> Hits:
         app = self.floor_app
-        for mode, name, help_text in SCREEN_WORDS:
-            yield DiscoveryHit(name, partial(app.action_go, mode), help=help_text)
+        for entry in SCREENS:
+            yield DiscoveryHit(entry.title, partial(app.action_go, entry.mode), help=entry.help)
 
     async def search(self, query: str) -> Hits:
         app = self.floor_app
         matcher = self.matcher(query)
         wanted = query.strip().lower()
-        for mode, name, help_text in SCREEN_WORDS:
-            score = matcher.match(name)
+        for entry in SCREENS:
+            score = matcher.match(entry.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(app.action_go, mode),
-                          help=help_text)  # fmt: skip
+                yield Hit(score, matcher.highlight(entry.title),
+                          partial(app.action_go, entry.mode), help=entry.help)  # fmt: skip
         for code in getattr(self, "_codes", []):
             text = visible(f"{code.code}  {code.label}")
             score = matcher.match(code.code)

@@ -30,7 +30,13 @@ from devices.labels.sheets import (
     sheet_pdf,
 )
 from devices.labels.symbol import Symbol, symbol_for
-from devices.labels.traveler import traveler_pages, traveler_pdf, traveler_png
+from devices.labels.traveler import (
+    traveler_pages,
+    traveler_pdf,
+    traveler_png,
+    traveler_png_pages,
+    travelers_pdf,
+)
 
 __all__ = [
     "PAPER",
@@ -56,4 +62,6 @@ __all__ = [
     "traveler_pages",
     "traveler_pdf",
     "traveler_png",
+    "traveler_png_pages",
+    "travelers_pdf",
 ]

@@ -8,15 +8,26 @@ order's barcode, so any page scanned sets the work order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
 from devices.labels.fonts import Face, font
 from devices.labels.layout import Bars, place_bars
 from devices.labels.model import Traveler, TravelerPick, TravelerStage, paper_size
-from devices.labels.pages import BLACK, draw_line, image_png, new_page, pages_pdf, wrap_lines
+from devices.labels.pages import (
+    BLACK,
+    draw_line,
+    image_png,
+    new_page,
+    pages_pdf,
+    to_bilevel,
+    wrap_lines,
+)
 from devices.labels.raster import draw_bars
 from devices.labels.symbol import code128, px
 
@@ -337,3 +348,33 @@ def traveler_pdf(t: Traveler, paper: str = "A4", dpi: int = 200) -> bytes:
 def traveler_png(t: Traveler, paper: str = "A4", dpi: int = 200) -> bytes:
     """The traveler's first page as PNG (a preview, or a one-page order)."""
     return image_png(traveler_pages(t, paper, dpi)[0])
+
+
+def travelers_pdf(items: Sequence[Traveler], paper: str, dpi: int = 200) -> tuple[bytes, int]:
+    """The travelers one after another in one PDF, and its page count.
+
+    Pages are appended to the file order by order, so a plant's worth of travelers
+    never holds more than one order's page images at a time.
+    """
+    if len(items) == 1:
+        one = traveler_pages(items[0], paper, dpi)
+        return pages_pdf(one, dpi, f"Traveler {items[0].number}"), len(one)
+    count = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "travelers.pdf"
+        for n, t in enumerate(items):
+            pages = [to_bilevel(p) for p in traveler_pages(t, paper, dpi)]
+            count += len(pages)
+            options: dict[str, Any] = {"save_all": True, "append_images": pages[1:]}
+            options["resolution"] = float(dpi)
+            if n == 0:
+                options.update(title=f"{len(items)} travelers", producer="shopfloor")
+            else:
+                options["append"] = True
+            pages[0].save(path, "PDF", **options)
+        return path.read_bytes(), count
+
+
+def traveler_png_pages(t: Traveler, paper: str, dpi: int = 200) -> list[bytes]:
+    """Every page of the traveler as a PNG, in order."""
+    return [image_png(to_bilevel(page)) for page in traveler_pages(t, paper, dpi)]

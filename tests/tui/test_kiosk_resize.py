@@ -177,7 +177,7 @@ def test_a_kiosk_crash_restarts_at_the_station_locked(
         raise RuntimeError("the devices screen fell over")
 
     # The fault lives in the real screen, inside the real app run, for this test only.
-    monkeypatch.setattr(DevicesScreen, "_draw", broken_draw)
+    monkeypatch.setattr(DevicesScreen, "redraw", broken_draw)
     runs: list[ShopfloorApp] = []
     seen: dict[str, object] = {}
 
@@ -252,7 +252,7 @@ import sys
 from tui.screens.devices import DevicesScreen
 def broken_draw(self):
     raise RuntimeError("the devices screen fell over")
-DevicesScreen._draw = broken_draw
+DevicesScreen.redraw = broken_draw
 from tui.cli import main
 sys.argv = ["shopfloor", *sys.argv[1:]]
 main()

@@ -29,11 +29,12 @@ from db.pipeline import ScanInput, process_batch
 from db.quantity import from_milli
 from devices.decode import decode
 from devices.labels import command_sheet, traveler_pages
+from devices.labels.files import file_names, safe_name
 from tests.conftest import TODAY, fixed_now, settle, wait_until
 from tests.label_reading import tool, zbar
 from tui.app import create_app
 from tui.cli import cli
-from tui.labels_cli import file_names, parse_printer, safe_name
+from tui.cli.labels import parse_printer
 from tui.screens.board import BoardScreen
 from tui.screens.stock import StockScreen
 

@@ -29,6 +29,7 @@ from tests.conftest import TODAY, make_app, settle, wait_until
 from tui.app import ShopfloorApp
 from tui.dialogs import BadgeDialog, SupervisorDialog
 from tui.screens.board import BoardScreen
+from tui.screens.catalog import SCREENS
 from tui.screens.order import OrderScreen
 from tui.screens.scan import ScanScreen
 from tui.screens.stock import StockScreen
@@ -493,6 +494,27 @@ async def test_palette_jumps_to_an_order_and_to_stock(demo_db: str) -> None:
         stock = app.screen
         assert isinstance(stock, StockScreen)
         assert stock.choice == ("location", "A-01")
+
+
+async def test_every_screen_in_the_list_has_its_key_and_its_palette_name(demo_db: str) -> None:
+    """One list of screens (tui.screens.catalog): its F-key shows each, so does its name
+    typed in the palette."""
+    app = make_app(demo_db, live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for entry in reversed(SCREENS):
+            await pilot.press(entry.key)
+            await wait_until(pilot, lambda e=entry: app.current_mode == e.mode)  # type: ignore[misc]
+            assert type(app.screen).__name__ == entry.class_name
+        for entry in SCREENS[1:]:
+            await pilot.press("f1")
+            await wait_until(pilot, lambda: app.current_mode == "board")
+            await pilot.press("ctrl+p")
+            await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await type_text(pilot, entry.title)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda e=entry: app.current_mode == e.mode)  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------- layout

@@ -29,7 +29,7 @@ from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
 from db.times import ago, clock_time
-from tui.base import FloorScreen
+from tui.floor_screen import FloorScreen
 from tui.messages import FloorChanged
 from tui.screens.devices import DevicesScreen
 from tui.screens.inbox import InboxScreen, SupervisorBadge
@@ -638,3 +638,36 @@ def test_devices_snapshot(
     )  # fmt: skip
     screen = DevicesScreen(plant, now_ms=fixed_now)
     assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)
+
+
+async def test_a_failed_read_says_the_screen_is_not_up_to_date(plant: str) -> None:
+    """A read that fails leaves the last one on screen: the header says so until a read
+    succeeds (a kiosk must not show stale scanners as if live)."""
+    screen = DevicesScreen(plant, now_ms=fixed_now)
+    app = Host(screen)
+    notes: list[tuple[str, str]] = []
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.notify = lambda message, **kw: notes.append((message, kw.get("severity", "")))  # type: ignore[method-assign]
+        await settle(pilot)
+        assert screen.sub_title is None
+        other = connect(plant)
+        try:
+            with write(other):
+                other.execute("ALTER TABLE scanners RENAME TO scanners_away")
+            screen.reload()
+            await settle(pilot)
+            assert screen.sub_title is not None
+            assert screen.sub_title.startswith("NOT UP TO DATE since ")
+            assert "scanners" in screen.sub_title
+            assert [severity for _, severity in notes] == ["error"]
+            screen.reload()  # still failing: the notice stays, no second notification
+            await settle(pilot)
+            assert screen.sub_title.startswith("NOT UP TO DATE")
+            assert len(notes) == 1
+            with write(other):
+                other.execute("ALTER TABLE scanners_away RENAME TO scanners")
+        finally:
+            other.close()
+        screen.reload()
+        await settle(pilot)
+        assert screen.sub_title is None

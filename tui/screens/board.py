@@ -21,8 +21,8 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Static
 
 from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
-from tui.base import FloorScreen
-from tui.live import FloorClock
+from tui.floor_screen import FloorScreen
+from tui.watching import FloorClock
 from tui.widgets.board_table import BoardTable, Palette, SortKey
 from tui.widgets.text_input import TextInput
 
@@ -177,7 +177,7 @@ class BoardScreen(FloorScreen):
 
     @work(thread=True, group="print", exit_on_error=False)
     def _print_traveler(self, number: str) -> None:
-        from tui.labels_cli import write_traveler
+        from tui.printing import write_traveler
 
         try:
             path = write_traveler(self.db_path, number)

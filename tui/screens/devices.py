@@ -20,10 +20,9 @@ from textual.widgets import Footer, Header, Static
 from db.connection import now_ms as wall_clock
 from db.scanners import ScannerRow, scanner_rows
 from db.spool import held_words
-from db.times import ago
-from tui.base import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
+from tui.formatting import ago, cut
 from tui.plain import as_text, visible
-from tui.screens.tables import cut
 from tui.widgets.cell_table import CellTable
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
@@ -37,7 +36,7 @@ class DevicesScreen(FloorScreen):
     TITLE = "Devices"
     CSS_PATH = "floor.tcss"
     AUTO_FOCUS = "#devices-table"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
 
     def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
         super().__init__(db_path)
@@ -67,7 +66,7 @@ class DevicesScreen(FloorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(RELATIVE_TIME_REFRESH, self._draw)
+        self.set_interval(RELATIVE_TIME_REFRESH, self.redraw)
         # Held scans are counted outside the database (it is what refuses them).
         self.set_interval(HELD_POLL_S, self._look_for_held)
 
@@ -77,23 +76,16 @@ class DevicesScreen(FloorScreen):
         held = {report.feed: report.held for report in held_scans(self.db_path)}
         if held != self._held:
             self._held = held
-            self._draw()
+            self.redraw()
 
     def load(self, conn: sqlite3.Connection) -> list[ScannerRow]:
         return scanner_rows(conn)
 
     def show(self, result: list[ScannerRow]) -> None:
         self._scanners = result
-        self._draw()
+        self.redraw()
 
-    @property
-    def _wide(self) -> bool:
-        return self.size.width >= 120
-
-    def on_resize(self) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         if self._scanners is None:
             return
         scanners = self._scanners
@@ -110,7 +102,7 @@ class DevicesScreen(FloorScreen):
                 f"● {len(scanners) - lost} connected · ○ {lost} lost or silent"
                 + (f" · ⏸ {held_words(held)}" if held else "")
             )
-        wide = self._wide
+        wide = self.wide
         columns = [("name", "Scanner"), ("station", "Station")]
         if wide:
             columns.append(("url", "Port"))
@@ -132,7 +124,7 @@ class DevicesScreen(FloorScreen):
             max((len(visible(s.name)) for s in scanners), default=7),
             max((len(visible(s.station)) for s in scanners), default=7),
             len("● connected"),
-            max((len(ago(s.last_scan_ms, now_ms=now)) for s in scanners), default=9),
+            max((len(ago(s.last_scan_ms, now, to_the_second=True)) for s in scanners), default=9),
             max((len(str(s.scans)) for s in scanners), default=5),
             6,
         ]
@@ -156,7 +148,7 @@ class DevicesScreen(FloorScreen):
                 errors.stylize(bad)
             cells += [
                 link,
-                Text(ago(scanner.last_scan_ms, now_ms=now)),
+                Text(ago(scanner.last_scan_ms, now, to_the_second=True)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
                 self._error_cell(scanner, error_width),

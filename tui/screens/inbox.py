@@ -32,9 +32,10 @@ from db.inbox import RejectedScan
 from db.refusals import LedgerError
 from db.roles import require_role
 from db.times import clock_time
-from tui.base import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
+from tui.formatting import cut
 from tui.plain import as_text, visible
-from tui.screens.tables import cut, set_columns
+from tui.widgets.columns import set_columns
 from tui.widgets.text_input import TextInput
 
 Action = Literal["replay", "dismiss"]
@@ -153,7 +154,7 @@ class InboxScreen(FloorScreen):
     TITLE = "Inbox"
     CSS_PATH = "floor.tcss"
     AUTO_FOCUS = "#inbox-table"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [
         Binding("r", "replay", "Replay"),
         Binding("d", "dismiss_scan", "Dismiss"),
@@ -208,7 +209,7 @@ class InboxScreen(FloorScreen):
     def show(self, result: InboxView) -> None:
         could_act = self.check_action("replay", ())
         self._view = result
-        self._draw()
+        self.redraw()
         # Only when the footer's keys change: redrawing it costs tens of ms, and every
         # commit on the floor re-reads the inbox.
         if self.check_action("replay", ()) != could_act:
@@ -216,15 +217,7 @@ class InboxScreen(FloorScreen):
 
     # ------------------------------------------------------------ drawing
 
-    @property
-    def _wide(self) -> bool:
-        return self.size.width >= 120
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self._draw()
-
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         view = self._view
         if view is None:
             return
@@ -237,7 +230,7 @@ class InboxScreen(FloorScreen):
                 f"supervisor{shown} · fix the master data, then replay; or dismiss with a note"
             )
         table = self.table
-        wide = self._wide
+        wide = self.wide
         columns = [("time", "When"), ("station", "Station")]
         if wide:
             columns.append(("source", "From"))

@@ -33,9 +33,10 @@ from db.connection import connect
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
 from db.schema import OPEN_STATUSES
-from tui.base import FloorScreen
-from tui.live import FloorClock, ago
+from tui.floor_screen import FloorScreen
+from tui.formatting import ago
 from tui.plain import as_text
+from tui.watching import FloorClock
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
@@ -64,30 +65,7 @@ class OrderScreen(FloorScreen):
 
     TITLE = "Order"
     # Joins the app's stylesheet when an order is first shown (see app.tcss).
-    CSS = """
-    OrderScreen #order-facts {
-        height: auto;
-        max-height: 2;
-        padding: 0 1;
-    }
-
-    OrderScreen #order-stages {
-        height: auto;
-        max-height: 9;
-    }
-
-    OrderScreen #order-tabs {
-        height: 1fr;
-    }
-
-    OrderScreen TabPane {
-        padding: 0;
-    }
-
-    OrderScreen TabPane CellTable {
-        height: 1fr;
-    }
-    """
+    CSS_PATH = "order.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("d", "change_due", "Due date", id="change_due"),

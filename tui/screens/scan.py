@@ -26,10 +26,10 @@ from textual.widgets.option_list import Option
 from db.connection import now_ms
 from db.quantity import text as qty_text
 from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
-from tui.base import FloorScreen
-from tui.live import FloorClock
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
+from tui.watching import FloorClock
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
@@ -122,106 +122,8 @@ class ScanScreen(FloorScreen):
 
     TITLE = "Scan"
     # Joins the app's stylesheet when the station screen is first shown (see app.tcss).
-    CSS = """
-    ScanScreen #scan-station {
-        height: 1fr;
-    }
-
-    ScanScreen #scan-context {
-        grid-size: 4;
-        grid-columns: 12 1fr 12 1fr;
-        grid-rows: 1;
-        height: 3;
-        padding: 0 1;
-    }
-
-    ScanScreen .context-label {
-        color: $text-muted;
-        text-style: bold;
-    }
-
-    ScanScreen .context-value {
-        color: $text;
-        text-style: bold;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-
-    ScanScreen #context-mode {
-        color: $accent;
-    }
-
-    ScanScreen #scan-prompt {
-        height: auto;
-        min-height: 3;
-        padding: 1 2;
-        background: $primary 20%;
-        color: $text;
-        text-style: bold;
-        border-left: thick $primary;
-    }
-
-    ScanScreen WedgeInput {
-        margin: 0 0;
-        border: tall $primary;
-    }
-
-    ScanScreen WedgeInput:focus {
-        border: tall $accent;
-    }
-
-    ScanScreen #scan-result {
-        height: auto;
-        min-height: 1;
-        padding: 0 1;
-    }
-
-    ScanScreen.-rejected #scan-result {
-        background: $error 25%;
-    }
-
-    ScanScreen #scan-held {
-        display: none;
-        height: auto;
-        padding: 0 1;
-        background: $warning 30%;
-        color: $text;
-        text-style: bold;
-    }
-
-    ScanScreen.-held #scan-held {
-        display: block;
-    }
-
-    ScanScreen #scan-log {
-        height: 1fr;
-    }
-
-    ScanScreen #station-picker {
-        display: none;
-        height: 1fr;
-    }
-
-    ScanScreen.-picking #station-picker {
-        display: block;
-    }
-
-    ScanScreen.-picking #scan-station {
-        display: none;
-    }
-
-    /* A large station screen: more room for the words a person reads from a distance. */
-    ScanScreen.-wide #scan-context {
-        height: 6;
-        grid-size: 2;
-        grid-columns: 16 1fr;
-    }
-
-    ScanScreen.-wide #scan-prompt {
-        padding: 2 3;
-    }
-    """
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    CSS_PATH = "scan.tcss"
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [Binding("f10", "pick_station", "Station", id="pick_station")]
 
     def __init__(
@@ -419,7 +321,7 @@ class ScanScreen(FloorScreen):
         table.success, table.error = theme.success or "green", theme.error or "red"
         table.show_scans(self._log, table.size.width or self.app.size.width)
 
-    def on_resize(self) -> None:
+    def redraw(self) -> None:
         self._draw_log()
 
     def _ring(self, scan_id: int) -> None:

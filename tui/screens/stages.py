@@ -32,9 +32,9 @@ from db.board import LiveBoard
 from db.connection import now_ms as wall_clock
 from db.quantity import text as qty_text
 from db.stages import QueuedOrder, StageLoad
-from tui.base import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
+from tui.formatting import quantity
 from tui.plain import as_text
-from tui.screens.tables import quantity
 from tui.widgets.stage_queue import StageQueue
 
 Span = Literal["hours", "days"]
@@ -70,7 +70,7 @@ class StagesScreen(FloorScreen):
     TITLE = "Stages"
     CSS_PATH = "floor.tcss"
     AUTO_FOCUS = "#stages-table"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [Binding("t", "toggle_span", "24 h / 7 days")]
 
     def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
@@ -151,29 +151,21 @@ class StagesScreen(FloorScreen):
                 return
         self._stage = result.stage
         self._view = result
-        self._draw()
+        self.redraw()
 
     # ------------------------------------------------------------ drawing
-
-    @property
-    def _wide(self) -> bool:
-        return self.size.width >= 120
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self._draw()
 
     def _theme_color(self, variable: str, fallback: str) -> str:
         return self.app.theme_variables.get(variable, fallback)
 
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         view = self._view
         if view is None:
             return
         # Every commit on the floor re-reads this screen, and most (an issue, a receipt)
         # change no stage: the stage table, heading and sparkline are redrawn only when
         # what they show changed (each redraw costs ~20 ms on the UI thread).
-        drawn = (view.loads, view.stage, self._span, self._wide, self.app.theme)
+        drawn = (view.loads, view.stage, self._span, self.wide, self.app.theme)
         if drawn != self._drawn:
             self._drawn = drawn
             wip = sum(load.wip_milli for load in view.loads)
@@ -198,7 +190,7 @@ class StagesScreen(FloorScreen):
     def _draw_stages(self, view: StagesView) -> None:
         table = self.stages_table
         # Sparkline renderables under-report their width to the table: give them room.
-        first_width = 24 if self._wide or self._span == "hours" else 14
+        first_width = 24 if self.wide or self._span == "hours" else 14
         second_width = 24 if self._span == "days" else 14
         columns: list[tuple[str, str, int | None]] = [
             ("stage", "Stage", None),
@@ -208,7 +200,7 @@ class StagesScreen(FloorScreen):
             ("today", "Today", None),
             ("first", "Last 24 h" if self._span == "hours" else "Last 7 days", first_width),
         ]
-        if self._wide:
+        if self.wide:
             label = "Last 7 days" if self._span == "hours" else "Last 24 h"
             columns.append(("second", label, second_width))
         _set_columns(table, columns)
@@ -225,7 +217,7 @@ class StagesScreen(FloorScreen):
                     quantity(load.done_today_milli),
                     self._bars(first, first_width),
                 ]
-                if self._wide:
+                if self.wide:
                     cells.append(self._bars(second, second_width))
                 table.add_row(*cells, key=load.code)
             if view.stage is not None:
@@ -260,7 +252,7 @@ class StagesScreen(FloorScreen):
         table.late_style = Style(color=self._theme_color("error", "red"), bold=True)
         table.hold_style = Style(color=self._theme_color("warning", "yellow"), bold=True)
         today = datetime.fromtimestamp(view.now_ms / 1000).astimezone().date()
-        table.show_queue(view.orders, today=today, wide=self._wide)
+        table.show_queue(view.orders, today=today, wide=self.wide)
 
     # ------------------------------------------------------------ events
 
@@ -274,4 +266,4 @@ class StagesScreen(FloorScreen):
     def action_toggle_span(self) -> None:
         self._span = "days" if self._span == "hours" else "hours"
         if self._view is not None:
-            self._draw()
+            self.redraw()

@@ -28,10 +28,11 @@ from db.connection import now_ms as wall_clock
 from db.quantity import text as qty_text
 from db.stock import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.times import clock_time
-from tui.base import FloorScreen
+from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
+from tui.formatting import cut, quantity
 from tui.plain import as_text, visible
-from tui.screens.tables import cut, quantity, set_columns
 from tui.widgets.cell_table import CellTable
+from tui.widgets.columns import set_columns
 from tui.widgets.text_input import TextInput
 
 Choice = tuple[HitKind, str]
@@ -64,7 +65,7 @@ class StockScreen(FloorScreen):
     TITLE = "Stock"
     CSS_PATH = "floor.tcss"
     AUTO_FOCUS = "#stock-search"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("m", "more_history", "More history"),
@@ -189,7 +190,7 @@ class StockScreen(FloorScreen):
             return
         could_page = self.check_action("more_history", ())
         self._view = replace(result, query=self._query)
-        self._draw()
+        self.redraw()
         # Only when the footer's keys change: redrawing it costs tens of ms, and every
         # commit on the floor re-reads the stock shown.
         if self.check_action("more_history", ()) != could_page:
@@ -197,18 +198,10 @@ class StockScreen(FloorScreen):
 
     # ------------------------------------------------------------ drawing
 
-    @property
-    def _wide(self) -> bool:
-        return self.size.width >= 120
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self._draw()
-
     def _style(self, variable: str) -> Style:
         return Style(color=self.app.theme_variables.get(variable, "red"), bold=True)
 
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         view = self._view
         if view is None:
             return
@@ -226,7 +219,7 @@ class StockScreen(FloorScreen):
 
     def _draw_results(self, view: StockView) -> None:
         table = self.results_table
-        name_width = 22 if self._wide else max(12, self.size.width - 30)
+        name_width = 22 if self.wide else max(12, self.size.width - 30)
         set_columns(table, [("kind", "Kind"), ("code", "Code"), ("name", "Name")])
         with table.prevent(DataTable.RowHighlighted):
             table.clear()
@@ -248,10 +241,10 @@ class StockScreen(FloorScreen):
         flag = Text("⚠ negative", style=self._style("error")) if negative else Text("")
         if by_item:
             cells = [as_text(row.location)]
-            if self._wide:
+            if self.wide:
                 cells.append(as_text(row.location_name))
         else:
-            cells = [as_text(row.item), as_text(cut(row.description, 40 if self._wide else 22))]
+            cells = [as_text(row.item), as_text(cut(row.description, 40 if self.wide else 22))]
         return [*cells, as_text(row.lot or "—", style="" if row.lot else "dim"), qty,
                 as_text(row.uom), flag]  # fmt: skip
 
@@ -268,7 +261,7 @@ class StockScreen(FloorScreen):
         )
         table = self.on_hand_table
         columns = [("location", "Location")]
-        if self._wide:
+        if self.wide:
             columns.append(("location_name", "Name"))
         columns += [("lot", "Lot"), ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]
         set_columns(table, columns)
@@ -295,7 +288,7 @@ class StockScreen(FloorScreen):
         table = self.history_table
         table.display = True
         labels = ["When", "Kind", "Qty", "From", "To"]
-        if self._wide:
+        if self.wide:
             labels += ["Lot", "Order", "Stage", "Operator", "Station", "Entry"]
         else:
             labels += ["Order"]
@@ -319,7 +312,7 @@ class StockScreen(FloorScreen):
             as_text(move.from_location or "—", style="" if move.from_location else "dim"),
             as_text(move.to_location or "—", style="" if move.to_location else "dim"),
         ]
-        if self._wide:
+        if self.wide:
             ref = f"#{move.id}" + (f" undoes #{move.reverses}" if move.reverses else "")
             cells += [as_text(move.lot), as_text(move.work_order or ""),
                       as_text(move.stage or ""), as_text(move.operator or ""),
@@ -426,7 +419,7 @@ class StockScreen(FloorScreen):
 
     @work(thread=True, group="print", exit_on_error=False)
     def _print_label(self, kind: HitKind, code: str) -> None:
-        from tui.labels_cli import write_label
+        from tui.printing import write_label
 
         what = "Bin" if kind == "location" else "Item"
         try:

@@ -20,17 +20,11 @@ from typing import Literal
 from rich.text import Text
 
 from db.board import BoardRow, current_stage
-from db.quantity import text as exact_text
-from tui.live import FloorClock, ago
+from tui.formatting import ago, quantity, quantity_text
 from tui.plain import as_text
+from tui.watching import FloorClock
 from tui.widgets.bars import bar_with_percent, percent, stage_strip
 from tui.widgets.line_table import CELL_PADDING, LineColumn, LineTable
-
-
-def qty_text(milli: int) -> str:
-    """A quantity for a cell; whole units (nearly all of them) without the Decimal detour."""
-    return str(milli // 1000) if milli % 1000 == 0 else exact_text(milli)
-
 
 SortKey = Literal["due", "priority", "stage"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "priority", "stage")
@@ -224,7 +218,7 @@ class BoardTable(LineTable):
         if key == "description":
             return row.description
         if key == "qty":
-            return Text(qty_text(row.qty_milli), justify="right")
+            return quantity(row.qty_milli)
         if key == "priority":
             return f"P{row.priority}"
         if key == "due":
@@ -265,8 +259,8 @@ class BoardTable(LineTable):
     def _stages_text(self, row: BoardRow, width: int) -> str:
         """Each stage's done/total in the room there is: "CUT 5/10 BEND 2/10", else
         "CUT5 BEND2 /10", else "5 2 /10"."""
-        qty = qty_text(row.qty_milli)
-        done = [(code, qty_text(d)) for code, d, _ in row.stages]
+        qty = quantity_text(row.qty_milli)
+        done = [(code, quantity_text(d)) for code, d, _ in row.stages]
         for text in (
             " ".join(f"{code} {d}/{qty}" for code, d in done),
             " ".join(f"{code}{d}" for code, d in done) + f" /{qty}",

@@ -15,8 +15,8 @@ from rich.style import Style
 from rich.text import Text
 
 from db.stages import QueuedOrder
+from tui.formatting import quantity
 from tui.plain import as_text
-from tui.screens.tables import quantity
 from tui.widgets.line_table import LineColumn, LineTable
 
 # 75 cells: an 80-column terminal's queue is 76 wide inside its scrollbar.

@@ -10,16 +10,13 @@ sheet); PNG and SVG are one file per label, named by its code, in the --out dire
 (or --out itself when it is one file of that type); ZPL is one job for a thermal
 printer, written to --out and/or sent to `--printer` (raw, port 9100) or `--lp`.
 
-The functions above the command are also what the screens call to write a traveler or
-a label into the labels folder beside the database.
+The screens' own prints (a traveler, a bin or item label into the labels folder) are
+tui.printing's; file naming and whole-or-nothing writes are devices.labels.files'.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +25,7 @@ from typing import Any, Literal, cast
 import click
 
 from db import documents
-from db.connection import connect, default_db_path
+from db.connection import default_db_path
 from db.documents import UnknownCodes
 from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
@@ -43,77 +40,27 @@ from devices.labels import (
     render_png,
     render_svg,
     sheet_pdf,
-    traveler_pages,
+    traveler_png_pages,
+    travelers_pdf,
 )
-from devices.labels.pages import image_png, pages_pdf, to_bilevel
+from devices.labels.files import file_names, write_file
 from devices.printing import RAW_PORT, PrinterError, send_lp, send_raw
 from devices.zpl import labels_zpl
+from tui.cli.output import emit, open_db, table
 from tui.plain import json_text, visible
+from tui.printing import DEFAULT_SIZE
 
 Format = Literal["png", "svg", "pdf", "zpl"]
 FORMATS: tuple[Format, ...] = ("png", "svg", "pdf", "zpl")
 KINDS = ("workorders", "locations", "items", "badges", "commands")
-DEFAULT_SIZE = "57x32"
 LABEL_DPI = 203  # a thermal printer's; PNG and SVG bars are whole dots at it
-TRAVELER_DPI = 200
-LABELS_ENV = "SHOPFLOOR_LABELS"
 
 
 class LabelsError(Exception):
     """Something a person can fix; the message is one line saying what."""
 
 
-# ---------------------------------------------------------------- files
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(code: str) -> str:
-    """A file name for `code` on any file system: `CMD:MODE:ISSUE` → `CMD_MODE_ISSUE`."""
-    name = _UNSAFE.sub("_", code).strip("._")
-    return name or "_"
-
-
-def file_names(codes: Sequence[str], ext: str) -> list[str]:
-    """A distinct safe file name per code (case-insensitively distinct, for every disk)."""
-    taken: set[str] = set()
-    names: list[str] = []
-    for code in codes:
-        base = safe_name(code)
-        name, n = f"{base}.{ext}", 1
-        while name.lower() in taken:
-            n += 1
-            name = f"{base}~{n}.{ext}"
-        taken.add(name.lower())
-        names.append(name)
-    return names
-
-
-def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write `data` to `path` whole or not at all (a temp file beside it, then a rename).
-
-    The file gets the usual permissions (0666 less the umask), like any file written;
-    a `private` one (badge labels: a badge is a credential) is 0600 from its first byte.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def labels_dir(db_path: str | Path) -> Path:
-    """Where the app writes what it prints: $SHOPFLOOR_LABELS, else `labels/` beside the db."""
-    env = os.environ.get(LABELS_ENV)
-    folder = Path(env) if env else Path(db_path).resolve().parent / "labels"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+# ---------------------------------------------------------------- printers
 
 
 def parse_printer(text: str) -> tuple[str, int]:
@@ -175,81 +122,12 @@ def command_labels(codes: Sequence[str] = ()) -> dict[str, Label]:
 # ---------------------------------------------------------------- rendering
 
 
-def travelers_pdf(
-    items: Sequence[Traveler], paper: str, dpi: int = TRAVELER_DPI
-) -> tuple[bytes, int]:
-    """The travelers one after another in one PDF, and its page count.
-
-    Pages are appended to the file order by order, so a plant's worth of travelers
-    never holds more than one order's page images at a time.
-    """
-    if len(items) == 1:
-        one = traveler_pages(items[0], paper, dpi)
-        return pages_pdf(one, dpi, f"Traveler {items[0].number}"), len(one)
-    count = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "travelers.pdf"
-        for n, t in enumerate(items):
-            pages = [to_bilevel(p) for p in traveler_pages(t, paper, dpi)]
-            count += len(pages)
-            options: dict[str, Any] = {"save_all": True, "append_images": pages[1:]}
-            options["resolution"] = float(dpi)
-            if n == 0:
-                options.update(title=f"{len(items)} travelers", producer="shopfloor")
-            else:
-                options["append"] = True
-            pages[0].save(path, "PDF", **options)
-        return path.read_bytes(), count
-
-
-def traveler_png_pages(t: Traveler, paper: str, dpi: int = TRAVELER_DPI) -> list[bytes]:
-    return [image_png(to_bilevel(page)) for page in traveler_pages(t, paper, dpi)]
-
-
 def render_label(label: Label, size: LabelSize, fmt: Format, dpi: int = LABEL_DPI) -> bytes:
     if fmt == "png":
         return render_png(label, size, dpi)
     if fmt == "svg":
         return render_svg(label, size, dpi).encode("utf-8")
     raise ValueError(f"one label is png or svg, not {fmt}")
-
-
-# ---------------------------------------------------------------- the app's prints
-
-
-def write_traveler(db_path: str | Path, number: str, *, paper: str = "A4") -> Path:
-    """Work order `number`'s traveler as a PDF in the labels folder; returns its path."""
-    conn = connect(db_path)
-    try:
-        t = documents.traveler(conn, number)
-    finally:
-        conn.close()
-    pdf, _ = travelers_pdf([t], paper)
-    path = labels_dir(db_path) / f"traveler-{safe_name(t.number)}.pdf"
-    write_file(path, pdf)
-    return path
-
-
-def write_label(
-    db_path: str | Path,
-    kind: Literal["item", "location"],
-    code: str,
-    *,
-    size: str = DEFAULT_SIZE,
-) -> Path:
-    """An item's or a location's label as a PNG in the labels folder; returns its path."""
-    conn = connect(db_path)
-    try:
-        if kind == "item":
-            label = documents.item_labels(conn, [code])
-        else:
-            label = documents.location_labels(conn, [code])
-    finally:
-        conn.close()
-    [(key, value)] = label.items()
-    path = labels_dir(db_path) / f"{kind}-{safe_name(key)}.png"
-    write_file(path, render_png(value, SIZES[size]))
-    return path
 
 
 # ---------------------------------------------------------------- the command
@@ -367,8 +245,6 @@ def _traveler_job(items: list[Traveler], fmt: Format, paper: str, out: str | Non
 
 
 def _list(kind: str, db_path: str, as_json: bool) -> None:
-    from tui.cli import emit, open_db, table
-
     if kind == "commands":
         rows = [
             {"code": label.value, "barcode": label.value, "name": label.title, "detail": group}
@@ -469,8 +345,6 @@ def _run(
     out: str | None, printer: str | None, queue: str | None, db_path: str,
     say: Callable[[str], None],
 ) -> dict[str, Any]:  # fmt: skip
-    from tui.cli import open_db
-
     if printer and queue:
         raise LabelsError("give --printer or --lp, not both")
     resolved: Format = fmt or _infer_format(out, bool(printer or queue))

@@ -58,23 +58,6 @@ class FloorClock:
         return datetime.fromtimestamp(self.now_ms() / 1000).date()
 
 
-def ago(ms: int | None, now_ms: int, *, short: bool = False) -> str:
-    """A relative time a person reads at a glance: "now", "12m ago", "3h ago", "2d ago"
-    (`short`: "12m", "3h", "2d", for a narrow column headed "Last")."""
-    if ms is None:
-        return "—"
-    seconds = max(now_ms - ms, 0) // 1000
-    if seconds < 60:
-        return "now"
-    if seconds < 3600:
-        amount = f"{seconds // 60}m"
-    elif seconds < 86_400:
-        amount = f"{seconds // 3600}h"
-    else:
-        amount = f"{seconds // 86_400}d"
-    return amount if short else f"{amount} ago"
-
-
 class FloorPolled(Message):
     """The watcher saw `data_version` move. The app turns it into `FloorChanged` for the
     screens on show; a separate message, so their `FloorChanged` bubbling back up to the

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,104 +24,22 @@ import click
 # Only what the TUI's start needs is imported here; each subcommand imports the rest of
 # db/ itself, so `shopfloor` reaches the board's first paint without loading reports,
 # checks and imports it will not run.
-from db.connection import FaultKind, FileFault, busy_timeout_ms, default_db_path, file_fault
-from db.floorfile import open_floor
+from db.connection import FileFault, file_fault
 from db.schema import init_db
-from tui.plain import json_text, visible
+from tui.cli import reports
+from tui.cli.output import (
+    EXIT_STATUS,
+    OPENED,
+    FileFaultExit,
+    db_option,
+    emit,
+    json_option,
+    open_db,
+    table,
+)
+from tui.plain import visible
 
 _T = TypeVar("_T")
-
-# The exit status of each fault of the database file (README, "Exit statuses"); 1 is a
-# mistake a person fixes in the command (or a rejected scan), 2 a command misused.
-EXIT_STATUS: dict[FaultKind, int] = {
-    "not_shopfloor": 3,
-    "newer": 4,
-    "read_only": 5,
-    "locked": 6,
-    "disk_full": 7,
-    "disk_error": 8,
-}
-# Shared by a command's contexts: which file it opened, to name it in a fault's line.
-_OPENED = "shopfloor.db_path"
-
-
-class FileFaultExit(click.ClickException):
-    """A `FileFault` on its way to the person: its line on stderr, its own exit status."""
-
-    def __init__(self, fault: FileFault) -> None:
-        super().__init__(str(fault))
-        # click reads the status from the instance; its stubs declare it for the class only.
-        self.exit_code = EXIT_STATUS[fault.kind]  # type: ignore[misc]
-
-
-def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False),
-        default=default_db_path,
-        show_default="$SHOPFLOOR_DB or ./shopfloor.db",
-        help="The floor's database file.",
-    )(func)
-
-
-def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
-
-
-def open_db(db_path: str, *, create: bool = False) -> sqlite3.Connection:
-    """Open (and migrate) the database; refuse to invent one by a typo in --db.
-
-    Only `init` passes `create`. A refused file is left exactly as it was.
-    """
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.meta[_OPENED] = db_path
-    try:
-        busy_timeout_ms()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        return open_floor(
-            db_path, create=create, notice=lambda line: click.echo(f"notice: {line}", err=True)
-        )
-    except FileNotFoundError:
-        raise click.ClickException(
-            f"no database at {db_path}: run `shopfloor init --db {db_path}` first"
-        ) from None
-    except FileFault as fault:
-        raise FileFaultExit(fault) from None
-
-
-def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    """An aligned plain-text table, numbers right-aligned, every cell shown as text."""
-    cells = [[("" if v is None else visible(str(v))) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, value in enumerate(row):
-            widths[i] = max(widths[i], len(value))
-    numeric = [
-        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
-        for i in range(len(headers))
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(widths[i]) if numeric[i] else v.ljust(widths[i]) for i, v in enumerate(values)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(row) for row in cells]
-    return "\n".join(out)
-
-
-def emit(as_json: bool, payload: Any, human: Callable[[], str]) -> None:
-    if as_json:
-        click.echo(json_text(payload))
-    else:
-        # Line by line: the lines are ours, whatever words they quote show as text.
-        click.echo("\n".join(visible(line) for line in human().split("\n")))
 
 
 class _FloorGroup(click.Group):
@@ -130,7 +48,7 @@ class _FloorGroup(click.Group):
     Every error message click prints quotes its input as text (a path, a code, a value).
     """
 
-    LAZY = {"labels": ("tui.labels_cli", "labels")}
+    LAZY = {"labels": ("tui.cli.labels", "labels")}
 
     def make_context(
         self,
@@ -164,7 +82,7 @@ class _FloorGroup(click.Group):
             except FileFault as refused:
                 raise FileFaultExit(refused) from None
             except sqlite3.Error as exc:
-                where = ctx.meta.get(_OPENED) or ctx.params.get("db_path") or "the database"
+                where = ctx.meta.get(OPENED) or ctx.params.get("db_path") or "the database"
                 fault = file_fault(exc, where)
                 if fault is not None:
                     raise FileFaultExit(fault) from None
@@ -184,7 +102,7 @@ def _errors_as_text() -> Iterator[None]:
 
 
 @click.group(cls=_FloorGroup, invoke_without_command=True)
-@_db_option
+@db_option
 @click.option("--station", help="Open the scan station screen for this station code.")
 @click.option(
     "--kiosk", is_flag=True, help="Lock the app to the station; a supervisor badge leaves."
@@ -249,7 +167,7 @@ def _start_up_objects_kept() -> Iterator[None]:
 
 
 @cli.command()
-@_db_option
+@db_option
 @click.option("--demo", is_flag=True, help="Fill a new database with the demo plant.")
 def init(db_path: str, demo: bool) -> None:
     """Create or migrate the database."""
@@ -270,7 +188,7 @@ def init(db_path: str, demo: bool) -> None:
 
 
 @cli.command(name="import")
-@_db_option
+@db_option
 @click.argument("what")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -278,7 +196,7 @@ def init(db_path: str, demo: bool) -> None:
     help="Your supervisor or coordinator badge: due dates the files move are recorded as "
     "your changes (reason: import).",
 )
-@_json_option
+@json_option
 def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_json: bool) -> None:
     """Load master data: `import DIR` (every CSV found) or `import KIND FILE`.
 
@@ -304,110 +222,8 @@ def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_
     )
 
 
-@cli.command()
-@_db_option
-@_json_option
-@click.option("--open", "open_only", is_flag=True, help="Only released, in progress, on hold.")
-@click.option("--order", "number", help="One work order.")
-def status(db_path: str, as_json: bool, open_only: bool, number: str | None) -> None:
-    """Work orders and their stage progress."""
-    from db import reports
-
-    rows = reports.status(open_db(db_path), open_only=open_only, number=number)
-
-    def human() -> str:
-        def stages(r: dict[str, Any]) -> str:
-            return " ".join(f"{s['stage']}:{s['done']}" for s in r["stages"])
-
-        return table(
-            [
-                [r["number"], r["product"], r["qty"], r["due"], r["status"],
-                 "LATE" if r["late"] else "", r["completed"], stages(r)]
-                for r in rows
-            ],
-            ["order", "product", "qty", "due", "status", "late", "completed", "stages (done)"],
-        )  # fmt: skip
-
-    emit(as_json, rows, human)
-
-
-@cli.command()
-@_db_option
-@_json_option
-@click.option("--item")
-@click.option("--location")
-def stock(db_path: str, as_json: bool, item: str | None, location: str | None) -> None:
-    """Stock on hand by item, location and lot (non-zero rows)."""
-    from db import reports
-
-    rows = reports.stock(open_db(db_path), item=item, location=location)
-    emit(
-        as_json,
-        rows,
-        lambda: table(
-            [[r["item"], r["location"], r["lot"], r["qty"]] for r in rows],
-            ["item", "location", "lot", "qty"],
-        ),
-    )
-
-
-@cli.command()
-@_db_option
-@_json_option
-@click.option("--limit", type=int, help="Only the last N.")
-@click.option("--order", "work_order")
-@click.option("--item")
-def movements(
-    db_path: str, as_json: bool, limit: int | None, work_order: str | None, item: str | None
-) -> None:
-    """The movement ledger."""
-    from db import reports
-
-    rows = reports.movements(open_db(db_path), limit=limit, work_order=work_order, item=item)
-    emit(
-        as_json,
-        rows,
-        lambda: table(
-            [
-                [r["id"], r["time"], r["kind"], r["item"], r["lot"], r["qty"],
-                 r["from_location"], r["to_location"], r["work_order"], r["operator"],
-                 r["reverses"]]
-                for r in rows
-            ],
-            ["id", "time", "kind", "item", "lot", "qty", "from", "to", "order", "operator",
-             "reverses"],
-        ),
-    )  # fmt: skip
-
-
-@cli.command()
-@_db_option
-@_json_option
-@click.option("--limit", type=int, help="Only the last N.")
-@click.option("--station")
-@click.option("--status", "status_filter", type=click.Choice(["accepted", "rejected", "duplicate"]))
-def scans(
-    db_path: str, as_json: bool, limit: int | None, station: str | None, status_filter: str | None
-) -> None:
-    """The scan journal: every line a scanner or keyboard delivered, with its outcome."""
-    from db import reports
-
-    rows = reports.scans(
-        open_db(db_path), limit=limit, station=station, status_filter=status_filter
-    )
-    emit(
-        as_json,
-        rows,
-        lambda: table(
-            [[r["id"], r["time"], r["station"], r["source"], r["raw"], r["status"], r["message"]]
-             for r in rows],
-            ["id", "time", "station", "source", "raw", "status", "message"],
-        ),
-    )  # fmt: skip
-
-
 @cli.command(name="negative-stock")
-@_db_option
+@db_option
 @click.argument("kinds", nargs=-1)
 @click.option("--none", "refuse_everywhere", is_flag=True, help="Refuse it everywhere.")
 @click.option("--by", "badge", help="The supervisor's badge (needed to change it).")
@@ -435,36 +251,6 @@ def negative_stock(
         if allowed
         else "negative stock is refused at every location"
     )
-
-
-@cli.command()
-@_db_option
-@_json_option
-def check(db_path: str, as_json: bool) -> None:
-    """Verify that stock and progress equal the sum of their entries; exit 1 otherwise."""
-    from db.check import check as run_check
-
-    report = run_check(open_db(db_path))
-    payload = {
-        "ok": report.ok,
-        "movements": report.movements,
-        "progress_entries": report.progress_entries,
-        "differences": report.differences,
-        "warnings": report.warnings,
-    }
-
-    def human() -> str:
-        lines = [
-            f"checked {report.movements} movements and {report.progress_entries} progress entries"
-        ]
-        lines += [f"DIFFERENCE: {d}" for d in report.differences]
-        lines += [f"warning: {w}" for w in report.warnings]
-        lines.append("ok: every total equals its entries" if report.ok else "FAILED")
-        return "\n".join(lines)
-
-    emit(as_json, payload, human)
-    if not report.ok:
-        sys.exit(1)
 
 
 # After this long waiting for a lock, a person is told why nothing has happened yet.
@@ -510,8 +296,8 @@ def _while_locked(
 
 
 @cli.command()
-@_db_option
-@_json_option
+@db_option
+@json_option
 @click.option("--station", required=True, help="The station whose session interprets the scans.")
 @click.option(
     "--wait",
@@ -553,7 +339,7 @@ def scan(
 
 
 @cli.command()
-@_db_option
+@db_option
 @click.option(
     "--config",
     "config_path",
@@ -612,7 +398,7 @@ def listen(
 
 
 @cli.command()
-@_json_option
+@json_option
 def ports(as_json: bool) -> None:
     """The serial ports on this machine, with USB vendor/product ids and serial numbers."""
     from devices.ports import list_scanner_ports
@@ -712,6 +498,10 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
         listener.stop()
         for sim in simulated.values():
             sim.close()
+
+
+for _report in (reports.status, reports.stock, reports.movements, reports.scans, reports.check):
+    cli.add_command(_report)
 
 
 def main() -> None:
