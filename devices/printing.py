@@ -18,6 +18,28 @@ class PrinterError(OSError):
     """A print job did not reach the printer; the message says what to check."""
 
 
+class PrinterAddressError(ValueError):
+    """A printer address that cannot be used; the message shows how to write one."""
+
+
+def parse_printer(text: str) -> tuple[str, int]:
+    """`HOST`, `HOST:PORT`, `[IPv6]:PORT` → (host, port); the port defaults to 9100."""
+    value = text.strip()
+    host, port = value, str(RAW_PORT)
+    if value.startswith("["):
+        inside, _, rest = value[1:].partition("]")
+        host = inside
+        if rest:
+            if not rest.startswith(":"):
+                raise PrinterAddressError(f"printer {text!r}: write HOST:PORT or [IPv6]:PORT")
+            port = rest[1:]
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise PrinterAddressError(f"printer {text!r}: write HOST:PORT, e.g. 10.0.4.50:9100")
+    return host, int(port)
+
+
 def _where(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 

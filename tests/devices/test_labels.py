@@ -44,7 +44,7 @@ from devices.labels import (
     traveler_png,
 )
 from devices.labels.layout import layout
-from devices.printing import PrinterError, send_lp, send_raw
+from devices.printing import PrinterAddressError, PrinterError, parse_printer, send_lp, send_raw
 from devices.zpl import barcode_data, label_zpl, labels_zpl
 from tests.label_reading import tool, zbar
 
@@ -521,3 +521,12 @@ def test_send_lp_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_label_size_is_a_plain_value() -> None:
     custom = LabelSize("62x29", 62.0, 29.0)
     assert render_png(Label("WO-1", "custom stock"), custom).startswith(b"\x89PNG")
+
+
+def test_printer_address() -> None:
+    assert parse_printer("10.0.4.50") == ("10.0.4.50", 9100)
+    assert parse_printer("zebra-3:6101") == ("zebra-3", 6101)
+    assert parse_printer("[fe80::1]:9100") == ("fe80::1", 9100)
+    assert parse_printer("fe80::1") == ("fe80::1", 9100)
+    with pytest.raises(PrinterAddressError, match="HOST:PORT"):
+        parse_printer("h:99999")

@@ -34,7 +34,6 @@ from tests.conftest import TODAY, fixed_now, settle, wait_until
 from tests.label_reading import tool, zbar
 from tui.app import create_app
 from tui.cli import cli
-from tui.cli.labels import parse_printer
 from tui.screens.board import BoardScreen
 from tui.screens.stock import StockScreen
 
@@ -371,13 +370,6 @@ def test_refusals_say_what_to_do(
     assert result.exit_code == 1 and message in result.output, result.output
     assert result.output.count("\n") == 1  # one line
     assert not list(work.iterdir())  # nothing written
-
-
-def test_printer_address() -> None:
-    assert parse_printer("10.0.4.50") == ("10.0.4.50", 9100)
-    assert parse_printer("zebra-3:6101") == ("zebra-3", 6101)
-    assert parse_printer("[fe80::1]:9100") == ("fe80::1", 9100)
-    assert parse_printer("fe80::1") == ("fe80::1", 9100)
 
 
 # ---------------------------------------------------------------- printing

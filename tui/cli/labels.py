@@ -44,7 +44,7 @@ from devices.labels import (
     travelers_pdf,
 )
 from devices.labels.files import file_names, write_file
-from devices.printing import RAW_PORT, PrinterError, send_lp, send_raw
+from devices.printing import PrinterAddressError, PrinterError, parse_printer, send_lp, send_raw
 from devices.zpl import labels_zpl
 from tui.cli.output import emit, open_db, table
 from tui.plain import json_text, visible
@@ -63,22 +63,12 @@ class LabelsError(Exception):
 # ---------------------------------------------------------------- printers
 
 
-def parse_printer(text: str) -> tuple[str, int]:
-    """`HOST`, `HOST:PORT`, `[IPv6]:PORT` → (host, port); the port defaults to 9100."""
-    value = text.strip()
-    host, port = value, str(RAW_PORT)
-    if value.startswith("["):
-        inside, _, rest = value[1:].partition("]")
-        host = inside
-        if rest:
-            if not rest.startswith(":"):
-                raise LabelsError(f"--printer {text!r}: write HOST:PORT or [IPv6]:PORT")
-            port = rest[1:]
-    elif value.count(":") == 1:
-        host, port = value.split(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise LabelsError(f"--printer {text!r}: write HOST:PORT, e.g. 10.0.4.50:9100")
-    return host, int(port)
+def printer_address(text: str) -> tuple[str, int]:
+    """--printer's address, or the one line that says how to write it."""
+    try:
+        return parse_printer(text)
+    except PrinterAddressError as exc:
+        raise LabelsError(f"--{exc}") from None
 
 
 # ---------------------------------------------------------------- commands
@@ -361,7 +351,7 @@ def _run(
         raise LabelsError(
             "give --out PATH (a file or a directory), --printer HOST:PORT or --lp QUEUE"
         )
-    where = parse_printer(printer) if printer else None
+    where = printer_address(printer) if printer else None
     paper = next(name for name in PAPER if name.lower() == paper.lower())
 
     if kind == "workorders":
