@@ -1,5 +1,5 @@
 """Times the way a person on the floor reads them: local midnight, a clock time ("14:05:03"
-today, "11-20 14:05" before), and how long ago ("12 s ago").
+today, "11-20 14:05" before). How long ago is worded in tui/formatting.py.
 """
 
 from __future__ import annotations
@@ -22,19 +22,3 @@ def clock_time(ms: int, *, now_ms: int) -> str:
     if day_start_ms(now_ms) <= ms < day_start_ms(now_ms, days_back=-1):
         return stamp.strftime("%H:%M:%S")
     return stamp.strftime("%m-%d %H:%M")
-
-
-def ago(ms: int | None, *, now_ms: int) -> str:
-    """How long ago, in the words a glance needs: "never", "just now", "12 s ago", "3 h ago"."""
-    if ms is None:
-        return "never"
-    seconds = (now_ms - ms) // 1000
-    if seconds < 2:
-        return "just now"
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds // 60} min ago"
-    if seconds < 36 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86_400} d ago"

@@ -28,8 +28,9 @@ from db import inbox, ledger, pipeline, progress, roles, stages, stock
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
-from db.times import ago, clock_time
+from db.times import clock_time
 from tui.floor_screen import FloorScreen
+from tui.formatting import ago
 from tui.messages import FloorChanged
 from tui.screens.devices import DevicesScreen
 from tui.screens.inbox import InboxScreen, SupervisorBadge
@@ -296,12 +297,12 @@ def test_search_ranks_exact_codes_first_and_takes_wildcards_literally(
 
 
 def test_times_read_the_way_the_floor_reads_them() -> None:
-    assert ago(None, now_ms=NOW_MS) == "never"
-    assert ago(NOW_MS - 500, now_ms=NOW_MS) == "just now"
-    assert ago(NOW_MS - 12_000, now_ms=NOW_MS) == "12 s ago"
-    assert ago(NOW_MS - 5 * 60_000, now_ms=NOW_MS) == "5 min ago"
-    assert ago(NOW_MS - 3 * HOUR_MS, now_ms=NOW_MS) == "3 h ago"
-    assert ago(NOW_MS - 50 * HOUR_MS, now_ms=NOW_MS) == "2 d ago"
+    assert ago(None, NOW_MS, to_the_second=True) == "never"
+    assert ago(NOW_MS - 500, NOW_MS, to_the_second=True) == "just now"
+    assert ago(NOW_MS - 12_000, NOW_MS, to_the_second=True) == "12 s ago"
+    assert ago(NOW_MS - 5 * 60_000, NOW_MS, to_the_second=True) == "5 min ago"
+    assert ago(NOW_MS - 3 * HOUR_MS, NOW_MS, to_the_second=True) == "3 h ago"
+    assert ago(NOW_MS - 50 * HOUR_MS, NOW_MS, to_the_second=True) == "2 d ago"
     assert clock_time(NOW_MS - 60_000, now_ms=NOW_MS) == "06:59:00"
     assert clock_time(NOW_MS - 8 * HOUR_MS, now_ms=NOW_MS) == "11-16 23:00"
 
