@@ -71,8 +71,8 @@ def file_fault(exc: sqlite3.Error | OSError, path: str | Path) -> FileFault | No
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return read_only_fault(where)
         return None
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+    name = _error_name(exc)
+    if is_locked(exc):
         waited = busy_timeout_ms() / 1000
         return FileFault(
             "locked",
@@ -218,9 +218,20 @@ def data_version(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-# SQLite's primary result codes that say the database cannot take a write right now,
-# whatever was being written: busy or locked, read-only, an I/O error, a full disk.
-_UNAVAILABLE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+# SQLite's result names that say the database (or its disk) cannot take a write right
+# now, whatever was being written: busy or locked, read-only, an I/O error, a full disk.
+_LOCKED = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_UNAVAILABLE = (*_LOCKED, "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL",
+                "SQLITE_CANTOPEN", "SQLITE_PROTOCOL")  # fmt: skip
+
+
+def _error_name(exc: BaseException) -> str:
+    return getattr(exc, "sqlite_errorname", "") or ""
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Another connection holds the lock this write waited for (past the busy timeout)."""
+    return _error_name(exc).startswith(_LOCKED)
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -229,15 +240,4 @@ def database_unavailable(exc: BaseException) -> bool:
     A scan that fails for such a reason is held and posted later; any other failure is
     that line's alone and rejects only it.
     """
-    if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
-        return False
-    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
-        return False
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in _UNAVAILABLE_CODES
-    words = str(exc).lower()
-    return any(
-        phrase in words
-        for phrase in ("locked", "disk", "readonly", "read-only", "i/o", "unable to open")
-    )
+    return isinstance(exc, sqlite3.OperationalError) and _error_name(exc).startswith(_UNAVAILABLE)

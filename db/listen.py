@@ -180,10 +180,6 @@ class Listener:
         """Scans read and waiting for the database, over all scanners."""
         return sum(link.feed.held for link in self.links)
 
-    @property
-    def readers(self) -> list[ScannerReader]:
-        return [link.reader for link in self.links]
-
     def start(self) -> None:
         setup = connect(self.db_path)
         try:

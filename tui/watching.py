@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from devices.reader import LinkChanged, ScannerReader
 
 POLL_SECONDS = 0.02
+# Scans held while the database refuses writes are counted in files beside it (the
+# database is what refuses), so the screens that show them look on a timer.
+HELD_POLL_S = 0.5
 
 
 def wall_ms() -> int:

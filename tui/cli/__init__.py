@@ -24,7 +24,7 @@ import click
 # Only what the TUI's start needs is imported here; each subcommand imports the rest of
 # db/ itself, so `shopfloor` reaches the board's first paint without loading reports,
 # checks and imports it will not run.
-from db.connection import FileFault, file_fault
+from db.connection import FileFault, file_fault, is_locked
 from db.schema import init_db
 from tui.cli import reports
 from tui.cli.output import (
@@ -273,8 +273,7 @@ def _while_locked(
         try:
             return attempt()
         except sqlite3.OperationalError as exc:
-            name = getattr(exc, "sqlite_errorname", "") or ""
-            if not name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            if not is_locked(exc):
                 raise
             waited = time.monotonic() - started
             if waited >= wait_s:

@@ -23,11 +23,11 @@ from db.spool import held_words
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import ago, cut
 from tui.plain import as_text, visible
+from tui.watching import HELD_POLL_S
 from tui.widgets.cell_table import CellTable
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
-HELD_POLL_S = 0.5
 
 
 class DevicesScreen(FloorScreen):

@@ -29,11 +29,10 @@ from db.stations import StationInfo, StationScan, StationView, station_scans, st
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
-from tui.watching import FloorClock
+from tui.watching import HELD_POLL_S, FloorClock
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
-HELD_POLL_S = 0.5
 
 if TYPE_CHECKING:
     from db.feed import ScanFeed
