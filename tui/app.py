@@ -310,19 +310,20 @@ class ShopfloorApp(App[None]):
         super().action_help_quit()
 
     def _ask_badge(self, pending: Pending) -> None:
-        from tui.dialogs import BadgeDialog
+        from tui.dialogs import SupervisorDialog, SupervisorForm
 
-        if isinstance(self.screen, BadgeDialog):
+        if isinstance(self.screen, SupervisorDialog):
             return  # already asking
         what = "close this kiosk" if pending.action == "quit" else f"open {pending.action}"
-        dialog = BadgeDialog(
+        dialog = SupervisorDialog(
             "Kiosk: supervisor badge",
             f"To {what}, a supervisor scans or types their badge.",
+            reason="none",
         )
 
-        def answered(badge: str | None) -> None:
-            if badge is not None:
-                self._check_badge(badge, pending)
+        def answered(form: SupervisorForm | None) -> None:
+            if form is not None:
+                self._check_badge(form.badge, pending)
 
         self.push_screen(dialog, answered)
 

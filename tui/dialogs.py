@@ -1,16 +1,18 @@
-"""Modal dialogs that ask a person for a badge before the record changes beyond scanning.
+"""The one dialog that asks a supervisor for a badge before the record changes beyond scanning.
 
-`BadgeDialog` asks only for a badge (leaving a kiosk). `SupervisorDialog` asks for what
-a supervisor action needs — a new due date, a reason — and the badge, typed or scanned
-into the badge field. The dialogs check what they can without the database (a date is
-a date, a reason is given); whether the badge's role may act is for db.ledger to say,
-so its refusal reaches the person in its own words.
+Every such action uses it: leaving a kiosk (the badge alone), replaying or dismissing a
+rejected scan, changing a due date, holding, releasing or cancelling an order. It asks
+for what the action needs — a new due date, a reason — and then the badge, typed or
+scanned into the last field, so a wedge scanner's Enter sends the whole form. It checks
+what it can without the database (a date is a date, a reason is given); whether the
+badge's role may act is for db/ to say, so its refusal reaches the person in its own words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +24,9 @@ from textual.widgets import Button, Input, Label, Static
 from tui.plain import as_text
 from tui.widgets.text_input import TextInput
 
+Reason = Literal["required", "optional", "none"]
+"""Whether the action keeps a reason: a change must say why; leaving a kiosk has none."""
+
 
 @dataclass(frozen=True)
 class SupervisorForm:
@@ -32,68 +37,28 @@ class SupervisorForm:
     new_due: str | None = None
 
 
-_DIALOG_CSS = """
-SupervisorDialog, BadgeDialog {
-    align: center middle;
-    background: $background 70%;
-}
-SupervisorDialog > Vertical, BadgeDialog > Vertical {
-    width: 64;
-    max-width: 100%;
-    height: auto;
-    max-height: 100%;
-    border: thick $warning;
-    background: $surface;
-    padding: 0 1;
-    overflow-y: auto;
-}
-SupervisorDialog .dialog-title, BadgeDialog .dialog-title {
-    text-style: bold;
-    color: $warning;
-    width: 100%;
-}
-SupervisorDialog Label, BadgeDialog Label {
-    margin-top: 0;
-    color: $text-muted;
-}
-SupervisorDialog Input, BadgeDialog Input {
-    width: 100%;
-}
-SupervisorDialog .dialog-error, BadgeDialog .dialog-error {
-    color: $error;
-    text-style: bold;
-    height: auto;
-}
-SupervisorDialog .dialog-buttons, BadgeDialog .dialog-buttons {
-    height: auto;
-    align-horizontal: right;
-}
-SupervisorDialog Button, BadgeDialog Button {
-    margin-left: 1;
-}
-"""
-
-
 class SupervisorDialog(ModalScreen[SupervisorForm | None]):
     """Ask for the details of a supervisor action and the badge that authorises it."""
 
-    DEFAULT_CSS = _DIALOG_CSS
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
         self,
         title: str,
-        explanation: str,
+        explanation: str | tuple[str, ...],
         *,
         ask_due: str | None = None,
-        reason_required: bool = True,
+        reason: Reason = "required",
+        reason_hint: str = "",
         confirm_label: str = "OK",
     ) -> None:
         super().__init__()
         self.dialog_title = title
         self.explanation = explanation
         self.ask_due = ask_due
-        self.reason_required = reason_required
+        self.reason = reason
+        self.reason_hint = reason_hint
         self.confirm_label = confirm_label
 
     @property
@@ -111,13 +76,18 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(as_text(self.dialog_title), classes="dialog-title")
-            yield Static(as_text(self.explanation))
+            # A tuple is separate lines: scanned words inside one stay escaped, never broken.
+            lines = self.explanation if isinstance(self.explanation, tuple) else (self.explanation,)
+            for line in lines:
+                yield Static(as_text(line))
             if self.ask_due is not None:
                 yield Label("New due date (YYYY-MM-DD)")
                 yield TextInput(value=self.ask_due, id="dialog-due")
-            reason = "Reason (kept with the change)" if self.reason_required else "Reason"
-            yield Label(reason)
-            yield TextInput(id="dialog-reason")
+            if self.reason != "none":
+                yield Label(
+                    "Reason (kept with the change)" if self.reason == "required" else "Reason"
+                )
+                yield TextInput(placeholder=self.reason_hint, id="dialog-reason")
             yield Label("Supervisor badge: scan it or type it, then Enter")
             yield Input(id="dialog-badge", password=True)
             yield Static("", classes="dialog-error")
@@ -126,8 +96,7 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
                 yield Button(self.confirm_label, variant="warning", id="dialog-ok")
 
     def on_mount(self) -> None:
-        first = "#dialog-due" if self.ask_due is not None else "#dialog-reason"
-        self.query_one(first, Input).focus()
+        self.query(Input).first().focus()
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -154,8 +123,8 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
             except ValueError:
                 self._refuse(f"{new_due!r} is not a date: write it as YYYY-MM-DD", "#dialog-due")
                 return
-        reason = self.reason_input.value.strip()
-        if self.reason_required and not reason:
+        reason = self.reason_input.value.strip() if self.reason != "none" else ""
+        if self.reason == "required" and not reason:
             self._refuse("Say why: the reason is kept with the change", "#dialog-reason")
             return
         badge = self.badge_input.value.strip()
@@ -167,47 +136,3 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
     def _refuse(self, message: str, field: str) -> None:
         self.error.update(as_text(message))
         self.query_one(field, Input).focus()
-
-
-class BadgeDialog(ModalScreen[str | None]):
-    """Ask for a badge, nothing else (a supervisor leaving the kiosk)."""
-
-    DEFAULT_CSS = _DIALOG_CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, explanation: str) -> None:
-        super().__init__()
-        self.dialog_title = title
-        self.explanation = explanation
-
-    @property
-    def badge_input(self) -> Input:
-        return self.query_one("#dialog-badge", Input)
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(as_text(self.dialog_title), classes="dialog-title")
-            yield Static(as_text(self.explanation))
-            yield Label("Supervisor badge: scan it or type it, then Enter")
-            yield Input(id="dialog-badge", password=True)
-            yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="dialog-cancel")
-                yield Button("OK", variant="warning", id="dialog-ok")
-
-    def on_mount(self) -> None:
-        self.badge_input.focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#dialog-ok")
-    def _submit(self, event: Input.Submitted | Button.Pressed) -> None:
-        event.stop()
-        badge = self.badge_input.value.strip()
-        if not badge:
-            self.query_one(".dialog-error", Static).update("Scan or type a supervisor badge")
-            return
-        self.dismiss(badge)
-
-    @on(Button.Pressed, "#dialog-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)

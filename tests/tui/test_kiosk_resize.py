@@ -31,7 +31,7 @@ from db.scanners import record_scanner
 from tests.conftest import make_app, settle, wait_until
 from tests.e2e.test_tmux import SHOPFLOOR, Terminal
 from tui.app import ShopfloorApp, crash_log_path, run_kiosk
-from tui.dialogs import BadgeDialog
+from tui.dialogs import SupervisorDialog
 from tui.screens.devices import DevicesScreen
 from tui.screens.order import OrderScreen
 from tui.screens.scan import ScanScreen
@@ -160,7 +160,7 @@ async def _unlock_to_devices(pilot: Pilot[Any], app: ShopfloorApp) -> None:
     await settle(pilot)
     assert isinstance(app.screen, ScanScreen)
     await pilot.press("f6")
-    assert isinstance(app.screen, BadgeDialog)
+    assert isinstance(app.screen, SupervisorDialog)
     await pilot.press(*"B3001", "enter")
     await wait_until(pilot, lambda: isinstance(app.screen, DevicesScreen))
 
@@ -192,7 +192,7 @@ def test_a_kiosk_crash_restarts_at_the_station_locked(
         seen["screen"] = type(app.screen)
         seen["station"] = getattr(app.screen, "station", None)
         await pilot.press("f1")  # locked again: another screen asks for a supervisor
-        seen["asks"] = isinstance(app.screen, BadgeDialog)
+        seen["asks"] = isinstance(app.screen, SupervisorDialog)
         app.exit()  # the test's way out; a person's is Ctrl+Q and a supervisor badge
 
     pilots = iter([first_run, second_run])

@@ -27,7 +27,7 @@ from db.orders import order_detail
 from db.quantity import text as qty_text
 from tests.conftest import TODAY, make_app, settle, wait_until
 from tui.app import ShopfloorApp
-from tui.dialogs import BadgeDialog, SupervisorDialog
+from tui.dialogs import SupervisorDialog
 from tui.screens.board import BoardScreen
 from tui.screens.catalog import SCREENS
 from tui.screens.order import OrderScreen
@@ -421,7 +421,7 @@ async def test_kiosk_cannot_be_quit_without_a_supervisor(
             await pilot.press(key)
             await pilot.pause()
             assert app.is_running
-            if isinstance(app.screen, BadgeDialog):
+            if isinstance(app.screen, SupervisorDialog):
                 await pilot.press("escape")
         # q goes to the scan input, not to quitting.
         await pilot.press("q")
@@ -432,14 +432,14 @@ async def test_kiosk_cannot_be_quit_without_a_supervisor(
         assert not isinstance(app.screen, CommandPalette)
         # An operator's badge does not open the kiosk.
         await pilot.press("ctrl+q")
-        assert isinstance(app.screen, BadgeDialog)
+        assert isinstance(app.screen, SupervisorDialog)
         await type_text(pilot, "B2001")
         await pilot.press("enter")
         await wait_until(pilot, lambda: any(s == "error" for _, s in notes))
         assert app.is_running
         # A supervisor's does.
         await pilot.press("ctrl+q")
-        assert isinstance(app.screen, BadgeDialog)
+        assert isinstance(app.screen, SupervisorDialog)
         await type_text(pilot, "B3001")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not app.is_running)
@@ -450,7 +450,7 @@ async def test_kiosk_leaves_the_station_only_with_a_supervisor_badge(demo_db: st
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f1")
-        assert isinstance(app.screen, BadgeDialog)
+        assert isinstance(app.screen, SupervisorDialog)
         await pilot.press("escape")
         assert isinstance(app.screen, ScanScreen)
         await pilot.press("f1")
@@ -460,14 +460,14 @@ async def test_kiosk_leaves_the_station_only_with_a_supervisor_badge(demo_db: st
         # Unlocked, other screens open freely, but quitting still asks.
         await pilot.press("f4")
         await pilot.press("ctrl+q")
-        assert isinstance(app.screen, BadgeDialog)
+        assert isinstance(app.screen, SupervisorDialog)
         await pilot.press("escape")
         assert app.is_running
         # Back at the station, the kiosk locks again.
         await pilot.press("f2")
         assert isinstance(app.screen, ScanScreen)
         await pilot.press("f3")
-        assert isinstance(app.screen, BadgeDialog)
+        assert isinstance(app.screen, SupervisorDialog)
 
 
 # ---------------------------------------------------------------- command palette

@@ -29,11 +29,12 @@ from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
 from db.times import clock_time
+from tui.dialogs import SupervisorDialog
 from tui.floor_screen import FloorScreen
 from tui.formatting import ago
 from tui.messages import FloorChanged
 from tui.screens.devices import DevicesScreen
-from tui.screens.inbox import InboxScreen, SupervisorBadge
+from tui.screens.inbox import InboxScreen
 from tui.screens.stages import StagesScreen
 from tui.screens.stock import StockScreen
 from tui.widgets.cell_table import CellTable
@@ -461,9 +462,9 @@ async def test_inbox_dismiss_with_a_supervisor_badge(plant: str, db: sqlite3.Con
         await settle(pilot)
         await pilot.press("d")
         await pilot.pause()
-        assert isinstance(top(pilot), SupervisorBadge)
-        await pilot.press(*"B3001", "enter")  # the badge, as a wedge scanner sends it
-        await pilot.press(*"misprint", "enter")  # then the note
+        assert isinstance(top(pilot), SupervisorDialog)
+        await pilot.press(*"misprint", "enter")  # the note, typed
+        await pilot.press(*"B3001", "enter")  # then the badge, as a wedge scanner sends it
         await settle(pilot)
         assert top(pilot) is screen
         resolution = db.execute(

@@ -4,7 +4,7 @@ Owns the list of rejected scans that nobody has resolved yet (newest first: when
 station, what was scanned, why it was refused), and the two ways out of it: replay
 (after the master data was fixed, the scan runs again in the context it was
 scanned in) or dismiss with a note. Both need a supervisor badge, typed or scanned
-into `SupervisorBadge`, and run db.inbox's `replay_scan` / `dismiss_scan` in a
+into the supervisor dialog, and run db.inbox's `replay_scan` / `dismiss_scan` in a
 thread worker; the pipeline checks the role and keeps who did it.
 """
 
@@ -19,9 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Static
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
@@ -32,11 +30,11 @@ from db.inbox import RejectedScan
 from db.refusals import LedgerError
 from db.roles import require_role
 from db.times import clock_time
+from tui.dialogs import SupervisorDialog, SupervisorForm
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import cut
 from tui.plain import as_text, visible
 from tui.widgets.columns import set_columns
-from tui.widgets.text_input import TextInput
 
 Action = Literal["replay", "dismiss"]
 
@@ -47,105 +45,6 @@ class InboxView:
 
     scans: list[RejectedScan]
     total: int
-
-
-@dataclass(frozen=True)
-class BadgeEntry:
-    """What the supervisor gave in the badge dialog."""
-
-    badge: str
-    note: str
-
-
-class SupervisorBadge(ModalScreen[BadgeEntry | None]):
-    """Ask for a supervisor's badge (typed, or scanned by a keyboard-wedge scanner).
-
-    With `needs_note` a note follows the badge: a dismissal keeps the reason with it.
-    Escape or Cancel closes with None.
-    """
-
-    DEFAULT_CSS = """
-    SupervisorBadge {
-        align: center middle;
-        background: $background 60%;
-    }
-    SupervisorBadge > #badge-dialog {
-        width: 64;
-        max-width: 100%;
-        height: auto;
-        padding: 1 2;
-        border: thick $primary;
-        background: $surface;
-    }
-    SupervisorBadge #badge-title {
-        text-style: bold;
-        width: 1fr;
-    }
-    SupervisorBadge #badge-what {
-        color: $text-muted;
-        margin-bottom: 1;
-    }
-    SupervisorBadge Input {
-        margin-bottom: 1;
-    }
-    SupervisorBadge #badge-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    SupervisorBadge Button {
-        margin-left: 1;
-    }
-    """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, what: str, *, needs_note: bool = False) -> None:
-        super().__init__()
-        self._title = title
-        self._what = what
-        self._needs_note = needs_note
-
-    @property
-    def badge_input(self) -> Input:
-        return self.query_one("#badge", Input)
-
-    @property
-    def note_input(self) -> Input | None:
-        return self.query_one("#note", Input) if self._needs_note else None
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="badge-dialog"):
-            yield Label(self._title, id="badge-title")
-            # `what` comes with its scanned words made visible (tui.plain) by the asker.
-            yield Static(Text(self._what), id="badge-what")
-            # Badge first: a wedge scanner ends the badge with Enter, which moves on to the note.
-            yield Input(placeholder="Scan or type a supervisor badge", password=True, id="badge")
-            if self._needs_note:
-                yield TextInput(placeholder="Why is it dismissed? (kept with the scan)", id="note")
-            with Horizontal(id="badge-buttons"):
-                yield Button("Cancel", id="badge-cancel")
-                yield Button("OK", variant="primary", id="badge-ok")
-
-    def on_mount(self) -> None:
-        self.badge_input.focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#badge-ok")
-    def _submit(self) -> None:
-        badge, note = self.badge_input, self.note_input
-        if not badge.value.strip():
-            badge.focus()
-            return
-        if note is not None and not note.value.strip():
-            if note.has_focus:
-                self.notify("Write why the scan is dismissed", severity="warning")
-            note.focus()
-            return
-        self.dismiss(BadgeEntry(badge.value.strip(), note.value.strip() if note else ""))
-
-    @on(Button.Pressed, "#badge-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class InboxScreen(FloorScreen):
@@ -320,37 +219,40 @@ class InboxScreen(FloorScreen):
         self._ask("dismiss", scan)
 
     def _ask(self, action: Action, scan: RejectedScan) -> None:
-        what = f"Scan {scan.id} at {visible(scan.station)}: {cut(scan.raw, 40)}\n" + visible(
-            scan.reason
-        )
+        what = (f"Scan {scan.id} at {visible(scan.station)}: {cut(scan.raw, 40)}", scan.reason)
         if action == "replay":
-            prompt = SupervisorBadge("Replay the scan", what)
+            prompt = SupervisorDialog("Replay the scan", what, reason="none")
         else:
-            prompt = SupervisorBadge("Dismiss the scan", what, needs_note=True)
+            prompt = SupervisorDialog(
+                "Dismiss the scan",
+                what,
+                reason_hint="Why is it dismissed? (kept with the scan)",
+                confirm_label="Dismiss",
+            )
 
-        def answered(entry: BadgeEntry | None) -> None:
-            if entry is not None:
-                self._resolve(action, scan.id, entry)
+        def answered(form: SupervisorForm | None) -> None:
+            if form is not None:
+                self._resolve(action, scan.id, form)
 
         self.app.push_screen(prompt, answered)
 
     @work(thread=True, exit_on_error=False, group="inbox-action")
-    def _resolve(self, action: Action, scan_id: int, entry: BadgeEntry) -> None:
+    def _resolve(self, action: Action, scan_id: int, form: SupervisorForm) -> None:
         # Its own connection: the load worker's reader may be busy, and this one writes.
         conn = connect(self.db_path)
         severity: Literal["information", "warning"] = "information"
         try:
             # The pipeline checks the role too; asking first refuses before any write.
-            require_role(conn, entry.badge, "replay")
+            require_role(conn, form.badge, "replay")
             if action == "replay":
-                result = inbox.replay_scan(conn, scan_id, by=entry.badge)
+                result = inbox.replay_scan(conn, scan_id, by=form.badge)
                 if result.status == "accepted":
                     message = f"Scan {scan_id} replayed: {result.message}"
                 else:
                     message = f"Scan {scan_id} was refused again: {result.message}"
                     severity = "warning"
             else:
-                inbox.dismiss_scan(conn, scan_id, by=entry.badge, note=entry.note)
+                inbox.dismiss_scan(conn, scan_id, by=form.badge, note=form.reason)
                 message = f"Scan {scan_id} dismissed"
         except LedgerError as refused:
             self.app.call_from_thread(self._refused, str(refused))

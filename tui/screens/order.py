@@ -319,7 +319,7 @@ class OrderScreen(FloorScreen):
                 "Released, the order takes scans again."
                 if held
                 else "On hold, the floor cannot post to this order until it is released.",
-                reason_required=False,
+                reason="optional",
                 confirm_label=verb,
             ),
             lambda form, conn: supervision.set_hold(
