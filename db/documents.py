@@ -1,4 +1,4 @@
-"""What the printed paper says, read from the record: travelers and barcode labels.
+"""What the printed paper says, read from the record: travelers, barcode labels, the command sheet.
 
 Each function reads master data and returns the plain dataclasses of `devices.labels`
 (a `Traveler`, `Label`s keyed by the code they are about); rendering them into PNG,
@@ -18,7 +18,7 @@ from typing import Literal
 
 from db.quantity import from_milli
 from db.quantity import text as qty_text
-from db.schema import OPEN_STATUSES
+from db.schema import MODES, OPEN_STATUSES
 from devices.labels import GS1Content, Label, Traveler, TravelerPick, TravelerStage
 
 Kind = Literal["workorders", "locations", "items", "badges"]
@@ -259,3 +259,50 @@ def labels_for(conn: sqlite3.Connection, kind: Kind, codes: Sequence[str] = ()) 
     if kind == "badges":
         return badge_labels(conn, codes)
     raise ValueError(f"{kind} are printed as travelers, not labels")
+
+
+# ---------------------------------------------------------------- the command sheet
+
+# What each mode and command barcode does, in the words printed under it (SPEC §4).
+_MODE_HINTS: dict[str, tuple[str, str]] = {
+    "RECEIVE": ("Receive", "Stock in to a location"),
+    "ISSUE": ("Issue", "Material to a work order"),
+    "RETURN": ("Return", "Material back from a work order"),
+    "MOVE": ("Move", "Location to location: from, then to"),
+    "PROGRESS": ("Progress", "Units completed at this stage"),
+    "SCRAP": ("Scrap", "Units scrapped at this stage"),
+    "COUNT": ("Count", "Count a bin: QTY, then the item"),
+    "SHIP": ("Ship", "Finished goods out"),
+}
+_COMMAND_HINTS: dict[str, tuple[str, str]] = {
+    "DONE": ("Done", "Complete the quantity at this stage"),
+    "UNDO": ("Undo", "Reverse the last movement"),
+    "CANCEL": ("Cancel", "Clear order, location, qty, lot"),
+    "SIGNOUT": ("Sign out", "End your session at this station"),
+}
+QUANTITIES = (*range(1, 11), 12, 20, 24, 25, 50, 100)
+
+
+def command_sheet() -> list[tuple[str, list[Label]]]:
+    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities.
+
+    Modes follow the schema's order; a mode or command without words here fails the
+    tests, so the sheet never lags the grammar.
+    """
+    return [
+        (
+            "Modes",
+            [
+                Label(f"CMD:MODE:{mode}", f"{_MODE_HINTS[mode][0]} mode", (_MODE_HINTS[mode][1],))
+                for mode in MODES
+            ],
+        ),
+        (
+            "Actions",
+            [
+                Label(f"CMD:{word}", title, (hint,))
+                for word, (title, hint) in _COMMAND_HINTS.items()
+            ],
+        ),
+        ("Quantities", [Label(f"QTY:{n}", f"Quantity {n}") for n in QUANTITIES]),
+    ]

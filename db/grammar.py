@@ -163,6 +163,8 @@ _COMMANDS: dict[str, Command] = {
     "DONE": _done,
     "UNDO": _undo,
 }
+COMMAND_WORDS = frozenset(_COMMANDS)
+"""Every `CMD:` word the grammar reads besides `MODE:`: the command sheet prints each."""
 
 
 # ---------------------------------------------------------------- labels

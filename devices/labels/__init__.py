@@ -22,8 +22,7 @@ from devices.labels.model import (
 )
 from devices.labels.raster import render_image, render_png, render_svg
 from devices.labels.sheets import (
-    QUANTITIES,
-    command_sheet,
+    CommandGroups,
     command_sheet_pages,
     command_sheet_pdf,
     sheet_pages,
@@ -40,16 +39,15 @@ from devices.labels.traveler import (
 
 __all__ = [
     "PAPER",
-    "QUANTITIES",
     "SIZES",
     "GS1Content",
+    "CommandGroups",
     "Label",
     "LabelSize",
     "Symbol",
     "Traveler",
     "TravelerPick",
     "TravelerStage",
-    "command_sheet",
     "command_sheet_pages",
     "command_sheet_pdf",
     "paper_size",

@@ -87,45 +87,21 @@ def sheet_pdf(labels: Sequence[Label], size: LabelSize, paper: str = "A4", dpi: 
     return pages_pdf(sheet_pages(labels, size, paper, dpi), dpi, f"{len(labels)} labels")
 
 
-_MODES = (
-    ("RECEIVE", "Receive", "Stock in to a location"),
-    ("ISSUE", "Issue", "Material to a work order"),
-    ("RETURN", "Return", "Material back from a work order"),
-    ("MOVE", "Move", "Location to location: from, then to"),
-    ("PROGRESS", "Progress", "Units completed at this stage"),
-    ("SCRAP", "Scrap", "Units scrapped at this stage"),
-    ("COUNT", "Count", "Count a bin: QTY, then the item"),
-    ("SHIP", "Ship", "Finished goods out"),
-)
-_ACTIONS = (
-    ("DONE", "Done", "Complete the quantity at this stage"),
-    ("UNDO", "Undo", "Reverse the last movement"),
-    ("CANCEL", "Cancel", "Clear order, location, qty, lot"),
-)
-QUANTITIES = (*range(1, 11), 12, 20, 24, 25, 50, 100)
-
-
-def command_sheet() -> list[tuple[str, list[Label]]]:
-    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities."""
-    return [
-        (
-            "Modes",
-            [Label(f"CMD:MODE:{code}", f"{title} mode", (hint,)) for code, title, hint in _MODES],
-        ),
-        ("Actions", [Label(f"CMD:{code}", title, (hint,)) for code, title, hint in _ACTIONS]),
-        ("Quantities", [Label(f"QTY:{n}", f"Quantity {n}") for n in QUANTITIES]),
-    ]
-
-
 # Cells per group: (columns, cell height mm). Modes get wide cells so the hint reads
 # at a glance; quantities are many and short.
 # Sized so the whole sheet fits one page of A4 or Letter: one sheet to laminate.
-_COMMAND_CELLS = {"Modes": (2, 25.0), "Actions": (3, 25.0), "Quantities": (4, 18.0)}
+_COMMAND_CELLS = {"Modes": (2, 25.0), "Actions": (4, 25.0), "Quantities": (4, 18.0)}
 _HEADING_MM = 9.0
 _TITLE_MM = 10.0
 
 
-def command_sheet_pages(paper: str = "A4", dpi: int = 300) -> list[Image.Image]:
+CommandGroups = Sequence[tuple[str, Sequence[Label]]]
+"""The command sheet's content: each group's heading and its labels (db.documents says which)."""
+
+
+def command_sheet_pages(
+    groups: CommandGroups, paper: str = "A4", dpi: int = 300
+) -> list[Image.Image]:
     """The command sheet: a page title, then each group's heading over a grid of its labels."""
     sheet = paper_size(paper)
     usable_w = sheet.width_mm - 2 * PAGE_MARGIN_MM
@@ -147,7 +123,7 @@ def command_sheet_pages(paper: str = "A4", dpi: int = 300) -> list[Image.Image]:
         return page, draw, PAGE_MARGIN_MM + _TITLE_MM
 
     page, draw, y = start_page()
-    for heading, labels in command_sheet():
+    for heading, labels in groups:
         cols, cell_h = _COMMAND_CELLS.get(heading, (3, 28.0))
         cell = LabelSize(heading, (usable_w - (cols - 1) * GAP_MM) / cols, cell_h)
         rows = [labels[i : i + cols] for i in range(0, len(labels), cols)]
@@ -176,6 +152,6 @@ def command_sheet_pages(paper: str = "A4", dpi: int = 300) -> list[Image.Image]:
     return pages
 
 
-def command_sheet_pdf(paper: str = "A4", dpi: int = 300) -> bytes:
+def command_sheet_pdf(groups: CommandGroups, paper: str = "A4", dpi: int = 300) -> bytes:
     """The command sheet as a PDF, group titles printed as headings."""
-    return pages_pdf(command_sheet_pages(paper, dpi), dpi, "shopfloor scan commands")
+    return pages_pdf(command_sheet_pages(groups, paper, dpi), dpi, "shopfloor scan commands")

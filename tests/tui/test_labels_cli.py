@@ -25,10 +25,11 @@ from click.testing import CliRunner, Result
 
 from db import documents
 from db.connection import connect, write
+from db.documents import command_sheet
 from db.pipeline import ScanInput, process_batch
 from db.quantity import from_milli
 from devices.decode import decode
-from devices.labels import command_sheet, traveler_pages
+from devices.labels import traveler_pages
 from devices.labels.files import file_names, safe_name
 from tests.conftest import TODAY, fixed_now, settle, wait_until
 from tests.label_reading import tool, zbar
@@ -312,7 +313,7 @@ def test_command_labels_as_files_named_safely(tmp_path: Path) -> None:
     result = run("commands", "--format", "png", "--out", str(png), "--json")
     assert result.exit_code == 0 and result.stderr == f"wrote {len(COMMANDS)} labels to {png}/\n"
     report = json.loads(result.stdout)
-    assert (report["kind"], report["format"], report["count"]) == ("commands", "png", 27)
+    assert (report["kind"], report["format"], report["count"]) == ("commands", "png", 28)
     assert sorted(report["files"]) == sorted(str(p) for p in png.iterdir())
     assert len(list(png.iterdir())) == len(COMMANDS)
     assert zbar(png / "CMD_MODE_ISSUE.png") == ["CMD:MODE:ISSUE"]

@@ -35,7 +35,6 @@ from devices.labels import (
     Label,
     LabelSize,
     Traveler,
-    command_sheet,
     command_sheet_pdf,
     render_png,
     render_svg,
@@ -76,7 +75,7 @@ def printer_address(text: str) -> tuple[str, int]:
 
 def command_labels(codes: Sequence[str] = ()) -> dict[str, Label]:
     """The command sheet's labels by value; `codes` picks some (any QTY:n and LOT:x too)."""
-    sheet = {label.value: label for _, labels in command_sheet() for label in labels}
+    sheet = {label.value: label for _, labels in documents.command_sheet() for label in labels}
     if not codes:
         return sheet
     chosen: dict[str, Label] = {}
@@ -180,7 +179,7 @@ def _label_job(
         job.payload = labels_zpl(list(labels.values()), size, dpi).encode("utf-8")
     elif fmt == "pdf":
         if whole_sheet:
-            job.payload = command_sheet_pdf(paper)
+            job.payload = command_sheet_pdf(documents.command_sheet(), paper)
             job.what = f"the command sheet ({_plural(len(labels), 'command')})"
         else:
             job.payload = sheet_pdf(list(labels.values()), size, paper)
@@ -238,7 +237,7 @@ def _list(kind: str, db_path: str, as_json: bool) -> None:
     if kind == "commands":
         rows = [
             {"code": label.value, "barcode": label.value, "name": label.title, "detail": group}
-            for group, labels in command_sheet()
+            for group, labels in documents.command_sheet()
             for label in labels
         ]
     else:
