@@ -13,42 +13,27 @@ from tui.plain import visible
 
 
 def ago(ms: int | None, now_ms: int, *, short: bool = False, to_the_second: bool = False) -> str:
-    """A relative time a person reads at a glance: "now", "12m ago", "3h ago", "2d ago"
-    (`short`: "12m", "3h", "2d", for a narrow column headed "Last").
+    """A relative time a person reads at a glance, one wording on every screen: "now",
+    "12m ago", "3h ago", "2d ago" (`short`: "12m", "3h", "2d", for a narrow column).
 
-    `to_the_second` is the Devices screen's: a scanner's last scan or heartbeat, where
-    seconds tell a live scanner from a silent one: "never", "just now", "12 s ago",
-    "5 min ago", "3 h ago", "2 d ago".
+    `to_the_second` is for a scanner's last scan or heartbeat (the Devices screen),
+    where seconds tell a live scanner from a silent one: "12s ago" under a minute and a
+    half, and "never" for a scanner that has not spoken.
     """
-    if to_the_second:
-        return _ago_to_the_second(ms, now_ms)
     if ms is None:
-        return "—"
+        return "never" if to_the_second else "—"
     seconds = max(now_ms - ms, 0) // 1000
-    if seconds < 60:
+    if seconds < (2 if to_the_second else 60):
         return "now"
-    if seconds < 3600:
+    if to_the_second and seconds < 90:
+        amount = f"{seconds}s"
+    elif seconds < 3600:
         amount = f"{seconds // 60}m"
     elif seconds < 86_400:
         amount = f"{seconds // 3600}h"
     else:
         amount = f"{seconds // 86_400}d"
     return amount if short else f"{amount} ago"
-
-
-def _ago_to_the_second(ms: int | None, now_ms: int) -> str:
-    if ms is None:
-        return "never"
-    seconds = (now_ms - ms) // 1000
-    if seconds < 2:
-        return "just now"
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds // 60} min ago"
-    if seconds < 36 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86_400} d ago"
 
 
 def cut(text: str, width: int) -> str:

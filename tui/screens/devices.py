@@ -4,7 +4,7 @@ Owns one row per scanner from the `scanners` table, which `shopfloor listen` kee
 current: its name, station, port URL, whether it is connected (● connected /
 ○ lost — a symbol and a word, never colour alone), when it last scanned, and its
 scan and error counts with the last error. Reads go through db.scanners in `load` (a
-worker thread); the "12 s ago" texts are redrawn every few seconds without a read.
+worker thread); the "12s ago" texts are redrawn every few seconds without a read.
 """
 
 from __future__ import annotations
