@@ -101,6 +101,50 @@ PURCHASED = [
     ("THERM-1", "Thermostat NC 0-60°C", "pcs", False, True, "A-04"),
 ]
 
+# stage: (hours per working day, units worked at once): two laser shifts, two press
+# brakes, two welders, a powder line taking a rack of ten, three benches, two packers.
+CAPACITY = {
+    "CUT": (16, 1),
+    "BEND": (8, 2),
+    "WELD": (8, 2),
+    "PAINT": (8, 10),
+    "ASSY": (8, 3),
+    "PACK": (8, 2),
+}
+# Standard times of a mid-sized product at each stage: (setup minutes, minutes per unit);
+# a product's own are these times its size (SIZE). JBOX-150 has none: the forecast
+# uses what its stages measurably did, else the plant-wide fallback.
+STANDARD_MINUTES = {
+    "CUT": (20, 4),
+    "BEND": (15, 6),
+    "WELD": (10, 25),
+    "PAINT": (30, 8),
+    "ASSY": (10, 30),
+    "PACK": (5, 5),
+}
+SIZE = {
+    "ENC-300": 0.5,
+    "ENC-600": 1.0,
+    "CAB-1200": 2.5,
+    "CART-TL": 1.5,
+    "BRKT-L": 0.2,
+    "RACK-19": 2.0,
+    "PANEL-DIN": 0.4,
+}
+# number, item, qty, days from today until due, supplier
+PURCHASE_ORDERS = [
+    ("PO-7101", "PWD-7035", 100, 2, "Coatings Nord"),
+    ("PO-7101", "PWD-9005", 50, 2, "Coatings Nord"),
+    ("PO-7102", "GSK-PU", 300, 4, "Sealtec"),
+    ("PO-7103", "HNG-120", 500, 6, "Beschlag & Co"),
+    ("PO-7103", "LCK-KEY", 200, 6, "Beschlag & Co"),
+    ("PO-7104", "SH-ST-15", 120, 1, "Steel Service Center"),
+    ("PO-7105", "FAN-120", 40, 9, "Klima Parts"),
+]
+CUSTOMERS = ["Nordwerk AG", "Voltaic Systems", "Hafen Logistics", "Brightline Data"]
+# Every how-many-th demo work order is made for a customer's sales order.
+SALES_ORDER_EVERY = 3
+
 FULL_ROUTE = ["CUT", "BEND", "WELD", "PAINT", "ASSY", "PACK"]
 # product, description, route, bill of materials: (component, qty per, stage)
 PRODUCTS: list[tuple[str, str, list[str], list[tuple[str, str, str]]]] = [
@@ -192,7 +236,11 @@ def write_csvs(folder: Path, *, work_orders: int = DEMO_WORK_ORDERS, seed: int =
             out.writerows(rows)
 
     put("locations.csv", ["code", "name", "kind", "barcode"], [[*loc, ""] for loc in LOCATIONS])
-    put("stages.csv", ["code", "name", "location"], [list(s) for s in STAGES])
+    put(
+        "stages.csv",
+        ["code", "name", "location", "hours_per_day", "parallel"],
+        [[code, name, loc, *CAPACITY[code]] for code, name, loc in STAGES],
+    )
     items: list[list[object]] = [
         [sku, desc, uom, gtin_for(i + 1) if has_gtin else "", 1 if lot else 0, ""]
         for i, (sku, desc, uom, lot, has_gtin, _) in enumerate(PURCHASED)
@@ -202,9 +250,9 @@ def write_csvs(folder: Path, *, work_orders: int = DEMO_WORK_ORDERS, seed: int =
     put("operators.csv", ["badge", "name", "role"], [list(o) for o in OPERATORS])
     put(
         "routings.csv",
-        ["product", "seq", "stage"],
+        ["product", "seq", "stage", "setup_min", "run_min_per_unit"],
         [
-            [sku, (n + 1) * 10, stage]
+            [sku, (n + 1) * 10, stage, *_standard_minutes(sku, stage)]
             for sku, _, route, _ in PRODUCTS
             for n, stage in enumerate(route)
         ],
@@ -223,7 +271,39 @@ def write_csvs(folder: Path, *, work_orders: int = DEMO_WORK_ORDERS, seed: int =
         due = today + timedelta(days=rnd.randint(-3, 14))
         orders.append([f"WO-{24001 + n}", sku, qty, due.isoformat(), rnd.randint(1, 5), ""])
     put("workorders.csv", ["number", "product", "qty", "due", "priority", "barcode"], orders)
+    put("calendar.csv", ["date", "working"], _calendar(today))
+    put(
+        "purchase_orders.csv",
+        ["number", "item", "qty", "due", "supplier"],
+        [[n, item, qty, (today + timedelta(days=d)).isoformat(), who]
+         for n, item, qty, d, who in PURCHASE_ORDERS],
+    )  # fmt: skip
+    put(
+        "sales_orders.csv",
+        ["number", "customer", "product", "qty", "due", "work_order"],
+        [
+            [f"SO-{5001 + k}", CUSTOMERS[k % len(CUSTOMERS)], sku, qty, due, number]
+            for k, (number, sku, qty, due, _, _) in enumerate(orders[::SALES_ORDER_EVERY])
+        ],
+    )
     return folder
+
+
+def _standard_minutes(sku: str, stage: str) -> list[object]:
+    if sku not in SIZE:
+        return ["", ""]
+    setup, run = STANDARD_MINUTES[stage]
+    return [round(setup * SIZE[sku], 1), round(run * SIZE[sku], 1)]
+
+
+def _calendar(today: date) -> list[list[object]]:
+    """Two weeks' exceptions to Monday to Friday: the next Saturday worked as an extra
+    shift, and a weekday ten or more days out a holiday."""
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    holiday = today + timedelta(days=10)
+    while holiday.weekday() >= 5:
+        holiday += timedelta(days=1)
+    return [[saturday.isoformat(), 1], [holiday.isoformat(), 0]]
 
 
 @dataclass

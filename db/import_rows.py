@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from db.quantity import QuantityError, to_milli
@@ -18,6 +19,9 @@ from db.quantity import QuantityError, to_milli
 # Routing steps and priorities are small whole numbers; the bound keeps them far inside
 # SQLite's integers and refuses a spreadsheet's 1E+20 or a pasted serial number.
 MAX_WHOLE = 99_999
+# Standard times: a week of minutes for one setup or one unit is beyond any routing
+# step, and refuses a spreadsheet's seconds or a pasted serial number typed as minutes.
+MAX_MINUTES = 10_080
 # Line and paragraph breaks, C0/C1 controls (NUL, ESC, the GS1 separator) and format
 # characters (bidi overrides, zero-width spaces): none can be printed on a label or
 # typed, and a scanner sending one would resolve to nothing.
@@ -33,16 +37,27 @@ class ImportError_(Exception):
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     # kind: (file name, required columns, optional columns)
     "locations": ("locations.csv", ("code", "name", "kind"), ("barcode",)),
-    "stages": ("stages.csv", ("code", "name"), ("location",)),
+    "stages": ("stages.csv", ("code", "name"), ("location", "hours_per_day", "parallel")),
     "items": ("items.csv", ("sku", "description"), ("uom", "gtin", "lot_tracked", "barcode")),
     "operators": ("operators.csv", ("badge", "name", "role"), ()),
-    "routings": ("routings.csv", ("product", "seq", "stage"), ()),
+    "routings": (
+        "routings.csv",
+        ("product", "seq", "stage"),
+        ("setup_min", "run_min_per_unit"),
+    ),
     "bom": ("bom.csv", ("product", "component", "qty_per"), ("stage",)),
     "stations": ("stations.csv", ("code", "name"), ("location", "stage", "mode")),
     "workorders": (
         "workorders.csv",
         ("number", "product", "qty", "due"),
         ("priority", "barcode"),
+    ),
+    "calendar": ("calendar.csv", ("date", "working"), ()),
+    "purchase_orders": ("purchase_orders.csv", ("number", "item", "qty", "due"), ("supplier",)),
+    "sales_orders": (
+        "sales_orders.csv",
+        ("number", "customer", "product", "qty", "due"),
+        ("work_order",),
     ),
 }
 
@@ -56,6 +71,9 @@ _CODE_COLUMNS: dict[str, tuple[str, ...]] = {
     "bom": ("product", "component", "stage"),
     "stations": ("code", "location", "stage"),
     "workorders": ("number", "product", "barcode"),
+    "calendar": ("date",),
+    "purchase_orders": ("number", "item"),
+    "sales_orders": ("number", "product", "work_order"),
 }
 
 
@@ -187,3 +205,32 @@ def whole_number(row: Row, column: str, default: int | None = None) -> int:
         shown = value if len(value) <= 24 else value[:21] + "..."
         raise row.fail(column, f"{shown!r} is not a whole number from 1 to {MAX_WHOLE:,}")
     return int(value)
+
+
+def iso_date(row: Row, column: str) -> str:
+    value = row.need(column)
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise row.fail(column, f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+    if len(value) != 10:
+        # fromisoformat takes 20260105 too; the record compares dates as YYYY-MM-DD text.
+        raise row.fail(column, f"{value!r} is not a date; write it as YYYY-MM-DD")
+    return value
+
+
+def decimal_in(row: Row, column: str, low: float, high: float, *, low_open: bool) -> float | None:
+    """A number within [low, high] (low excluded when `low_open`), at most three decimals
+    like every quantity of the record; None when the value is empty."""
+    value = row.get(column)
+    if not value:
+        return None
+    try:
+        milli = to_milli(value)
+    except QuantityError as exc:
+        raise row.fail(column, str(exc)) from None
+    amount = milli / 1000
+    if amount < low or (low_open and amount == low) or amount > high:
+        bound = f"more than {low:g}" if low_open else f"at least {low:g}"
+        raise row.fail(column, f"{value!r} is out of range: {bound} and at most {high:g}")
+    return amount

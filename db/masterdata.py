@@ -6,7 +6,9 @@ twice in one file, a quote left open, a control character in a code, a number
 outside its range. Loading the same file again updates rows in place, but never
 rewrites a work order silently: one with progress or issued material keeps its
 product and quantity, and a due date a file moves is a due-date change with a badge
-behind it (reason "import"), as a supervisor's is.
+behind it (reason "import"), as a supervisor's is. Standard times (routings) and
+capacity (stages) are optional columns: a file without them keeps what the record holds.
+The calendar, purchase orders and sales orders load the same way.
 
 Every item, location, work order and operator gets one barcode value, and nothing a
 scanner might send resolves to two of them: a barcode, sku, GTIN (in any of its
@@ -19,14 +21,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from db.connection import now_ms, transaction
 from db.import_rows import (
     KINDS,
+    MAX_MINUTES,
     ImportError_,
     Row,
+    decimal_in,
+    iso_date,
     one_of,
     quantity,
     read_rows,
@@ -148,14 +152,39 @@ def _locations(run: _Run, row: Row) -> None:
     )
 
 
+def _upsert(
+    run: _Run,
+    row: Row,
+    table: str,
+    key: tuple[str, ...],
+    values: dict[str, object],
+    optional: dict[str, object],
+) -> None:
+    """Insert or update one row; an optional column the file does not have keeps what the
+    record holds (an older export must not wipe standard times or capacity)."""
+    present = {c: v for c, v in optional.items() if c in row.values}
+    columns = {**values, **present}
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    run.conn.execute(
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+        tuple(columns.values()),
+    )
+
+
 def _stages(run: _Run, row: Row) -> None:
     code = row.need("code")
     run.once(row, "code", (code,), repr(code))
-    run.conn.execute(
-        "INSERT INTO stages (code, name, location) VALUES (?, ?, ?) ON CONFLICT (code) "
-        "DO UPDATE SET name = excluded.name, location = excluded.location",
-        (code, row.need("name"), _refer(run.conn, row, "location", "locations", "code")),
-    )
+    hours = decimal_in(row, "hours_per_day", 0, 24, low_open=True)
+    parallel = whole_number(row, "parallel", 1)
+    _upsert(
+        run, row, "stages", ("code",),
+        {"code": code, "name": row.need("name"),
+         "location": _refer(run.conn, row, "location", "locations", "code")},
+        {"hours_per_day": 8.0 if hours is None else hours, "parallel": parallel},
+    )  # fmt: skip
 
 
 def _items(run: _Run, row: Row) -> None:
@@ -200,11 +229,13 @@ def _routings(run: _Run, row: Row) -> None:
     product = _refer(run.conn, row, "product", "items", "sku") or row.need("product")
     seq = whole_number(row, "seq")
     run.once(row, "seq", (product, seq), f"{product} step {seq}")
-    run.conn.execute(
-        "INSERT INTO routings (product, seq, stage) VALUES (?, ?, ?) "
-        "ON CONFLICT (product, seq) DO UPDATE SET stage = excluded.stage",
-        (product, seq, _refer(run.conn, row, "stage", "stages", "code") or row.need("stage")),
-    )
+    stage = _refer(run.conn, row, "stage", "stages", "code") or row.need("stage")
+    _upsert(
+        run, row, "routings", ("product", "seq"),
+        {"product": product, "seq": seq, "stage": stage},
+        {"setup_min": decimal_in(row, "setup_min", 0, MAX_MINUTES, low_open=False),
+         "run_min_per_unit": decimal_in(row, "run_min_per_unit", 0, MAX_MINUTES, low_open=False)},
+    )  # fmt: skip
 
 
 def _bom(run: _Run, row: Row) -> None:
@@ -292,11 +323,7 @@ def _workorders(run: _Run, row: Row) -> None:
     run.once(row, "number", (number,), repr(number))
     product = _refer(conn, row, "product", "items", "sku") or row.need("product")
     qty_milli = quantity(row, "qty")
-    due = row.need("due")
-    try:
-        date.fromisoformat(due)
-    except ValueError:
-        raise row.fail("due", f"{due!r} is not a date; write it as YYYY-MM-DD") from None
+    due = iso_date(row, "due")
     priority = whole_number(row, "priority", 3)
     route = conn.execute(
         "SELECT seq, stage FROM routings WHERE product = ? ORDER BY seq", (product,)
@@ -331,6 +358,66 @@ def _workorders(run: _Run, row: Row) -> None:
         )
 
 
+def _calendar(run: _Run, row: Row) -> None:
+    day = iso_date(row, "date")
+    run.once(row, "date", (day,), day)
+    row.need("working")
+    working = yes_no(row, "working")
+    run.conn.execute(
+        "INSERT INTO calendar (date, working) VALUES (?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET working = excluded.working",
+        (day, working),
+    )
+
+
+def _purchase_orders(run: _Run, row: Row) -> None:
+    number = row.need("number")
+    item = _refer(run.conn, row, "item", "items", "sku") or row.need("item")
+    run.once(row, "item", (number, item), f"{item} on purchase order {number}")
+    qty_milli = quantity(row, "qty")
+    received = run.conn.execute(
+        "SELECT received_milli FROM purchase_orders WHERE number = ? AND item = ?",
+        (number, item),
+    ).fetchone()
+    if received is not None and qty_milli < received[0]:
+        raise row.fail(
+            "qty",
+            f"{qty_text(received[0])} of {item} is already received against purchase order "
+            f"{number}; its quantity cannot go below that",
+        )
+    run.conn.execute(
+        "INSERT INTO purchase_orders (number, item, qty_milli, due, supplier) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (number, item) DO UPDATE SET "
+        "qty_milli = excluded.qty_milli, due = excluded.due, supplier = excluded.supplier",
+        (number, item, qty_milli, iso_date(row, "due"), row.get("supplier")),
+    )
+
+
+def _sales_orders(run: _Run, row: Row) -> None:
+    number = row.need("number")
+    product = _refer(run.conn, row, "product", "items", "sku") or row.need("product")
+    run.once(row, "product", (number, product), f"{product} on sales order {number}")
+    work_order = _refer(run.conn, row, "work_order", "work_orders", "number")
+    if work_order is not None:
+        makes = run.conn.execute(
+            "SELECT product FROM work_orders WHERE number = ?", (work_order,)
+        ).fetchone()[0]
+        if makes != product:
+            raise row.fail(
+                "work_order",
+                f"work order {work_order} makes {makes}, not {product}; "
+                "link the sales order to an order making its product",
+            )
+    run.conn.execute(
+        "INSERT INTO sales_orders (number, customer, product, qty_milli, due, work_order) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (number, product) DO UPDATE SET "
+        "customer = excluded.customer, qty_milli = excluded.qty_milli, due = excluded.due, "
+        "work_order = excluded.work_order",
+        (number, row.need("customer"), product, quantity(row, "qty"), iso_date(row, "due"),
+         work_order),
+    )  # fmt: skip
+
+
 _LOADERS: dict[str, Callable[[_Run, Row], None]] = {
     "locations": _locations,
     "stages": _stages,
@@ -340,6 +427,9 @@ _LOADERS: dict[str, Callable[[_Run, Row], None]] = {
     "bom": _bom,
     "stations": _stations,
     "workorders": _workorders,
+    "calendar": _calendar,
+    "purchase_orders": _purchase_orders,
+    "sales_orders": _sales_orders,
 }
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -461,6 +461,51 @@ def m004_feed_marks(db: Database) -> None:
     _run(db, _V4)
 
 
+_V5 = """
+-- Standard times per routing step, for the forecast; NULL: not known (the forecast then
+-- uses what the stage measurably did, or the plant-wide fallback).
+ALTER TABLE routings ADD COLUMN setup_min REAL CHECK (setup_min >= 0);
+ALTER TABLE routings ADD COLUMN run_min_per_unit REAL CHECK (run_min_per_unit >= 0);
+-- A stage's capacity: its working hours per working day, and units worked at once.
+ALTER TABLE stages ADD COLUMN hours_per_day REAL NOT NULL DEFAULT 8
+    CHECK (hours_per_day > 0 AND hours_per_day <= 24);
+ALTER TABLE stages ADD COLUMN parallel INTEGER NOT NULL DEFAULT 1 CHECK (parallel >= 1);
+-- Days that differ from the default Monday to Friday week: a holiday, a Saturday shift.
+CREATE TABLE calendar (
+    date TEXT PRIMARY KEY,
+    working INTEGER NOT NULL CHECK (working IN (0, 1))
+);
+-- Supply on its way, one row per purchase-order line (an item once per order); what
+-- was received against it counts down what is still to come.
+CREATE TABLE purchase_orders (
+    number TEXT NOT NULL,
+    item TEXT NOT NULL REFERENCES items(sku),
+    qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+    due TEXT NOT NULL,
+    supplier TEXT NOT NULL DEFAULT '',
+    received_milli INTEGER NOT NULL DEFAULT 0 CHECK (received_milli >= 0),
+    PRIMARY KEY (number, item)
+);
+CREATE INDEX purchase_orders_item ON purchase_orders(item, due);
+-- Customer demand, one row per sales-order line; `work_order` is the order making it.
+CREATE TABLE sales_orders (
+    number TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    product TEXT NOT NULL REFERENCES items(sku),
+    qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+    due TEXT NOT NULL,
+    work_order TEXT REFERENCES work_orders(number),
+    shipped_milli INTEGER NOT NULL DEFAULT 0 CHECK (shipped_milli >= 0),
+    PRIMARY KEY (number, product)
+);
+CREATE INDEX sales_orders_work_order ON sales_orders(work_order);
+"""
+
+
+def m005_capacity_and_supply(db: Database) -> None:
+    _run(db, _V5)
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -470,6 +515,7 @@ def migrations() -> Migrations:
     steps()(m002_board_columns)
     steps()(m003_audit_trails)
     steps()(m004_feed_marks)
+    steps()(m005_capacity_and_supply)
     return steps
 
 

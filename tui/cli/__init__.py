@@ -200,7 +200,8 @@ def init(db_path: str, demo: bool) -> None:
 def import_cmd(db_path: str, what: str, file: str | None, badge: str | None, as_json: bool) -> None:
     """Load master data: `import DIR` (every CSV found) or `import KIND FILE`.
 
-    KIND is one of: locations, stages, items, operators, routings, bom, stations, workorders.
+    KIND is one of: locations, stages, items, operators, routings, bom, stations, workorders,
+    calendar, purchase_orders, sales_orders.
     """
     from db.import_rows import ImportError_
     from db.masterdata import import_dir, import_file
