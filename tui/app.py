@@ -19,6 +19,7 @@ locked; it exits non-zero only when the app fails again and again within a minut
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -30,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import Reactive
@@ -38,7 +39,6 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widget import AwaitMount
 
-from db.connection import connect
 from tui.floor_screen import FloorScreen
 from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded, ScansHeld
 from tui.plain import visible
@@ -310,37 +310,28 @@ class ShopfloorApp(App[None]):
         super().action_help_quit()
 
     def _ask_badge(self, pending: Pending) -> None:
-        from tui.dialogs import SupervisorDialog, SupervisorForm
+        from db.roles import require_role
+        from tui.dialogs import Done, SupervisorDialog, SupervisorForm
 
         if isinstance(self.screen, SupervisorDialog):
             return  # already asking
         what = "close this kiosk" if pending.action == "quit" else f"open {pending.action}"
+
+        def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
+            return Done(require_role(conn, form.badge, "leave_kiosk"))
+
+        def answered(done: Done | None) -> None:
+            if done is not None:
+                self._unlocked(done.message, pending)
+
         dialog = SupervisorDialog(
             "Kiosk: supervisor badge",
             f"To {what}, a supervisor scans or types their badge.",
+            db_path=self.db_path,
+            act=act,
             reason="none",
         )
-
-        def answered(form: SupervisorForm | None) -> None:
-            if form is not None:
-                self._check_badge(form.badge, pending)
-
         self.push_screen(dialog, answered)
-
-    @work(thread=True, exit_on_error=False, group="kiosk")
-    def _check_badge(self, badge: str, pending: Pending) -> None:
-        from db.refusals import LedgerError
-        from db.roles import require_role
-
-        conn = connect(self.db_path)
-        try:
-            name = require_role(conn, badge, "leave_kiosk")
-        except LedgerError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
-            return
-        finally:
-            conn.close()
-        self.call_from_thread(self._unlocked, name, pending)
 
     def _unlocked(self, name: str, pending: Pending) -> None:
         self.kiosk_unlocked = True

@@ -4,23 +4,30 @@ Every such action uses it: leaving a kiosk (the badge alone), replaying or dismi
 rejected scan, changing a due date, holding, releasing or cancelling an order. It asks
 for what the action needs — a new due date, a reason — and then the badge, typed or
 scanned into the last field, so a wedge scanner's Enter sends the whole form. It checks
-what it can without the database (a date is a date, a reason is given); whether the
-badge's role may act is for db/ to say, so its refusal reaches the person in its own words.
+what it can without the database (a date is a date, a reason is given), then runs the
+action itself in a thread worker: a refusal (a badge without the role, an order that
+changed meanwhile) shows inside the dialog in db/'s own words and keeps everything
+typed, so the person scans another badge instead of starting over.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from db.connection import connect
+from db.refusals import LedgerError
 from tui.plain import as_text
 from tui.widgets.text_input import TextInput
 
@@ -37,8 +44,23 @@ class SupervisorForm:
     new_due: str | None = None
 
 
-class SupervisorDialog(ModalScreen[SupervisorForm | None]):
-    """Ask for the details of a supervisor action and the badge that authorises it."""
+@dataclass(frozen=True)
+class Done:
+    """What the action did, in words for the notice; `warning` when done but not as hoped."""
+
+    message: str
+    warning: bool = False
+
+
+Act = Callable[[sqlite3.Connection, SupervisorForm], Done]
+"""The action itself: it checks the badge's role (db/ raises LedgerError) and writes."""
+
+
+class SupervisorDialog(ModalScreen[Done | None]):
+    """Ask for the details of a supervisor action and the badge, then do it.
+
+    Closes with what was done, or None when cancelled; a refusal keeps it open.
+    """
 
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -48,6 +70,9 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
         title: str,
         explanation: str | tuple[str, ...],
         *,
+        db_path: str | Path,
+        act: Act,
+        today: date | None = None,
         ask_due: str | None = None,
         reason: Reason = "required",
         reason_hint: str = "",
@@ -60,6 +85,11 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
         self.reason = reason
         self.reason_hint = reason_hint
         self.confirm_label = confirm_label
+        self.db_path = db_path
+        self.act = act
+        self.today = today or date.today()
+        # A due date in the past is asked twice: the one confirmed, so a change re-asks.
+        self._past_due_confirmed: str | None = None
 
     @property
     def badge_input(self) -> Input:
@@ -119,9 +149,16 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
         if self.ask_due is not None:
             new_due = self.query_one("#dialog-due", Input).value.strip()
             try:
-                date.fromisoformat(new_due)
+                due = date.fromisoformat(new_due)
             except ValueError:
                 self._refuse(f"{new_due!r} is not a date: write it as YYYY-MM-DD", "#dialog-due")
+                return
+            if due < self.today and self._past_due_confirmed != new_due:
+                self._past_due_confirmed = new_due
+                self._refuse(
+                    f"{new_due} is in the past: press Enter again to keep it, or correct it",
+                    "#dialog-badge",
+                )
                 return
         reason = self.reason_input.value.strip() if self.reason != "none" else ""
         if self.reason == "required" and not reason:
@@ -131,7 +168,32 @@ class SupervisorDialog(ModalScreen[SupervisorForm | None]):
         if not badge:
             self._refuse("Scan or type a supervisor badge", "#dialog-badge")
             return
-        self.dismiss(SupervisorForm(badge=badge, reason=reason, new_due=new_due))
+        self.error.update("")
+        self.query_one("#dialog-ok", Button).disabled = True
+        self._act(SupervisorForm(badge=badge, reason=reason, new_due=new_due))
+
+    @work(thread=True, exit_on_error=False, group="supervisor-act", exclusive=True)
+    def _act(self, form: SupervisorForm) -> None:
+        try:
+            conn = connect(self.db_path)
+            try:
+                done = self.act(conn, form)
+            finally:
+                conn.close()
+        except LedgerError as refused:  # PermissionDenied too: the badge lacks the role
+            self.app.call_from_thread(self._refused, str(refused))
+        except (sqlite3.Error, OSError) as failed:
+            self.app.call_from_thread(
+                self._refused, f"not saved, the database said: {failed}. Try again"
+            )
+        else:
+            self.app.call_from_thread(self.dismiss, done)
+
+    def _refused(self, message: str) -> None:
+        self.query_one("#dialog-ok", Button).disabled = False
+        # Everything typed stays; only the badge is cleared for the next one to be scanned.
+        self.badge_input.value = ""
+        self._refuse(message, "#dialog-badge")
 
     def _refuse(self, message: str, field: str) -> None:
         self.error.update(as_text(message))

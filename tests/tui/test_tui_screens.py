@@ -498,32 +498,25 @@ async def test_inbox_replay_after_master_data_is_fixed(plant: str, db: sqlite3.C
         assert screen.table.row_count == 0
 
 
-async def test_inbox_refuses_a_badge_without_the_role(
-    plant: str, db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_inbox_refuses_a_badge_without_the_role(plant: str, db: sqlite3.Connection) -> None:
     scan_id = insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode", NOW_MS)
     screen = InboxScreen(plant, now_ms=fixed_now)
-    errors: list[str] = []
-    monkeypatch.setattr(
-        screen,
-        "notify",
-        lambda message, **kw: (
-            errors.append(str(message)) if kw.get("severity") == "error" else None
-        ),
-    )
     async with Host(screen).run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("r")
+        await pilot.press("d")
         await pilot.pause()
+        await pilot.press(*"misprint", "enter")
         await pilot.press(*"B2001", "enter")  # Kemal Aydin, an operator
         await settle(pilot)
-        assert errors == ["Kemal Aydin is operator; replay needs a supervisor"]
-        assert (
-            db.execute(
-                "SELECT COUNT(*) FROM inbox_resolutions WHERE scan = ?", (scan_id,)
-            ).fetchone()[0]
-            == 0
-        )
+        dialog = top(pilot)
+        assert isinstance(dialog, SupervisorDialog), "the refusal keeps the dialog open"
+        refusal = str(dialog.error.render())
+        assert refusal == "Kemal Aydin is operator; replay needs a supervisor"
+        assert dialog.reason_input.value == "misprint", "the note stays for the next badge"
+        resolved = "SELECT COUNT(*) FROM inbox_resolutions WHERE scan = ?"
+        assert db.execute(resolved, (scan_id,)).fetchone()[0] == 0
+        await pilot.press("escape")
+        await settle(pilot)
         assert row_keys(screen.table) == [str(scan_id)]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
@@ -24,13 +24,11 @@ from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
 from db import inbox
-from db.connection import connect
 from db.connection import now_ms as wall_clock
 from db.inbox import RejectedScan
-from db.refusals import LedgerError
 from db.roles import require_role
 from db.times import clock_time
-from tui.dialogs import SupervisorDialog, SupervisorForm
+from tui.dialogs import Act, Done, SupervisorDialog, SupervisorForm
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import cut
 from tui.plain import as_text, visible
@@ -221,53 +219,26 @@ class InboxScreen(FloorScreen):
     def _ask(self, action: Action, scan: RejectedScan) -> None:
         what = (f"Scan {scan.id} at {visible(scan.station)}: {cut(scan.raw, 40)}", scan.reason)
         if action == "replay":
-            prompt = SupervisorDialog("Replay the scan", what, reason="none")
+            prompt = SupervisorDialog(
+                "Replay the scan", what, db_path=self.db_path, act=_replay(scan.id), reason="none"
+            )
         else:
             prompt = SupervisorDialog(
                 "Dismiss the scan",
                 what,
+                db_path=self.db_path,
+                act=_dismiss(scan.id),
                 reason_hint="Why is it dismissed? (kept with the scan)",
                 confirm_label="Dismiss",
             )
 
-        def answered(form: SupervisorForm | None) -> None:
-            if form is not None:
-                self._resolve(action, scan.id, form)
+        def answered(done: Done | None) -> None:
+            if done is not None:
+                self.notify(done.message, severity="warning" if done.warning else "information")
+                # The app's watcher would notice the commit too; this screen need not wait.
+                self.reload()
 
         self.app.push_screen(prompt, answered)
-
-    @work(thread=True, exit_on_error=False, group="inbox-action")
-    def _resolve(self, action: Action, scan_id: int, form: SupervisorForm) -> None:
-        # Its own connection: the load worker's reader may be busy, and this one writes.
-        conn = connect(self.db_path)
-        severity: Literal["information", "warning"] = "information"
-        try:
-            # The pipeline checks the role too; asking first refuses before any write.
-            require_role(conn, form.badge, "replay")
-            if action == "replay":
-                result = inbox.replay_scan(conn, scan_id, by=form.badge)
-                if result.status == "accepted":
-                    message = f"Scan {scan_id} replayed: {result.message}"
-                else:
-                    message = f"Scan {scan_id} was refused again: {result.message}"
-                    severity = "warning"
-            else:
-                inbox.dismiss_scan(conn, scan_id, by=form.badge, note=form.reason)
-                message = f"Scan {scan_id} dismissed"
-        except LedgerError as refused:
-            self.app.call_from_thread(self._refused, str(refused))
-            return
-        finally:
-            conn.close()
-        self.app.call_from_thread(self._resolved, message, severity)
-
-    def _refused(self, message: str) -> None:
-        self.notify(message, title="Not done", severity="error")
-
-    def _resolved(self, message: str, severity: Literal["information", "warning"]) -> None:
-        self.notify(message, severity=severity)
-        # The app's watcher would notice the commit too; this screen need not wait for it.
-        self.reload()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -277,3 +248,24 @@ class InboxScreen(FloorScreen):
                 title="Something went wrong",
                 severity="error",
             )
+
+
+def _replay(scan_id: int) -> Act:
+    def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
+        # The pipeline checks the role too; asking first refuses before any write.
+        require_role(conn, form.badge, "replay")
+        result = inbox.replay_scan(conn, scan_id, by=form.badge)
+        if result.status == "accepted":
+            return Done(f"Scan {scan_id} replayed: {result.message}")
+        return Done(f"Scan {scan_id} was refused again: {result.message}", warning=True)
+
+    return act
+
+
+def _dismiss(scan_id: int) -> Act:
+    def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
+        require_role(conn, form.badge, "replay")
+        inbox.dismiss_scan(conn, scan_id, by=form.badge, note=form.reason)
+        return Done(f"Scan {scan_id} dismissed")
+
+    return act

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
@@ -29,7 +28,6 @@ from db.board import (
     is_late,
     route_progress,
 )
-from db.connection import connect
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
 from db.schema import OPEN_STATUSES
@@ -42,7 +40,7 @@ from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
 
 if TYPE_CHECKING:
-    from tui.dialogs import SupervisorDialog, SupervisorForm
+    from tui.dialogs import Reason, SupervisorForm
 
 # What only a shown or changed order needs (its tabs, the ledger, the dialogs) is
 # imported when first used.
@@ -292,88 +290,79 @@ class OrderScreen(FloorScreen):
 
     def action_change_due(self) -> None:
         from db import supervision
-        from tui.dialogs import SupervisorDialog
 
         due = self.detail.due if self.detail else ""
         self._ask(
-            SupervisorDialog(
-                f"Change the due date of {self.number}",
-                f"Now due {due}. A supervisor or coordinator badge confirms; the reason is kept.",
-                ask_due=due,
-            ),
-            lambda form, conn: supervision.change_due_date(
+            f"Change the due date of {self.number}",
+            f"Now due {due}. A supervisor or coordinator badge confirms; the reason is kept.",
+            lambda conn, form: supervision.change_due_date(
                 conn, self.number, form.new_due or "", by=form.badge, reason=form.reason
             ),
             done="due date changed",
+            ask_due=due,
         )
 
     def action_toggle_hold(self) -> None:
         from db import supervision
-        from tui.dialogs import SupervisorDialog
 
         held = self.detail is not None and self.detail.status == "on_hold"
         verb = "Release" if held else "Hold"
         self._ask(
-            SupervisorDialog(
-                f"{verb} {self.number}",
-                "Released, the order takes scans again."
-                if held
-                else "On hold, the floor cannot post to this order until it is released.",
-                reason="optional",
-                confirm_label=verb,
-            ),
-            lambda form, conn: supervision.set_hold(
+            f"{verb} {self.number}",
+            "Released, the order takes scans again."
+            if held
+            else "On hold, the floor cannot post to this order until it is released.",
+            lambda conn, form: supervision.set_hold(
                 conn, self.number, not held, by=form.badge, reason=form.reason
             ),
             done="released" if held else "put on hold",
+            reason="optional",
+            confirm_label=verb,
         )
 
     def action_cancel_order(self) -> None:
         from db import supervision
-        from tui.dialogs import SupervisorDialog
 
         self._ask(
-            SupervisorDialog(
-                f"Cancel {self.number}",
-                "A cancelled order leaves the board for good. A supervisor badge confirms.",
-                confirm_label="Cancel order",
-            ),
-            lambda form, conn: supervision.cancel(
+            f"Cancel {self.number}",
+            "A cancelled order leaves the board for good. A supervisor badge confirms.",
+            lambda conn, form: supervision.cancel(
                 conn, self.number, by=form.badge, reason=form.reason
             ),
             done="cancelled",
+            confirm_label="Cancel order",
         )
 
     def _ask(
         self,
-        dialog: SupervisorDialog,
-        post: Callable[[SupervisorForm, sqlite3.Connection], None],
+        title: str,
+        explanation: str,
+        post: Callable[[sqlite3.Connection, SupervisorForm], None],
         *,
         done: str,
+        ask_due: str | None = None,
+        reason: Reason = "required",
+        confirm_label: str = "OK",
     ) -> None:
-        def answered(form: SupervisorForm | None) -> None:
-            if form is not None:
-                self._post(form, post, done)
+        from tui.dialogs import Done, SupervisorDialog
 
+        def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
+            post(conn, form)
+            return Done(f"{self.number} {done}")
+
+        def answered(result: Done | None) -> None:
+            if result is not None:
+                self.notify(result.message)
+                self.reload()
+
+        dialog = SupervisorDialog(
+            title,
+            explanation,
+            db_path=self.db_path,
+            act=act,
+            today=self.clock.today(),
+            ask_due=ask_due,
+            reason=reason,
+            confirm_label=confirm_label,
+        )
         self.app.push_screen(dialog, answered)
-
-    @work(thread=True, exit_on_error=False, group="supervisor")
-    def _post(
-        self,
-        form: SupervisorForm,
-        post: Callable[[SupervisorForm, sqlite3.Connection], None],
-        done: str,
-    ) -> None:
-        from db.refusals import LedgerError
-
-        conn = connect(self.db_path)
-        try:
-            post(form, conn)
-        except LedgerError as exc:
-            # PermissionDenied is a LedgerError: the ledger's words tell the person why.
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
-            return
-        finally:
-            conn.close()
-        self.app.call_from_thread(self.notify, f"{self.number} {done}")
-        self.app.call_from_thread(self.reload)
