@@ -568,7 +568,7 @@ async def _screen_latency(
     app = create_app(db_path)
     async with app.run_test(size=(WIDTH, HEIGHT)):
         for mode in modes:
-            app.action_go(mode)
+            await app.action_go(mode)
             await asyncio.sleep(1.5)  # the screen's first read, at any size of plant
             screen = app.screen
             if not isinstance(screen, FloorScreen):

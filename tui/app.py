@@ -260,13 +260,21 @@ class ShopfloorApp(App[None]):
 
     # ------------------------------------------------------------ screens
 
-    def action_go(self, mode: str) -> None:
-        if mode == self.current_mode:
-            return
-        if self._locked() and not BY_MODE[mode].kiosk:
+    async def action_go(self, mode: str) -> None:
+        if self._locked() and not BY_MODE[mode].kiosk and mode != self.current_mode:
             self._ask_badge(Pending(mode))
             return
-        self._switch(mode)
+        await self._show_list(mode)
+
+    async def _show_list(self, mode: str) -> None:
+        """The screen a key names, as its list: an order opened over the board closes.
+
+        Found: F1 brought back the last order opened, and Enter there acted on it.
+        """
+        if mode != self.current_mode:
+            await self._switch(mode)
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            await self.pop_screen()
 
     def _switch(self, mode: str) -> AwaitMount:
         if BY_MODE[mode].kiosk:
@@ -339,7 +347,7 @@ class ShopfloorApp(App[None]):
             self.exit()
             return
         self.notify(f"kiosk unlocked by {name}; F2 locks it again")
-        self._switch(pending.action)
+        self.run_worker(self._show_list(pending.action), exclusive=True, group="go")
 
 
 def create_app(

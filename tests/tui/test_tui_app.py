@@ -133,6 +133,39 @@ async def test_board_filter_by_typing(demo_db: str) -> None:
             assert row.product == "RACK-19" and row.current_stage == "CUT"
 
 
+async def test_back_from_an_order_typing_filters_and_f1_shows_the_list(demo_db: str) -> None:
+    """Found: back from an order, typing an order number went nowhere, Enter opened the
+    highlighted row and the wrong order was put on hold; F1 brought back the last order."""
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        first, wanted = table.shown[0], table.shown[-1]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen) and app.screen.number == first
+        await pilot.press("escape")
+        await settle(pilot)
+        await type_text(pilot, wanted)
+        assert table.shown == [wanted]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen) and app.screen.number == wanted
+        # Away to Stock and back with F1: the board's list, not the order left open.
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        # F1 on an order over the board is the list too.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+
+
 async def test_board_sorts_by_priority_and_stage(demo_db: str) -> None:
     app = make_app(demo_db)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -101,6 +101,13 @@ class BoardScreen(FloorScreen):
         self.filter_input.focus()
         self.set_interval(TIME_REFRESH_SECONDS, self._clock_moved)
 
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        # Back from an order, typing goes to the filter again and replaces what it held.
+        # Found: typing an order number went nowhere and Enter opened the highlighted row.
+        self.filter_input.focus()
+        self.filter_input.select_all()
+
     def _clock_moved(self) -> None:
         # "12m ago" ages, and at midnight orders turn late: the words and the counts.
         self.table.refresh_times()
