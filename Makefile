@@ -1,18 +1,30 @@
-# One venv for everything; each target makes it if missing.
+# One venv. The demo installs only the app, as a plain (not editable) install: setuptools
+# warns about every editable mode of a flat layout, and a first run shows no warning. It
+# is reinstalled when a source file changes; the tests install it editable, with their tools.
 VENV := .venv
 PY := $(VENV)/bin/python
+APP := $(VENV)/.app
 STAMP := $(VENV)/.installed
+SOURCES := $(shell find db devices tui -name '*.py' -o -name '*.tcss' -o -name '*.j2')
 
-.PHONY: demo test check bench clean
+.PHONY: demo fresh-demo test check bench clean
 
-$(STAMP): pyproject.toml
-	python3 -m venv $(VENV)
+$(APP): pyproject.toml $(SOURCES)
+	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q .
+	touch $(APP)
+
+$(STAMP): $(APP)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo plant is kept between runs (shopfloor-demo.db); fresh-demo builds it anew.
+demo: $(APP)
 	$(VENV)/bin/shopfloor demo
+
+fresh-demo: $(APP)
+	$(VENV)/bin/shopfloor demo --fresh
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -282,3 +282,57 @@ def test_board_at_80x24(terminal: Terminal, plant: Path) -> None:
 
     terminal.keys("C-q")
     assert terminal.wait_exit() == 0
+
+
+def last_simulated_scan(path: Path) -> tuple[int, int, bytes] | None:
+    """(id, time, raw) of the newest scan a simulated scanner sent, if any."""
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT id, time_ms, raw FROM scan_journal WHERE source = 'serial' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+
+
+def run_demo(folder: Path, path: Path, *options: str) -> tuple[int, int, bytes]:
+    """`shopfloor demo` in tmux until its simulated scanners have landed a scan past the
+    plant it opened with; quit with Ctrl+Q; the newest simulated scan."""
+    folder.mkdir()
+    terminal = Terminal(folder)
+    try:
+        before = last_simulated_scan(path) if path.exists() else None
+        terminal.start(["demo", "--db", str(path), "--pace", "0.1", *options])
+        terminal.wait_text("WO-")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (newest := last_simulated_scan(path)) is None or newest == before:
+            assert time.monotonic() < deadline, "the simulated scanners landed no scan"
+            time.sleep(0.1)
+        terminal.keys("C-q")
+        assert terminal.wait_exit() == 0
+    finally:
+        terminal.stop()
+    return newest
+
+
+def journal_has(path: Path, scan: tuple[int, int, bytes]) -> bool:
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM scan_journal WHERE id = ? AND time_ms = ? AND raw = ?", scan
+        ).fetchone()
+    finally:
+        conn.close()
+    return found is not None
+
+
+def test_the_demo_keeps_its_plant_between_runs_unless_asked_fresh(tmp_path: Path) -> None:
+    """Found: every `make demo` rebuilt the plant and dropped what was scanned."""
+    path = tmp_path / "demo.db"
+    first = run_demo(tmp_path / "first", path)
+    second = run_demo(tmp_path / "second", path)
+    assert second[0] > first[0] and journal_has(path, first), "the first run's scans stay"
+    run_demo(tmp_path / "fresh", path, "--fresh")
+    assert not journal_has(path, second), "--fresh builds the plant anew"

@@ -437,8 +437,9 @@ def ports(as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     default="shopfloor-demo.db",
     show_default=True,
-    help="Where to build the demo plant (rebuilt on every run).",
+    help="The demo plant's database: kept between runs, built when missing.",
 )
+@click.option("--fresh", is_flag=True, help="Build the demo plant anew, dropping what was scanned.")
 @click.option(
     "--pace",
     type=float,
@@ -447,7 +448,7 @@ def ports(as_json: bool) -> None:
     help="Average seconds between simulated scans.",
 )
 @click.option("--station", help="Open the scan station screen for this station.")
-def demo(db_path: str, pace: float, station: str | None) -> None:
+def demo(db_path: str, pace: float, station: str | None, fresh: bool) -> None:
     """The demo plant with simulated scanners on real ptys, opened in the TUI."""  # fmt: skip
     import random
     import threading
@@ -466,10 +467,14 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
         existing.close()
         if not is_demo:
             raise click.ClickException(f"{db_path} is not a demo database; choose another --db")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    built = path.exists()
     conn = init_db(path)
-    build_demo(conn)
+    if not built:
+        build_demo(conn)
+    conn.close()
     stations = ["STORES", "RECEIVING"] + [f"{s}-1" for s in ("CUT", "BEND", "WELD", "PAINT",
                                                                 "ASSY", "PACK")]  # fmt: skip
     simulated = {code: PtyScanner() for code in stations}
