@@ -36,8 +36,11 @@ class RejectedScan:
     last_replay_reason: str | None = None  # why the newest replay was refused too
 
 
-def rejected_scans(conn: sqlite3.Connection, *, limit: int = 500) -> tuple[list[RejectedScan], int]:
-    """Unresolved rejected scans, newest first (at most `limit`), and how many there are.
+def rejected_scans(
+    conn: sqlite3.Connection, *, limit: int = 500, station: str | None = None
+) -> tuple[list[RejectedScan], int]:
+    """Unresolved rejected scans, newest first (at most `limit`; -1 for all), and how
+    many there are; only `station`'s when it is given.
 
     A replay that is refused again is journaled as a scan of its own; it is not a new
     problem but another try at the original, so it shows on the original's row.
@@ -47,11 +50,13 @@ def rejected_scans(conn: sqlite3.Connection, *, limit: int = 500) -> tuple[list[
         "LEFT JOIN inbox_resolutions r ON r.scan = o.scan "
         "WHERE o.status = 'rejected' AND r.scan IS NULL"
     )
-    total = conn.execute(f"SELECT COUNT(*) {where} AND j.source != 'replay'").fetchone()[0]
+    originals = f"{where} AND j.source != 'replay' AND (:station IS NULL OR j.station = :station)"
+    given = {"station": station, "limit": limit}
+    total = conn.execute(f"SELECT COUNT(*) {originals}", given).fetchone()[0]
     rows = conn.execute(
         "SELECT j.id, j.time_ms, j.station, j.scanner, j.source, j.raw, j.raw_length, "
-        f"o.message {where} AND j.source != 'replay' ORDER BY j.id DESC LIMIT ?",
-        (limit,),
+        f"o.message {originals} ORDER BY j.id DESC LIMIT :limit",
+        given,
     ).fetchall()
     retries: dict[int, list[str]] = defaultdict(list)
     for r in conn.execute(

@@ -43,12 +43,18 @@ _T = TypeVar("_T")
 
 
 class _FloorGroup(click.Group):
-    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster.
+    """Loads `labels` (Pillow, python-barcode) and the supervisor's commands only when
+    asked for: the TUI starts faster.
 
     Every error message click prints quotes its input as text (a path, a code, a value).
     """
 
-    LAZY = {"labels": ("tui.cli.labels", "labels")}
+    LAZY = {
+        "labels": ("tui.cli.labels", "labels"),
+        "hold": ("tui.cli.supervisor", "hold"),
+        "release": ("tui.cli.supervisor", "release"),
+        "cancel": ("tui.cli.supervisor", "cancel"),
+    }
 
     def make_context(
         self,

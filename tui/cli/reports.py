@@ -92,12 +92,32 @@ def movements(
 @click.option("--limit", type=int, help="Only the last N.")
 @click.option("--station")
 @click.option("--status", "status_filter", type=click.Choice(["accepted", "rejected", "duplicate"]))
+@click.option("--inbox", is_flag=True, help="Only the rejected scans waiting for a supervisor.")
 def scans(
-    db_path: str, as_json: bool, limit: int | None, station: str | None, status_filter: str | None
+    db_path: str,
+    as_json: bool,
+    limit: int | None,
+    station: str | None,
+    status_filter: str | None,
+    inbox: bool,
 ) -> None:
     """The scan journal: every line a scanner or keyboard delivered, with its outcome."""
     from db import reports
 
+    if inbox:
+        if status_filter:
+            raise click.UsageError("--inbox holds only rejected scans: leave out --status")
+        waiting = reports.inbox(open_db(db_path), limit=limit, station=station)
+        emit(
+            as_json,
+            waiting,
+            lambda: table(
+                [[r["id"], r["time"], r["station"], r["raw"], r["reason"], r["failed_replays"]]
+                 for r in waiting],
+                ["id", "time", "station", "raw", "reason", "replays refused"],
+            ),
+        )  # fmt: skip
+        return
     rows = reports.scans(
         open_db(db_path), limit=limit, station=station, status_filter=status_filter
     )
