@@ -29,8 +29,8 @@ from textual.screen import Screen
 from db.connection import connect
 from tui.messages import FloorChanged
 from tui.plain import visible
+from tui.widgets.columns import WIDE_FROM
 
-WIDE_FROM = 120  # columns: from here a screen shows its wide layout
 NARROW_OR_WIDE: list[tuple[int, str]] = [(0, "-narrow"), (WIDE_FROM, "-wide")]
 
 

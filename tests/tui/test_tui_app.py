@@ -800,3 +800,35 @@ def test_order_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) 
         await settle(pilot)
 
     assert snap_compare(board_snapshot_app(demo_db), terminal_size=size, run_before=open_one)
+
+
+async def test_every_key_is_on_screen_at_80x24(demo_db: str) -> None:
+    """Found: "f6 Devic▏" at 80x24, the screen's own keys pushing the F-keys out."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+
+        def cut_keys() -> list[str]:
+            keys = list(app.screen.query(FooterKey))
+            assert keys, f"{app.screen} shows no keys"
+            return [
+                f"{key.key_display} {key.description}"
+                for key in keys
+                if key.region.right > 80 or key.region.width < len(key.description) + 1
+            ]
+
+        for entry in SCREENS:
+            await pilot.press(entry.key)
+            await settle(pilot)
+            assert cut_keys() == [], entry.mode
+            assert any(key.description == "Devices" for key in app.screen.query(FooterKey)), (
+                entry.mode
+            )
+        await pilot.press("f1")
+        await settle(pilot)
+        await pilot.press("enter")  # an order, with four keys of its own
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        assert cut_keys() == []

@@ -18,12 +18,13 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
 from tui.floor_screen import FloorScreen
 from tui.watching import FloorClock
 from tui.widgets.board_table import BoardTable, Palette, SortKey
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.text_input import TextInput
 
 TIME_REFRESH_SECONDS = 20.0
@@ -87,7 +88,7 @@ class BoardScreen(FloorScreen):
             yield TextInput(placeholder="filter: order, product, stage…", id="board-filter")
             yield Static("", id="board-sort")
         yield BoardTable(clock=self.clock, id="board-table")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         theme = self.app.current_theme

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from db.connection import now_ms as wall_clock
 from db.scanners import ScannerRow, scanner_rows
@@ -25,6 +25,7 @@ from tui.formatting import ago, cut
 from tui.plain import as_text, visible
 from tui.watching import HELD_POLL_S
 from tui.widgets.cell_table import CellTable
+from tui.widgets.key_bar import KeyBar
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
@@ -63,7 +64,7 @@ class DevicesScreen(FloorScreen):
         # Columns fitted to the cells on every draw: a DataTable's widths depended on the
         # order its draws came in (mount, first read, resize).
         yield CellTable(id="devices-table")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_interval(RELATIVE_TIME_REFRESH, self.redraw)

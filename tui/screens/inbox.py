@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
@@ -33,6 +33,7 @@ from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import cut
 from tui.plain import as_text, visible
 from tui.widgets.columns import set_columns
+from tui.widgets.key_bar import KeyBar
 
 Action = Literal["replay", "dismiss"]
 
@@ -95,7 +96,7 @@ class InboxScreen(FloorScreen):
         yield Static("Reading the inbox…", id="inbox-heading", classes="floor-heading")
         yield DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-detail")
-        yield Footer()
+        yield KeyBar()
 
     # ------------------------------------------------------------ reading
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from db.board import (
     Marks,
@@ -38,6 +38,7 @@ from tui.watching import FloorClock
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from tui.dialogs import Reason, SupervisorForm
@@ -123,7 +124,7 @@ class OrderScreen(FloorScreen):
                 yield CellTable(id="order-scans")
             with TabPane("History", id="tab-history"):
                 yield CellTable(id="order-history")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.stages_table.set_labels("Stage", "Done", "Scrap", "Progress")

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from db.connection import now_ms
@@ -30,6 +30,7 @@ from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
 from tui.watching import HELD_POLL_S, FloorClock
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
@@ -199,7 +200,7 @@ class ScanScreen(FloorScreen):
             yield Static("", id="scan-result")
             yield ScanLog(id="scan-log")
         yield StationPicker(id="station-picker")
-        yield Footer(show_command_palette=not self.kiosk)
+        yield KeyBar(show_command_palette=not self.kiosk)
 
     def on_mount(self) -> None:
         self._show_picking(self.station is None)

@@ -24,7 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.renderables.sparkline import Sparkline as SparklineBars
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from db import stages
@@ -35,6 +35,7 @@ from db.stages import QueuedOrder, StageLoad
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import quantity
 from tui.plain import as_text
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.stage_queue import StageQueue
 
 Span = Literal["hours", "days"]
@@ -128,7 +129,7 @@ class StagesScreen(FloorScreen):
         yield Sparkline([], id="stages-spark")
         yield Static("", id="stages-orders-heading", classes="floor-heading")
         yield StageQueue(id="stages-orders")
-        yield Footer()
+        yield KeyBar()
 
     # ------------------------------------------------------------ reading
 

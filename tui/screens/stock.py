@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from db import stock
@@ -33,6 +33,7 @@ from tui.formatting import cut, quantity
 from tui.plain import as_text, visible
 from tui.widgets.cell_table import CellTable
 from tui.widgets.columns import set_columns
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.text_input import TextInput
 
 Choice = tuple[HitKind, str]
@@ -136,7 +137,7 @@ class StockScreen(FloorScreen):
                 # Every commit moving this item re-reads up to 200 movements: a CellTable
                 # keeps the lines already drawn (a DataTable refill cost ~100 ms).
                 yield CellTable(id="stock-history")
-        yield Footer()
+        yield KeyBar()
 
     # ------------------------------------------------------------ public
 

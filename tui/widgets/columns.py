@@ -1,4 +1,5 @@
-"""A DataTable's columns set once: the table screens' (stock, inbox) shared column rule."""
+"""How wide a screen is, in the floor's two sizes, and a DataTable's columns set once
+(the table screens' — stock, inbox — shared column rule)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
+
+WIDE_FROM = 120  # columns: from here a screen shows its wide layout, narrower its narrow one
 
 Columns = Sequence[tuple[str, str]]  # (key, label)
 
