@@ -184,13 +184,19 @@ def test_gs1_shaped_noise_never_raises(raw: bytes) -> None:
 
 
 def _with_check_digit(body: str) -> str:
+    # int() reads any script's digits: the check digit is right whatever script the body is in.
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
     return body + str((10 - total % 10) % 10)
 
 
+# Any script's decimal digits: a GTIN in Arabic-Indic or Devanagari digits must be refused,
+# so the property test draws them too, not only 0-9.
+ANY_DIGIT = st.characters(categories=["Nd"])
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    body=st.text("0123456789", min_size=13, max_size=13),
+    body=st.lists(st.sampled_from("0123456789") | ANY_DIGIT, min_size=13, max_size=13).map("".join),
     lot=st.none() | st.text("0123456789ABCXYZabc./-", min_size=1, max_size=20),
     count=st.none() | st.integers(min_value=0, max_value=99_999_999),
     ai=st.sampled_from(["01", "02"]),
@@ -199,7 +205,8 @@ def _with_check_digit(body: str) -> str:
 def test_fast_item_label_path_agrees_with_biip(
     body: str, lot: str | None, count: int | None, ai: str, hri: bool
 ) -> None:
-    """The regex fast path for item labels must read exactly what biip reads."""
+    """The regex fast path for item labels must read exactly what biip reads, in ASCII
+    digits, and leave anything in other digits to the full check, which refuses it."""
     from biip.gs1_messages import GS1Message
 
     from devices.decode import _item_label
@@ -211,13 +218,18 @@ def test_fast_item_label_path_agrees_with_biip(
             + (f"(10){lot}" if lot else "")
             + (f"(37){count}" if count is not None else "")
         )
-        message = GS1Message.parse_hri(content)
     else:
         content = f"{ai}{gtin}" + (f"10{lot}" if lot else "")
         if count is not None:
             content += ("\x1d" if lot else "") + f"37{count}"
-        message = GS1Message.parse(content)
-    fast = _item_label(content)
+    fast = _item_label(content, hri=hri)
+    if not gtin.isascii():
+        assert fast is None
+        scan = decode(content.encode() if hri else b"]C1" + content.encode())
+        assert scan.gs1 is None and scan.problem is not None
+        assert "not a valid GS1 code" in scan.problem
+        return
+    message = GS1Message.parse_hri(content) if hri else GS1Message.parse(content)
     assert fast is not None
     item = message.element_strings.get(ai=ai)
     assert item is not None and fast.gtin == item.value
@@ -225,3 +237,77 @@ def test_fast_item_label_path_agrees_with_biip(
     assert fast.lot == (lot_string.value if lot_string else None)
     count_string = message.element_strings.get(ai="37")
     assert fast.quantity == (int(count_string.value) if count_string else None)
+
+
+# ---------------------------------------------------------------- issue 15: what was found
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"]C1" + b"01" + GTIN.encode() + b"30",  # AI 30 with no digits, last
+        b"]C1" + b"01" + GTIN.encode() + b"30" + GS + b"10ABC",  # ... then more AIs
+        b"]C1" + b"01" + GTIN.encode() + b"10" + GS + b"3005",  # AI 10 with no lot
+        f"(01){GTIN}(30)".encode(),  # typed, the count left out
+        f"(01){GTIN}(30)(10)ABC".encode(),
+    ],
+)
+def test_an_element_string_without_data_is_not_a_valid_gs1_code(raw: bytes) -> None:
+    scan = decode(raw)
+    assert scan.text is None and scan.gs1 is None
+    assert scan.problem is not None and scan.problem.startswith("not a valid GS1 code")
+
+
+def test_dotcode_is_read_as_gs1() -> None:
+    scan = decode(b"]J1" + b"01" + GTIN.encode() + b"10ABC")
+    assert scan.symbology == "]J1"
+    assert scan.gs1 == GS1Fields(gtin=GTIN, lot="ABC", quantity=None)
+
+
+def test_plain_dotcode_is_text() -> None:
+    scan = decode(b"]J0WO-1001")
+    assert (scan.symbology, scan.text, scan.gs1) == ("]J0", "WO-1001", None)
+
+
+@pytest.mark.parametrize("symbology", [b"]C1", b"]d2", b"]Q3", b"]e0", b"]J1"])
+def test_scanned_gs1_never_carries_the_human_readable_parentheses(symbology: bytes) -> None:
+    # Only a person typing the label's text line writes "(01)...": a symbol encodes AIs bare.
+    scan = decode(symbology + f"(01){GTIN}(10)ABC".encode())
+    assert scan.gs1 is None and scan.text is None
+    assert scan.problem is not None and scan.problem.startswith("not a valid GS1 code")
+
+
+def test_a_plain_symbol_with_parentheses_is_text_not_gs1() -> None:
+    scan = decode(f"]Q1(01){GTIN}(10)ABC".encode())
+    assert (scan.text, scan.gs1, scan.problem) == (f"(01){GTIN}(10)ABC", None, None)
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, DEVANAGARI])
+@pytest.mark.parametrize(
+    "label",
+    [
+        f"]C101{GTIN}",
+        f"]C101{GTIN}10ABC",
+        f"(01){GTIN}",
+        f"(01){GTIN}(37)12",
+        f"\x1d01{GTIN}10L-7\x1d3003",
+    ],
+)
+def test_gtins_in_other_scripts_digits_are_refused(label: str, digits: dict[int, str]) -> None:
+    """GS1 allows the digits 0-9 only; `\\d` also matches every other script's digits."""
+    last = label.rindex(GTIN[-1])  # the GTIN's check digit, written in another script
+    foreign = label[:last] + label[last].translate(digits) + label[last + 1 :]
+    scan = decode(foreign.encode())
+    assert scan.gs1 is None and scan.text is None, scan
+    assert scan.problem is not None and "not a valid GS1 code" in scan.problem
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, DEVANAGARI])
+def test_counts_in_other_scripts_digits_are_refused(digits: dict[int, str]) -> None:
+    scan = decode(f"]C101{GTIN}30{'12'.translate(digits)}".encode())
+    assert scan.gs1 is None and scan.problem is not None
+    assert "not a valid GS1 code" in scan.problem

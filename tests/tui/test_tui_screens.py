@@ -277,6 +277,28 @@ async def test_show_code_jumps_to_locations_items_and_gtins(
         assert warnings == ["No item or location has the code NO-SUCH-THING"]
 
 
+async def test_show_code_of_a_malformed_gs1_label_warns_instead_of_raising(
+    plant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AI 30 with no digits after it, as the palette or a wedge scan hands it over.
+    screen = StockScreen(plant, now_ms=fixed_now)
+    warnings: list[str] = []
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen.show_code("PWD-7035")
+        await settle(pilot)
+        monkeypatch.setattr(screen, "notify", lambda message, **_: warnings.append(str(message)))
+        for code in (f"]C1010{gtin_for(1)}30", f"]C1010{gtin_for(1)}30\x1d10ABC"):
+            screen.show_code(code)
+            await settle(pilot)
+            assert screen.choice == ("item", "PWD-7035")  # what was on show stays
+        assert warnings == [
+            f"No item or location has the code ]C1010{gtin_for(1)}30",
+            f"No item or location has the code ]C1010{gtin_for(1)}30\x1d10ABC",
+        ]
+        assert not pilot.app._exception
+
+
 async def test_show_code_before_the_screen_is_shown(plant: str) -> None:
     # The command palette may jump before the screen was ever on the stack.
     screen = StockScreen(plant, now_ms=fixed_now)
