@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.decode import GS1Fields, Scan, decode
+from devices.decode import GS1Fields, Measure, Scan, decode
 
 GS = b"\x1d"
 GTIN = "09506000134352"
@@ -311,3 +312,95 @@ def test_counts_in_other_scripts_digits_are_refused(digits: dict[int, str]) -> N
     scan = decode(f"]C101{GTIN}30{'12'.translate(digits)}".encode())
     assert scan.gs1 is None and scan.problem is not None
     assert "not a valid GS1 code" in scan.problem
+
+
+# ---------------------------------------------------------------- GS1 Digital Link
+
+
+@pytest.mark.parametrize("symbology", [b"]Q1", b"]Q3", b"]d2", b""])
+@pytest.mark.parametrize("domain", ["id.gs1.org", "qr.supplier.example", "example.com/dl/v2"])
+def test_a_digital_link_reads_like_its_element_string(symbology: bytes, domain: str) -> None:
+    link = f"https://{domain}/01/{GTIN}/10/ABC123?17=261231&30=5&11=260601"
+    scan = decode(symbology + link.encode())
+    assert (scan.text, scan.problem) == (link, None)
+    assert scan.gs1 == GS1Fields(
+        gtin=GTIN,
+        lot="ABC123",
+        quantity=Decimal(5),
+        expiry=date(2026, 12, 31),
+        produced=date(2026, 6, 1),
+    )
+    elements = decode(f"]C101{GTIN}10ABC123\x1d17261231301\x1d".encode())
+    assert elements.gs1 is not None and scan.gs1.gtin == elements.gs1.gtin
+
+
+def test_a_digital_link_with_a_short_gtin_and_an_sscc_primary_key() -> None:
+    # A GTIN-13 in the path is padded to 14 digits; an SSCC link names its contents by AI 02.
+    assert decode(b"https://id.gs1.org/01/9506000134352").gs1 == GS1Fields(GTIN, None, None)
+    pallet = decode(f"]Q1https://id.gs1.org/00/106141412345678908?02={GTIN}&37=25".encode())
+    assert pallet.gs1 == GS1Fields(gtin=GTIN, lot=None, quantity=Decimal(25))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example.com/products/powder-coat",
+        "https://example.com/01/intro",
+        "http://intranet/bin/A-01",
+        "https://example.com/?01=09506000134352",
+    ],
+)
+def test_a_url_that_is_not_a_digital_link_is_plain_text(url: str) -> None:
+    scan = decode(b"]Q1" + url.encode())
+    assert (scan.text, scan.gs1, scan.problem) == (url, None, None)
+
+
+def test_a_digital_link_with_a_bad_check_digit_is_not_a_valid_gs1_code() -> None:
+    scan = decode(b"]Q1https://id.gs1.org/01/09506000134353/10/A")
+    assert scan.gs1 is None and scan.problem is not None
+    assert "not a valid GS1 code" in scan.problem
+
+
+def test_gs1_128_cannot_carry_a_url() -> None:
+    scan = decode(f"]C1https://id.gs1.org/01/{GTIN}".encode())
+    assert scan.problem is not None and "not a valid GS1 code" in scan.problem
+
+
+# ---------------------------------------------------------------- measures and dates
+
+
+@pytest.mark.parametrize(
+    ("label", "measure"),
+    [
+        (f"]C101{GTIN}3103012500", Measure(Decimal("12.500"), "kg", "3103")),
+        (f"(01){GTIN}(3102)001250", Measure(Decimal("12.50"), "kg", "3102")),
+        (f"]d201{GTIN}3111000150", Measure(Decimal("15.0"), "m", "3111")),
+        (f"]C101{GTIN}3150000750", Measure(Decimal("750"), "l", "3150")),
+        (f"]C101{GTIN}3202000125", Measure(Decimal("1.25"), "lb", "3202")),
+        (f"https://id.gs1.org/01/{GTIN}?3103=012500", Measure(Decimal("12.5"), "kg", "3103")),
+    ],
+)
+def test_net_measures_are_read_with_their_unit(label: str, measure: Measure) -> None:
+    scan = decode(label.encode())
+    assert scan.gs1 is not None and scan.gs1.measures == (measure,)
+
+
+def test_widths_and_gross_weights_are_not_the_quantity() -> None:
+    scan = decode(f"]C101{GTIN}31220012003300025000".encode())  # width 1.2 m, gross 25 kg
+    assert scan.gs1 is not None and scan.gs1.measures == ()
+
+
+def test_expiry_and_production_dates() -> None:
+    scan = decode(f"]C101{GTIN}17270300112603011042\x1d".encode())
+    assert scan.gs1 is not None
+    # DD 00 is the month's last day (GS1 General Specifications 7.12).
+    assert (scan.gs1.expiry, scan.gs1.produced, scan.gs1.lot) == (
+        date(2027, 3, 31),
+        date(2026, 3, 1),
+        "42",
+    )
+
+
+def test_an_impossible_date_is_not_a_valid_gs1_code() -> None:
+    scan = decode(f"]C101{GTIN}17261331".encode())
+    assert scan.problem is not None and "not a valid GS1 code" in scan.problem
