@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from db.masterdata import normalize_gtin
 from db.quantity import QuantityError, to_milli
-from devices.decode import GS1Fields, Scan, decode
+from devices.decode import GS1Fields, Scan, bare_gs1
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,9 @@ def resolve(conn: sqlite3.Connection, scan: Scan) -> Resolved | None:
         row = conn.execute("SELECT sku FROM items WHERE gtin = ?", (as_gtin,)).fetchone()
         if row is not None:
             return Resolved("item", row["sku"])
-    if text[:2] in ("01", "02") and len(text) >= 16:
-        # A scanner set to drop the GS1-128 FNC1 and send no symbology identifier
-        # delivers "01<gtin>10<lot>…" as plain text: read it as the GS1 it is.
-        as_gs1 = decode(b"]C1" + text.encode("utf-8"))
-        if as_gs1.gs1 is not None:
-            return resolve(conn, as_gs1)
+    as_gs1 = bare_gs1(scan)
+    if as_gs1 is not None:
+        return resolve(conn, as_gs1)
     return None
 
 

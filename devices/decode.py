@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from biip.gs1_element_strings import GS1ElementString
 
-__all__ = ["GS1Fields", "Measure", "Scan", "decode"]
+__all__ = ["GS1Fields", "Measure", "Scan", "bare_gs1", "decode"]
 
 GROUP_SEPARATOR = "\x1d"
 
@@ -128,6 +128,22 @@ def decode(raw: bytes, *, truncated_from: int | None = None) -> Scan:
     return Scan(raw=raw, text=content, symbology=symbology, gs1=gs1, problem=None)
 
 
+def bare_gs1(scan: Scan) -> Scan | None:
+    """A plain code that is GS1 element strings after all, read as the GS1-128 it is.
+
+    A scanner set to drop the GS1-128 FNC1 and send no symbology identifier delivers
+    "01<gtin>10<lot>..." as plain text. It is read as text first (it may be a registry
+    value); the record asks here when nothing else matched. None: not such a label.
+    """
+    text = scan.text
+    if scan.symbology is not None or text is None or text[:2] not in ("01", "02"):
+        return None
+    if len(text) < 16:
+        return None
+    as_gs1 = decode(b"]C1" + text.encode("utf-8"))
+    return as_gs1 if as_gs1.gs1 is not None else None
+
+
 def _gs1_form(content: str, symbology: str | None, separated: bool) -> Form | None:
     """How the line writes GS1 data, or None for a plain code."""
     if content[:8].lower().startswith(("https://", "http://")):
@@ -209,8 +225,8 @@ def _gs1_fields(content: str, form: Form) -> tuple[GS1Fields | None, str | None]
     return _fields_of(message.element_strings)
 
 
-# The net measures of a variable-measure trade item (GS1 General Specifications 3.6.2,
-# 3.6.3): the first three digits of the AI and the unit. Widths, heights and the
+# The net measures of a variable-measure trade item (GS1 General Specifications, the
+# 31nn-36nn AIs): the first three digits of the AI and the unit. Widths, heights and the
 # logistic (gross) measures say nothing about how much of the item there is.
 _MEASURE_UNITS = {
     "310": "kg", "311": "m", "314": "m2", "315": "l", "316": "m3",
@@ -236,7 +252,10 @@ def _fields_of(
                 f"not a valid GS1 code: AI ({ai}) holds characters GS1 does not allow "
                 "(digits are 0-9 only)"
             )
-        by_ai.setdefault(ai, element)
+        first = by_ai.setdefault(ai, element)
+        if first.value != element.value:
+            # GS1 forbids one AI twice with different data; biip keeps both, reads the first.
+            return None, f"not a valid GS1 code: AI ({ai}) appears twice with different data"
     item = by_ai.get("01") or by_ai.get("02")
     if item is None:
         return None, None

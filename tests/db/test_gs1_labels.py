@@ -193,9 +193,7 @@ def test_an_expired_lot_is_not_issued_until_a_supervisor_allows_it(
     lots.allow_expired(conn, POWDER, "OLD", by="B3001", reason="lab retest 2026-12-01 passed")
     assert issue_lot(conn, "OLD") == ""
     allowed = conn.execute("SELECT item, lot, by_operator, reason FROM lot_allowances").fetchall()
-    assert [tuple(r) for r in allowed] == [
-        (POWDER, "OLD", "B3001", "lab retest 2026-12-01 passed")
-    ]
+    assert [tuple(r) for r in allowed] == [(POWDER, "OLD", "B3001", "lab retest 2026-12-01 passed")]
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("DELETE FROM lot_allowances")
 

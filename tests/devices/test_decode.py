@@ -393,7 +393,7 @@ def test_widths_and_gross_weights_are_not_the_quantity() -> None:
 def test_expiry_and_production_dates() -> None:
     scan = decode(f"]C101{GTIN}17270300112603011042\x1d".encode())
     assert scan.gs1 is not None
-    # DD 00 is the month's last day (GS1 General Specifications 7.12).
+    # DD 00 is the month's last day, in GS1 and in biip.
     assert (scan.gs1.expiry, scan.gs1.produced, scan.gs1.lot) == (
         date(2027, 3, 31),
         date(2026, 3, 1),
@@ -404,3 +404,11 @@ def test_expiry_and_production_dates() -> None:
 def test_an_impossible_date_is_not_a_valid_gs1_code() -> None:
     scan = decode(f"]C101{GTIN}17261331".encode())
     assert scan.problem is not None and "not a valid GS1 code" in scan.problem
+
+
+def test_one_ai_twice_with_different_data_is_not_a_valid_gs1_code() -> None:
+    scan = decode(f"]C101{GTIN}31030125003103000500".encode())
+    assert scan.problem == "not a valid GS1 code: AI (3103) appears twice with different data"
+    # The same data twice is only redundant.
+    again = decode(f"]C101{GTIN}31030125003103012500".encode())
+    assert again.gs1 is not None and again.gs1.measures[0].amount == Decimal("12.5")
