@@ -11,6 +11,10 @@ on screen, so the screen says so: "NOT UP TO DATE since 10:42:07: <why>" in its 
 until a read succeeds again, and one notification when it starts. A kiosk nobody
 watches at that moment still shows it.
 
+A supervisor's action (`ask_supervisor`) asks for the badge and reason in a
+`SupervisorDialog`, posts in a worker thread, and says what happened: done, or the
+record's refusal in its own words.
+
 Width: a screen laid out by width takes `NARROW_OR_WIDE` as its breakpoints (its CSS
 sees `-narrow` or `-wide`), reads `wide` while drawing, and draws in `redraw()`, which
 the base calls again on every resize with what was last read.
@@ -21,7 +25,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.screen import Screen
@@ -29,6 +34,11 @@ from textual.screen import Screen
 from db.connection import connect
 from tui.messages import FloorChanged
 from tui.plain import visible
+
+if TYPE_CHECKING:
+    from tui.dialogs import SupervisorDialog, SupervisorForm
+
+SupervisorAction = Callable[["SupervisorForm", sqlite3.Connection], None]
 
 WIDE_FROM = 120  # columns: from here a screen shows its wide layout
 NARROW_OR_WIDE: list[tuple[int, str]] = [(0, "-narrow"), (WIDE_FROM, "-wide")]
@@ -122,6 +132,33 @@ class FloorScreen(Screen[None]):
             self._failing = False
             self.sub_title = None
         self.show(result)
+
+    def ask_supervisor(
+        self, dialog: SupervisorDialog, post: SupervisorAction, *, done: str
+    ) -> None:
+        """Show `dialog`; once answered, `post` what it asked for and say `done`."""
+
+        def answered(form: SupervisorForm | None) -> None:
+            if form is not None:
+                self._post_supervised(form, post, done)
+
+        self.app.push_screen(dialog, answered)
+
+    @work(thread=True, exit_on_error=False, group="supervisor")
+    def _post_supervised(self, form: SupervisorForm, post: SupervisorAction, done: str) -> None:
+        from db.refusals import LedgerError
+
+        conn = connect(self.db_path)
+        try:
+            post(form, conn)
+        except LedgerError as exc:
+            # PermissionDenied is a LedgerError: the ledger's words tell the person why.
+            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            return
+        finally:
+            conn.close()
+        self.app.call_from_thread(self.notify, done)
+        self.app.call_from_thread(self.reload)
 
     def load(self, conn: sqlite3.Connection) -> Any:
         """Read what the screen shows. Runs in a worker thread: no widget access here."""

@@ -9,12 +9,10 @@ shown to the person as it was worded.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
@@ -29,7 +27,6 @@ from db.board import (
     is_late,
     route_progress,
 )
-from db.connection import connect
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
 from db.schema import OPEN_STATUSES
@@ -40,9 +37,6 @@ from tui.watching import FloorClock
 from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
-
-if TYPE_CHECKING:
-    from tui.dialogs import SupervisorDialog, SupervisorForm
 
 # What only a shown or changed order needs (its tabs, the ledger, the dialogs) is
 # imported when first used.
@@ -295,7 +289,7 @@ class OrderScreen(FloorScreen):
         from tui.dialogs import SupervisorDialog
 
         due = self.detail.due if self.detail else ""
-        self._ask(
+        self.ask_supervisor(
             SupervisorDialog(
                 f"Change the due date of {self.number}",
                 f"Now due {due}. A supervisor or coordinator badge confirms; the reason is kept.",
@@ -304,7 +298,7 @@ class OrderScreen(FloorScreen):
             lambda form, conn: supervision.change_due_date(
                 conn, self.number, form.new_due or "", by=form.badge, reason=form.reason
             ),
-            done="due date changed",
+            done=f"{self.number} due date changed",
         )
 
     def action_toggle_hold(self) -> None:
@@ -313,7 +307,7 @@ class OrderScreen(FloorScreen):
 
         held = self.detail is not None and self.detail.status == "on_hold"
         verb = "Release" if held else "Hold"
-        self._ask(
+        self.ask_supervisor(
             SupervisorDialog(
                 f"{verb} {self.number}",
                 "Released, the order takes scans again."
@@ -325,14 +319,14 @@ class OrderScreen(FloorScreen):
             lambda form, conn: supervision.set_hold(
                 conn, self.number, not held, by=form.badge, reason=form.reason
             ),
-            done="released" if held else "put on hold",
+            done=f"{self.number} {'released' if held else 'put on hold'}",
         )
 
     def action_cancel_order(self) -> None:
         from db import supervision
         from tui.dialogs import SupervisorDialog
 
-        self._ask(
+        self.ask_supervisor(
             SupervisorDialog(
                 f"Cancel {self.number}",
                 "A cancelled order leaves the board for good. A supervisor badge confirms.",
@@ -341,39 +335,5 @@ class OrderScreen(FloorScreen):
             lambda form, conn: supervision.cancel(
                 conn, self.number, by=form.badge, reason=form.reason
             ),
-            done="cancelled",
+            done=f"{self.number} cancelled",
         )
-
-    def _ask(
-        self,
-        dialog: SupervisorDialog,
-        post: Callable[[SupervisorForm, sqlite3.Connection], None],
-        *,
-        done: str,
-    ) -> None:
-        def answered(form: SupervisorForm | None) -> None:
-            if form is not None:
-                self._post(form, post, done)
-
-        self.app.push_screen(dialog, answered)
-
-    @work(thread=True, exit_on_error=False, group="supervisor")
-    def _post(
-        self,
-        form: SupervisorForm,
-        post: Callable[[SupervisorForm, sqlite3.Connection], None],
-        done: str,
-    ) -> None:
-        from db.refusals import LedgerError
-
-        conn = connect(self.db_path)
-        try:
-            post(form, conn)
-        except LedgerError as exc:
-            # PermissionDenied is a LedgerError: the ledger's words tell the person why.
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
-            return
-        finally:
-            conn.close()
-        self.app.call_from_thread(self.notify, f"{self.number} {done}")
-        self.app.call_from_thread(self.reload)
