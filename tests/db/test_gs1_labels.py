@@ -224,3 +224,44 @@ def test_a_lot_tracked_issue_without_a_lot_names_the_lot_to_pick(
     assert result.status == "rejected"
     assert "scan its LOT: label first" in result.message
     assert "pick lot L261110 first" in result.message
+
+
+# ---------------------------------------------------------------- the upgrade
+
+
+def test_a_database_of_schema_4_gets_its_lots_on_record(tmp_path: Path) -> None:
+    """m006_lot_dates: every lot already in the ledger is on record, first seen at its
+    first movement, so the pick order of an upgraded plant takes the oldest lot first."""
+    from sqlite_utils import Database
+
+    from db import schema
+    from db.masterdata import import_dir
+    from tests.plant import PLANT_DIR
+
+    path = tmp_path / "old.db"
+    old_file = connect(path)
+    old = schema.migrations()
+    old._migrations = old._migrations[:4]  # m001..m004: the schema before lots
+    old.apply(Database(old_file))
+    old_file.execute("PRAGMA user_version = 4")
+    import_dir(old_file, PLANT_DIR)
+    # Gaskets (C2, lot-tracked) received as schema 4 recorded them: lot B came in before A.
+    for time_ms, lot in ((2000, "A"), (1000, "B"), (3000, "A")):
+        old_file.execute(
+            "INSERT INTO movements (time_ms, kind, item, lot, qty_milli, to_location) "
+            "VALUES (?, 'receive', 'C2', ?, 1000, 'S1')",
+            (time_ms, lot),
+        )
+    old_file.execute(
+        "INSERT INTO stock (item, location, lot, qty_milli) VALUES "
+        "('C2', 'S1', 'A', 2000), ('C2', 'S1', 'B', 1000)"
+    )
+    old_file.commit()
+    old_file.close()
+
+    upgraded = schema.init_db(path)
+    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    kept = upgraded.execute("SELECT item, lot, received_ms, expiry FROM lots ORDER BY lot")
+    assert [tuple(r) for r in kept] == [("C2", "A", 2000, None), ("C2", "B", 1000, None)]
+    assert [p.lot for p in lots.pick_order(upgraded, "C2")] == ["B", "A"]
+    upgraded.close()
