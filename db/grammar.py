@@ -241,15 +241,18 @@ def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, sc
         raise Rejected(found.qty_problem)
     qty = session.qty_milli if session.qty_milli is not None else (found.qty_milli or 1000)
     home = session.home
+    lot = session.lot or found.lot or ""
+    # A label's dates are its own lot's: not another lot's that a LOT: scan named.
+    dated = found.lot is None or found.lot == lot
     item = _ItemScan(
         session=session,
         sku=found.code,
         qty_milli=qty,
-        lot=session.lot or found.lot or "",
+        lot=lot,
         origin=_origin(session, scan_id),
         here=session.location or (home["location"] if home else None),
-        expiry=found.expiry,
-        produced=found.produced,
+        expiry=found.expiry if dated else None,
+        produced=found.produced if dated else None,
     )
     if session.mode != "COUNT" and qty <= 0:
         raise Rejected("a quantity must be more than zero; scan another QTY:")

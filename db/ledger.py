@@ -268,7 +268,10 @@ def require_active(order: sqlite3.Row) -> None:
 def _require_lot(item_row: sqlite3.Row, lot: str, *, pick: lots.PickLot | None = None) -> None:
     """A lot-tracked item needs its lot; `pick` is the lot to propose, where one is taken."""
     if item_row["lot_tracked"] and not lot:
-        hint = f"; pick {lots.proposal(pick)} first" if pick is not None else ""
+        hint = ""
+        if pick is not None:
+            expires = f" (expires {pick.expiry.isoformat()})" if pick.expiry else ""
+            hint = f"; pick lot {pick.lot} first{expires}"
         raise LedgerError(f"{item_row['sku']} is lot-tracked: scan its LOT: label first{hint}")
 
 

@@ -145,11 +145,6 @@ def first_to_pick(
     return None
 
 
-def proposal(pick: PickLot) -> str:
-    """How a refusal names the lot to pick instead: "lot L2 (expires 2027-01-31)"."""
-    return f"lot {pick.lot}" + (f" (expires {pick.expiry.isoformat()})" if pick.expiry else "")
-
-
 def refuse_expired(conn: sqlite3.Connection, item: str, lot: str, location: str) -> None:
     """Refuse an issue of a lot past its expiry, unless a supervisor allowed that lot."""
     row = conn.execute(
@@ -162,7 +157,10 @@ def refuse_expired(conn: sqlite3.Connection, item: str, lot: str, location: str)
     if date.fromisoformat(row["expiry"]) >= today():
         return
     other = first_to_pick(conn, item, location, besides=lot)
-    instead = f"issue {proposal(other)}" if other else "issue another lot"
+    instead = "issue another lot"
+    if other is not None:
+        expires = f" (expires {other.expiry.isoformat()})" if other.expiry else ""
+        instead = f"issue lot {other.lot}{expires} instead"
     raise LedgerError(
         f"lot {lot} of {item} expired on {row['expiry']}: {instead}, or a supervisor "
         "allows this lot on the Stock screen"

@@ -210,7 +210,9 @@ def _gs1_fields(content: str, form: Form) -> tuple[GS1Fields | None, str | None]
             return None
         return _fields_of(link.element_strings)
     if form == "hri" and _HRI_WHOLE.fullmatch("".join(content.split())) is None:
-        return None, "not a valid GS1 code: an AI in brackets has no data after it"
+        return None, (
+            "not a valid GS1 code: write it as (AI)data(AI)data..., with data after every AI"
+        )
     from biip.gs1_messages import GS1Message
 
     try:

@@ -166,6 +166,12 @@ def test_expiry_and_production_dates_are_kept_with_the_lot(conn: sqlite3.Connect
     assert "expires 2027-03-31" in result.message and "2027-04-30" in result.message
 
 
+def test_a_label_s_dates_stay_with_its_own_lot(conn: sqlite3.Connection) -> None:
+    accept(conn, "RECEIVING", "B1001", "LOT:OTHER")
+    accept(conn, "RECEIVING", f"(01){POWDER_GTIN}(17)270300(10)L93(30)5")
+    assert lot_row(conn, POWDER, "OTHER") == (None, None)
+
+
 def issue_lot(conn: sqlite3.Connection, lot: str) -> str:
     accept(conn, "STORES", "B1002", "CMD:MODE:ISSUE", PAINT_ORDER, "B-04")
     [result] = scan(conn, "STORES", f"LOT:{lot}", "QTY:5", POWDER)[-1:]
@@ -223,7 +229,9 @@ def test_a_lot_tracked_issue_without_a_lot_names_the_lot_to_pick(
     [result] = scan(conn, "STORES", POWDER)
     assert result.status == "rejected"
     assert "scan its LOT: label first" in result.message
-    assert "pick lot L261110 first" in result.message
+    # The demo's first lot expires first (db/demo.py dates its deliveries).
+    expiry, _ = lot_row(conn, POWDER, "L261110")
+    assert f"pick lot L261110 first (expires {expiry})" in result.message
 
 
 # ---------------------------------------------------------------- the upgrade

@@ -33,7 +33,7 @@ GS = "\x1d"
 
 # The reasons the decoder refuses what biip reads, each a GS1 rule biip does not hold.
 _STRICTER = (
-    "an AI in brackets has no data",  # first: biip's HRI parser skips "(30)" with nothing after it
+    "with data after every AI",  # biip's HRI parser skips "(30)" with nothing after it
     "digits are 0-9 only",  # biip's \d takes any script's digits
     "has no data after it",  # GS1 data is at least one character; biip takes "30" bare
     "appears twice with different data",  # GS1 forbids it; biip reads the first
