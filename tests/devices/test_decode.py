@@ -173,7 +173,8 @@ def test_any_bytes_give_a_scan_with_raw_unchanged(raw: bytes) -> None:
             [b"]C1", b"]d2", b"(01)", b"(10)", b"(37)", b"01", b"10", b"37", b"02", b"30", GS]
         )
         | st.binary(max_size=16)
-        | st.text(alphabet="0123456789()", max_size=16).map(str.encode),
+        | st.text(alphabet="0123456789()", max_size=16).map(str.encode)
+        | st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩", max_size=16).map(str.encode),
         max_size=8,
     ).map(b"".join)
 )
@@ -181,7 +182,7 @@ def test_gs1_shaped_noise_never_raises(raw: bytes) -> None:
     scan = decode(raw)
     assert scan.raw == raw
     if scan.gs1 is not None:
-        assert len(scan.gs1.gtin) == 14 and scan.gs1.gtin.isdigit()
+        assert len(scan.gs1.gtin) == 14 and scan.gs1.gtin.isascii() and scan.gs1.gtin.isdigit()
 
 
 def _with_check_digit(body: str) -> str:
