@@ -3,8 +3,9 @@
 Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
 milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
 entries, the scan journal and its outcomes) and the audit tables (due-date, status and
-setting changes, inbox resolutions) are append-only: triggers refuse UPDATE and DELETE
-in the database itself, so no tool, not even the sqlite3 shell, can rewrite history.
+setting changes, inbox resolutions, leave to issue an expired lot) are append-only:
+triggers refuse UPDATE and DELETE in the database itself, so no tool, not even the
+sqlite3 shell, can rewrite history.
 Corrections are reversal entries; a work order's status moves only with its audit row.
 """
 
