@@ -14,10 +14,10 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from db import ledger, progress, roles, supervision
+from db import ledger, lots, progress, roles, supervision
 from db.connection import clock, now_ms, write
 from db.ledger import Origin
 from db.masterdata import import_dir
@@ -350,7 +350,12 @@ def _post_history(conn: sqlite3.Connection, rnd: random.Random, stamp: _Clock, c
             # history issues from the first lot with stock).
             share = needs.get(sku, 0) * 3 // 2
             amount = max(to_milli(rnd.choice(sizes)), (share + 999) // 1000 * 1000)
-            ledger.receive(conn, sku, amount, "RCV-DOCK", lot=lot, origin=receiver)
+            # A lot's label carries its production and expiry dates; the first lot
+            # expires first, so the pick order (db.lots) takes it first.
+            made = datetime.fromtimestamp(stamp.ms / 1000, UTC).date() - timedelta(days=20)
+            dates = {"produced": made, "expiry": made + timedelta(days=240 + 60 * delivery)}
+            ledger.receive(conn, sku, amount, "RCV-DOCK", lot=lot, origin=receiver,
+                           **(dates if lot else {}))  # fmt: skip
             ledger.transfer(conn, sku, amount, "RCV-DOCK", bin_code, lot=lot, origin=receiver)
     numbers = [f"WO-{24001 + n}" for n in range(count)]
     # Fates: done, in progress at various stages, on hold, cancelled, untouched.
@@ -387,11 +392,9 @@ def _post_history(conn: sqlite3.Connection, rnd: random.Random, stamp: _Clock, c
             need = line["qty_per_milli"] * order["qty_milli"] // 1000
             lot = ""
             if lot_tracked:
-                lot = conn.execute(
-                    "SELECT lot FROM stock WHERE item = ? AND location = ? AND qty_milli > 0 "
-                    "ORDER BY lot LIMIT 1",
-                    (line["component"], bin_code),
-                ).fetchone()["lot"]
+                first = lots.first_to_pick(conn, line["component"], bin_code)
+                assert first is not None, f"no lot of {line['component']} in {bin_code}"
+                lot = first.lot
             ledger.issue(conn, number, line["component"], max(need, 1), bin_code, lot=lot,
                          origin=store)  # fmt: skip
         reach = len(stages) if fate == "done" else rnd.randint(1, len(stages))
@@ -516,18 +519,14 @@ def _stores_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[tupl
     yield "STORES", source["location"]
     lot = None
     if pick["lot_tracked"]:
-        lot = conn.execute(
-            "SELECT lot FROM stock WHERE item = ? AND location = ? AND qty_milli > 0 "
-            "AND lot != '' LIMIT 1",
-            (pick["component"], source["location"]),
-        ).fetchone()
+        lot = lots.first_to_pick(conn, pick["component"], source["location"])
         if lot is None:
             return
     for _ in range(rnd.randint(1, 3)):
         if pick["lot_tracked"]:
             # LOT: holds for the next action only, as on the floor.
             assert lot is not None
-            yield "STORES", f"LOT:{lot['lot']}"
+            yield "STORES", f"LOT:{lot.lot}"
         yield "STORES", pick["barcode"]
 
 
@@ -540,5 +539,7 @@ def _receiving_round(conn: sqlite3.Connection, rnd: random.Random) -> Iterator[t
     yield "RECEIVING", "CMD:MODE:RECEIVE"
     gs1 = f"(01){pick['gtin']}"
     if pick["lot_tracked"]:
-        gs1 += f"(10)L{rnd.randint(2700, 2799)}"
+        number = rnd.randint(2700, 2799)
+        # One lot, one expiry: the end of a month of 2027 that the lot number gives.
+        gs1 += f"(17)27{number % 12 + 1:02d}00(10)L{number}"
     yield "RECEIVING", gs1 + f"(37){rnd.choice([10, 20, 50, 100])}"

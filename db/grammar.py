@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from db import ledger, progress, roles
 from db.ledger import Origin
@@ -215,6 +216,8 @@ class _ItemScan:
     lot: str
     origin: Origin
     here: str | None  # the session's location, else the station's own
+    expiry: date | None = None  # from the item's GS1 label
+    produced: date | None = None
 
     @property
     def what(self) -> str:
@@ -236,15 +239,22 @@ ItemAction = Callable[[sqlite3.Connection, _ItemScan], str]
 
 
 def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, scan_id: int) -> str:
+    if session.qty_milli is None and found.qty_problem is not None:
+        raise Rejected(found.qty_problem)
     qty = session.qty_milli if session.qty_milli is not None else (found.qty_milli or 1000)
     home = session.home
+    lot = session.lot or found.lot or ""
+    # A label's dates are its own lot's: not another lot's that a LOT: scan named.
+    dated = found.lot is None or found.lot == lot
     item = _ItemScan(
         session=session,
         sku=found.code,
         qty_milli=qty,
-        lot=session.lot or found.lot or "",
+        lot=lot,
         origin=_origin(session, scan_id),
         here=session.location or (home["location"] if home else None),
+        expiry=found.expiry if dated else None,
+        produced=found.produced if dated else None,
     )
     if session.mode != "COUNT" and qty <= 0:
         raise Rejected("a quantity must be more than zero; scan another QTY:")
@@ -256,7 +266,10 @@ def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, sc
 
 def _receive(conn: sqlite3.Connection, item: _ItemScan) -> str:
     to = item.location()
-    ledger.receive(conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin)
+    ledger.receive(
+        conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin,
+        expiry=item.expiry, produced=item.produced,
+    )  # fmt: skip
     return f"received {item.what} into {to}"
 
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 
+from db import lots
 from db.connection import now_ms, transaction
 from db.quantity import MAX_TOTAL_MILLI, SCALE
 from db.quantity import text as qty_text
@@ -167,6 +169,8 @@ def post(
         ),
     )
     movement_id = int(cur.lastrowid or 0)
+    if lot and from_location is None:
+        lots.note_arrival(conn, item, lot, at)
     if to_location is not None:
         _add_stock(conn, item, to_location, lot, qty_milli)
     if from_location is not None:
@@ -261,9 +265,14 @@ def require_active(order: sqlite3.Row) -> None:
         raise LedgerError(f"work order {order['number']} is already done: scan another work order")
 
 
-def _require_lot(item_row: sqlite3.Row, lot: str) -> None:
+def _require_lot(item_row: sqlite3.Row, lot: str, *, pick: lots.PickLot | None = None) -> None:
+    """A lot-tracked item needs its lot; `pick` is the lot to propose, where one is taken."""
     if item_row["lot_tracked"] and not lot:
-        raise LedgerError(f"{item_row['sku']} is lot-tracked: scan its LOT: label first")
+        hint = ""
+        if pick is not None:
+            expires = f" (expires {pick.expiry.isoformat()})" if pick.expiry else ""
+            hint = f"; pick lot {pick.lot} first{expires}"
+        raise LedgerError(f"{item_row['sku']} is lot-tracked: scan its LOT: label first{hint}")
 
 
 # ---------------------------------------------------------------- movements
@@ -277,10 +286,15 @@ def receive(
     *,
     lot: str = "",
     origin: Origin = NOBODY,
+    expiry: date | None = None,
+    produced: date | None = None,
 ) -> int:
+    """Take material in; a label's expiry and production dates are kept with its lot."""
     with transaction(conn):
         _require_lot(item_row(conn, item), lot)
         _location(conn, to_location)
+        if lot and (expiry is not None or produced is not None):
+            lots.note_dates(conn, item, lot, expiry=expiry, produced=produced)
         return post(
             conn, "receive", item, qty_milli, from_location=None, to_location=to_location,
             lot=lot, origin=origin,
@@ -319,12 +333,18 @@ def issue(
     lot: str = "",
     origin: Origin = NOBODY,
 ) -> int:
-    """Move material from a store to a work order's WIP, where it is held for that order."""
+    """Move material from a store to a work order's WIP, where it is held for that order.
+
+    A lot past its expiry is refused unless a supervisor allowed it (db.lots)."""
     with transaction(conn):
         order = work_order(conn, number)
         require_active(order)
-        _require_lot(item_row(conn, item), lot)
+        row = item_row(conn, item)
+        if row["lot_tracked"] and not lot:
+            _require_lot(row, lot, pick=lots.first_to_pick(conn, item, from_location))
         _location(conn, from_location)
+        if lot:
+            lots.refuse_expired(conn, item, lot, from_location)
         wip, stage = _wip_location(conn, number, order["product"], item)
         return post(
             conn, "issue", item, qty_milli, from_location=from_location, to_location=wip,

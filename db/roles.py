@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "settings": ("supervisor",),
     # CMD:UNDO of a posting someone else made at the station.
     "undo_others": ("supervisor",),
+    # Issuing a lot past its expiry (db.lots.allow_expired).
+    "issue_expired": ("supervisor",),
 }
 
 # The settings key holding the location kinds a supervisor allowed to go below zero,

@@ -3,8 +3,9 @@
 Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
 milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
 entries, the scan journal and its outcomes) and the audit tables (due-date, status and
-setting changes, inbox resolutions) are append-only: triggers refuse UPDATE and DELETE
-in the database itself, so no tool, not even the sqlite3 shell, can rewrite history.
+setting changes, inbox resolutions, leave to issue an expired lot) are append-only:
+triggers refuse UPDATE and DELETE in the database itself, so no tool, not even the
+sqlite3 shell, can rewrite history.
 Corrections are reversal entries; a work order's status moves only with its audit row.
 """
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -368,9 +369,9 @@ _AUDIT_KEYS = {
 }
 
 
-def _audit_triggers() -> str:
+def _audit_triggers(keys: dict[str, str] = _AUDIT_KEYS) -> str:
     parts = []
-    for table, clash in _AUDIT_KEYS.items():
+    for table, clash in keys.items():
         refusal = f"RAISE(ABORT, '{table} is append-only: record a new change instead')"
         parts.append(
             f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
@@ -506,6 +507,40 @@ def m005_capacity_and_supply(db: Database) -> None:
     _run(db, _V5)
 
 
+_V6 = """
+-- What a lot's label said (GS1 AI 17 expiry, AI 11 production date) and when it first
+-- came in: the pick order (db.lots) takes the soonest expiry first, then the oldest.
+CREATE TABLE lots (
+  item TEXT NOT NULL REFERENCES items(sku),
+  lot TEXT NOT NULL CHECK (lot != ''),
+  expiry TEXT,
+  produced TEXT,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (item, lot)
+);
+-- Every lot already on record, first seen at its first movement.
+INSERT INTO lots (item, lot, received_ms)
+SELECT item, lot, MIN(time_ms) FROM movements WHERE lot != '' GROUP BY item, lot;
+
+-- A supervisor's leave to issue a lot past its expiry, with who, when and why.
+CREATE TABLE lot_allowances (
+  id INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  item TEXT NOT NULL,
+  lot TEXT NOT NULL,
+  by_operator TEXT NOT NULL REFERENCES operators(badge),
+  reason TEXT NOT NULL,
+  FOREIGN KEY (item, lot) REFERENCES lots(item, lot)
+);
+CREATE INDEX lot_allowances_lot ON lot_allowances(item, lot);
+"""
+
+
+def m006_lot_dates(db: Database) -> None:
+    _run(db, _V6)
+    _run(db, _audit_triggers({"lot_allowances": "id = NEW.id"}))
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -516,6 +551,7 @@ def migrations() -> Migrations:
     steps()(m003_audit_trails)
     steps()(m004_feed_marks)
     steps()(m005_capacity_and_supply)
+    steps()(m006_lot_dates)
     return steps
 
 

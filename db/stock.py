@@ -1,6 +1,7 @@
 """What the Stock screen reads: a search over items and locations, a code resolved as a
-scanner would (db.resolve), an item's stock by location and lot with its movement
-history, and what one location holds.
+scanner would (db.resolve), an item's stock by location and lot (with each lot's
+expiry and production dates, db.lots) and its movement history, and what one location
+holds.
 
 Each read is one short statement or two returning small frozen dataclasses, so a
 screen's worker thread can hand the result to the UI thread without sharing a cursor.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from db.masterdata import normalize_gtin
@@ -34,7 +36,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class OnHand:
-    """Stock of one item at one location and lot ('' = no lot)."""
+    """Stock of one item at one location and lot ('' = no lot), with the lot's dates."""
 
     item: str
     description: str
@@ -43,6 +45,9 @@ class OnHand:
     location_name: str
     lot: str
     qty_milli: int
+    expiry: date | None = None  # what the lot's GS1 label said (db.lots)
+    produced: date | None = None
+    expired_allowed: bool = False  # a supervisor allowed it to be issued past its expiry
 
 
 @dataclass(frozen=True)
@@ -171,8 +176,12 @@ def resolve_code(conn: sqlite3.Connection, code: str) -> Hit | None:
 
 
 _ON_HAND = """
-SELECT s.item, i.description, i.uom, s.location, l.name AS location_name, s.lot, s.qty_milli
+SELECT s.item, i.description, i.uom, s.location, l.name AS location_name, s.lot, s.qty_milli,
+       t.expiry, t.produced,
+       EXISTS (SELECT 1 FROM lot_allowances a WHERE a.item = s.item AND a.lot = s.lot)
+         AS allowed
 FROM stock s JOIN items i ON i.sku = s.item JOIN locations l ON l.code = s.location
+LEFT JOIN lots t ON t.item = s.item AND t.lot = s.lot
 """
 
 
@@ -186,6 +195,9 @@ def _on_hand(rows: list[sqlite3.Row]) -> tuple[OnHand, ...]:
             r["location_name"],
             r["lot"],
             int(r["qty_milli"]),
+            expiry=date.fromisoformat(r["expiry"]) if r["expiry"] else None,
+            produced=date.fromisoformat(r["produced"]) if r["produced"] else None,
+            expired_allowed=bool(r["allowed"]),
         )
         for r in rows
     )

@@ -11,6 +11,10 @@ on screen, so the screen says so: "NOT UP TO DATE since 10:42:07: <why>" in its 
 until a read succeeds again, and one notification when it starts. A kiosk nobody
 watches at that moment still shows it.
 
+A supervisor's action (`ask_supervisor`) asks for the badge and reason in the
+`SupervisorDialog`, which posts in a worker thread: done, the screen says so and reads
+again; refused, the dialog shows the record's words and keeps what was typed.
+
 Width: a screen laid out by width takes `NARROW_OR_WIDE` as its breakpoints (its CSS
 sees `-narrow` or `-wide`), reads `wide` while drawing, and draws in `redraw()`, which
 the base calls again on every resize with what was last read.
@@ -21,7 +25,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.screen import Screen
@@ -30,6 +35,13 @@ from db.connection import connect
 from tui.messages import FloorChanged
 from tui.plain import visible
 from tui.widgets.columns import WIDE_FROM
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from tui.dialogs import Reason, SupervisorForm
+
+SupervisorAction = Callable[[sqlite3.Connection, "SupervisorForm"], None]
 
 NARROW_OR_WIDE: list[tuple[int, str]] = [(0, "-narrow"), (WIDE_FROM, "-wide")]
 
@@ -122,6 +134,43 @@ class FloorScreen(Screen[None]):
             self._failing = False
             self.sub_title = None
         self.show(result)
+
+    def ask_supervisor(
+        self,
+        title: str,
+        explanation: str,
+        post: SupervisorAction,
+        *,
+        done: str,
+        ask_due: str | None = None,
+        reason: Reason = "required",
+        confirm_label: str = "OK",
+        today: date | None = None,
+    ) -> None:
+        """Ask for what the action needs and a supervisor's badge, `post` it from the
+        dialog (a refusal keeps the dialog open with what was typed), then say `done`."""
+        from tui.dialogs import Done, SupervisorDialog
+
+        def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
+            post(conn, form)
+            return Done(done)
+
+        def answered(result: Done | None) -> None:
+            if result is not None:
+                self.notify(result.message)
+                self.reload()
+
+        dialog = SupervisorDialog(
+            title,
+            explanation,
+            db_path=self.db_path,
+            act=act,
+            today=today,
+            ask_due=ask_due,
+            reason=reason,
+            confirm_label=confirm_label,
+        )
+        self.app.push_screen(dialog, answered)
 
     def load(self, conn: sqlite3.Connection) -> Any:
         """Read what the screen shows. Runs in a worker thread: no widget access here."""

@@ -336,3 +336,32 @@ def test_the_demo_keeps_its_plant_between_runs_unless_asked_fresh(tmp_path: Path
     assert second[0] > first[0] and journal_has(path, first), "the first run's scans stay"
     run_demo(tmp_path / "fresh", path, "--fresh")
     assert not journal_has(path, second), "--fresh builds the plant anew"
+
+
+def test_a_digital_link_qr_received_at_the_dock_shows_its_lot_dates_in_stock(
+    terminal: Terminal, plant: Path
+) -> None:
+    """A supplier's GS1 Digital Link QR, typed in by a wedge scanner at the receiving dock:
+    12.5 kg of powder (net weight, AI 3103) with its lot and expiry, as the Stock screen
+    then shows it; a web address that is not GS1 is an unknown barcode."""
+    conn = sqlite3.connect(plant)
+    try:
+        (gtin,) = conn.execute("SELECT gtin FROM items WHERE sku = 'PWD-7035'").fetchone()
+    finally:
+        conn.close()
+    link = f"https://qr.powders.example/01/{gtin}/10/LDL1?17=270630&3103=012500"
+    terminal.start(["--db", str(plant), "--station", "RECEIVING"], width=160, height=40)
+    terminal.wait_text("SCAN · RECEIVING", "Scan your badge to sign in")
+    terminal.scan("B1001", link, "https://www.powders.example/ral-7035")
+    terminal.wait_text("✓ received 12.5 PWD-7035 lot LDL1 into RCV-DOCK")
+    terminal.wait_text("✗ unknown barcode 'https://www.powders.example/ral-7035'")
+
+    terminal.keys("F3")
+    terminal.wait_text("Search or scan")
+    terminal.scan("PWD-7035")
+    screen = terminal.wait_text("Expires", "LDL1")
+    # The on-hand row (the history's receipt names the lot too, without the dates).
+    rows = [line for line in screen.splitlines() if "LDL1" in line and "2027-06-30" in line]
+    assert len(rows) == 1 and "RCV-DOCK" in rows[0] and "12.5" in rows[0], screen
+    terminal.keys("C-q")
+    assert terminal.wait_exit() == 0

@@ -277,6 +277,66 @@ async def test_show_code_jumps_to_locations_items_and_gtins(
         assert warnings == ["No item or location has the code NO-SUCH-THING"]
 
 
+async def test_show_code_of_a_malformed_gs1_label_warns_instead_of_raising(
+    plant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AI 30 with no digits after it, as the palette or a wedge scan hands it over.
+    screen = StockScreen(plant, now_ms=fixed_now)
+    warnings: list[str] = []
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen.show_code("PWD-7035")
+        await settle(pilot)
+        monkeypatch.setattr(screen, "notify", lambda message, **_: warnings.append(str(message)))
+        for code in (f"]C1010{gtin_for(1)}30", f"]C1010{gtin_for(1)}30\x1d10ABC"):
+            screen.show_code(code)
+            await settle(pilot)
+            assert screen.choice == ("item", "PWD-7035")  # what was on show stays
+        assert warnings == [
+            f"No item or location has the code ]C1010{gtin_for(1)}30",
+            f"No item or location has the code ]C1010{gtin_for(1)}30\x1d10ABC",
+        ]
+        assert not pilot.app._exception
+
+
+async def test_stock_shows_lot_dates_and_a_supervisor_allows_an_expired_lot(
+    plant: str, db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lot of powder that expired before the screen's today (2026-11-17), and one that has not.
+    old = date(2026, 10, 31)
+    ledger.receive(db, "PWD-7035", 5000, "B-04", lot="OLD", expiry=old, produced=date(2026, 1, 5))
+    ledger.receive(db, "PWD-7035", 5000, "B-04", lot="FRESH", expiry=date(2027, 5, 31))
+    screen = StockScreen(plant, now_ms=fixed_now)
+    said: list[str] = []
+    async with Host(screen).run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen.show_code("PWD-7035")
+        await settle(pilot)
+        assert column_keys(screen.on_hand_table)[2:5] == ["lot", "expiry", "produced"]
+        assert cells(screen.on_hand_table, "B-04\tOLD")[2:5] == ["OLD", "2026-10-31", "2026-01-05"]
+        assert cells(screen.on_hand_table, "B-04\tOLD")[-1] == "⚠ expired"
+        assert cells(screen.on_hand_table, "B-04\tFRESH")[2:5] == ["FRESH", "2027-05-31", "—"]
+        assert cells(screen.on_hand_table, "B-04\tFRESH")[-1] == ""
+
+        monkeypatch.setattr(screen, "notify", lambda message, **_: said.append(str(message)))
+        screen.on_hand_table.focus()
+        screen.on_hand_table.move_cursor(row=screen.on_hand_table.get_row_index("B-04\tOLD"))
+        await pilot.press("a")
+        await pilot.pause()
+        dialog = top(pilot)
+        assert isinstance(dialog, SupervisorDialog)
+        dialog.reason_input.value = "lab retest passed"
+        dialog.badge_input.value = "B3001"
+        dialog.badge_input.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert said == ["lot OLD of PWD-7035 may be issued although expired"]
+        allowed = db.execute("SELECT by_operator, reason FROM lot_allowances").fetchall()
+        assert [tuple(r) for r in allowed] == [("B3001", "lab retest passed")]
+        assert cells(screen.on_hand_table, "B-04\tOLD")[-1] == "expired, allowed"
+        assert not screen.check_action("allow_expired", ())
+
+
 async def test_show_code_before_the_screen_is_shown(plant: str) -> None:
     # The command palette may jump before the screen was ever on the stack.
     screen = StockScreen(plant, now_ms=fixed_now)

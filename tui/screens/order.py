@@ -9,9 +9,8 @@ shown to the person as it was worded.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -39,9 +38,6 @@ from tui.widgets.bars import bar, bar_with_percent
 from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
 from tui.widgets.key_bar import KeyBar
-
-if TYPE_CHECKING:
-    from tui.dialogs import Reason, SupervisorForm
 
 # What only a shown or changed order needs (its tabs, the ledger, the dialogs) is
 # imported when first used.
@@ -293,13 +289,14 @@ class OrderScreen(FloorScreen):
         from db import supervision
 
         due = self.detail.due if self.detail else ""
-        self._ask(
+        self.ask_supervisor(
             f"Change the due date of {self.number}",
             f"Now due {due}. A supervisor or coordinator badge confirms; the reason is kept.",
             lambda conn, form: supervision.change_due_date(
                 conn, self.number, form.new_due or "", by=form.badge, reason=form.reason
             ),
-            done="due date changed",
+            done=f"{self.number} due date changed",
+            today=self.clock.today(),
             ask_due=due,
         )
 
@@ -308,7 +305,7 @@ class OrderScreen(FloorScreen):
 
         held = self.detail is not None and self.detail.status == "on_hold"
         verb = "Release" if held else "Hold"
-        self._ask(
+        self.ask_supervisor(
             f"{verb} {self.number}",
             "Released, the order takes scans again."
             if held
@@ -316,7 +313,7 @@ class OrderScreen(FloorScreen):
             lambda conn, form: supervision.set_hold(
                 conn, self.number, not held, by=form.badge, reason=form.reason
             ),
-            done="released" if held else "put on hold",
+            done=f"{self.number} {'released' if held else 'put on hold'}",
             reason="optional",
             confirm_label=verb,
         )
@@ -324,46 +321,12 @@ class OrderScreen(FloorScreen):
     def action_cancel_order(self) -> None:
         from db import supervision
 
-        self._ask(
+        self.ask_supervisor(
             f"Cancel {self.number}",
             "A cancelled order leaves the board for good. A supervisor badge confirms.",
             lambda conn, form: supervision.cancel(
                 conn, self.number, by=form.badge, reason=form.reason
             ),
-            done="cancelled",
+            done=f"{self.number} cancelled",
             confirm_label="Cancel order",
         )
-
-    def _ask(
-        self,
-        title: str,
-        explanation: str,
-        post: Callable[[sqlite3.Connection, SupervisorForm], None],
-        *,
-        done: str,
-        ask_due: str | None = None,
-        reason: Reason = "required",
-        confirm_label: str = "OK",
-    ) -> None:
-        from tui.dialogs import Done, SupervisorDialog
-
-        def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
-            post(conn, form)
-            return Done(f"{self.number} {done}")
-
-        def answered(result: Done | None) -> None:
-            if result is not None:
-                self.notify(result.message)
-                self.reload()
-
-        dialog = SupervisorDialog(
-            title,
-            explanation,
-            db_path=self.db_path,
-            act=act,
-            today=self.clock.today(),
-            ask_due=ask_due,
-            reason=reason,
-            confirm_label=confirm_label,
-        )
-        self.app.push_screen(dialog, answered)

@@ -3,7 +3,9 @@
 Owns the search box (sku, description, location code or name, barcode, GTIN — typed,
 or scanned through a keyboard-wedge scanner, where Enter opens the best match), the
 results list, stock by location and lot for the chosen item (or everything at the
-chosen location), and the item's history: its newest movements, a page at a time.
+chosen location) with each lot's expiry and production dates, a supervisor's leave to
+issue an expired lot (`a`), and the item's history: its newest movements, a page at a
+time.
 `show_code` is how the command palette jumps here. Reads go through db.stock in
 `load` (a worker thread); the rest of this module only draws.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from rich.style import Style
 from rich.text import Text
@@ -73,6 +76,8 @@ class StockScreen(FloorScreen):
         # Ctrl+L first (shown): the search box keeps the focus and takes a plain "l" as text.
         # A short word, so the footer keeps room for F1-F6 at 80 columns.
         Binding("ctrl+l,l", "print_label", "Label", tooltip="Print the bin or item label (PNG)"),
+        # Shown only while an expired lot is on show (check_action).
+        Binding("a", "allow_expired", "Allow lot", tooltip="Allow an expired lot to be issued"),
     ]
 
     def __init__(
@@ -189,13 +194,16 @@ class StockScreen(FloorScreen):
                 return  # the person asked for something else meanwhile; that reload follows
         elif query != self._query:
             return
-        could_page = self.check_action("more_history", ())
+        keys = self._footer_keys()
         self._view = replace(result, query=self._query)
         self.redraw()
         # Only when the footer's keys change: redrawing it costs tens of ms, and every
         # commit on the floor re-reads the stock shown.
-        if self.check_action("more_history", ()) != could_page:
+        if self._footer_keys() != keys:
             self.refresh_bindings()
+
+    def _footer_keys(self) -> tuple[bool | None, ...]:
+        return tuple(self.check_action(key, ()) for key in ("more_history", "allow_expired"))
 
     # ------------------------------------------------------------ drawing
 
@@ -234,20 +242,40 @@ class StockScreen(FloorScreen):
             if view.choice is not None:
                 self._move_to(table, f"{view.choice[0]}:{view.choice[1]}")
 
-    def _on_hand_cells(self, row: OnHand, *, by_item: bool) -> list[Text]:
-        negative = row.qty_milli < 0
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self._now() / 1000).date()
+
+    def _flag(self, row: OnHand, today: date) -> Text:
+        if row.qty_milli < 0:
+            return Text("⚠ negative", style=self._style("error"))
+        if row.expiry is not None and row.expiry < today:
+            if row.expired_allowed:
+                return Text("expired, allowed", style=self._style("warning"))
+            return Text("⚠ expired", style=self._style("error"))
+        return Text("")
+
+    def _on_hand_cells(self, row: OnHand, *, by_item: bool, dated: bool, today: date) -> list[Text]:
         qty = quantity(row.qty_milli)
-        if negative:
+        if row.qty_milli < 0:
             qty.stylize(self._style("error"))
-        flag = Text("⚠ negative", style=self._style("error")) if negative else Text("")
         if by_item:
             cells = [as_text(row.location)]
             if self.wide:
                 cells.append(as_text(row.location_name))
         else:
             cells = [as_text(row.item), as_text(cut(row.description, 40 if self.wide else 22))]
-        return [*cells, as_text(row.lot or "—", style="" if row.lot else "dim"), qty,
-                as_text(row.uom), flag]  # fmt: skip
+        cells.append(as_text(row.lot or "—", style="" if row.lot else "dim"))
+        if dated:
+            cells.append(_day(row.expiry))
+            if self.wide:
+                cells.append(_day(row.produced))
+        return [*cells, qty, as_text(row.uom), self._flag(row, today)]
+
+    def _lot_columns(self, dated: bool) -> list[tuple[str, str]]:
+        """The lot's dates, when a lot on show has any (a label's AI 17 and AI 11)."""
+        if not dated:
+            return []
+        return [("expiry", "Expires")] + ([("produced", "Made")] if self.wide else [])
 
     def _draw_item(self, item: ItemStock) -> None:
         places = len({row.location for row in item.on_hand})
@@ -261,17 +289,20 @@ class StockScreen(FloorScreen):
             )
         )
         table = self.on_hand_table
+        dated, today = _dated(item.on_hand), self._today()
         columns = [("location", "Location")]
         if self.wide:
             columns.append(("location_name", "Name"))
-        columns += [("lot", "Lot"), ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]
+        columns += [("lot", "Lot"), *self._lot_columns(dated), ("qty", "On hand"),
+                    ("uom", "Unit"), ("flag", "")]  # fmt: skip
         set_columns(table, columns)
         with table.prevent(DataTable.RowHighlighted):
             selected = self._cursor_key(table)
             table.clear()
             for row in item.on_hand:
                 table.add_row(
-                    *self._on_hand_cells(row, by_item=True), key=f"{row.location}\t{row.lot}"
+                    *self._on_hand_cells(row, by_item=True, dated=dated, today=today),
+                    key=f"{row.location}\t{row.lot}",
                 )
             if not item.on_hand:
                 table.add_row(Text("none on hand", style="dim"), *[Text("")] * (len(columns) - 1))
@@ -333,18 +364,23 @@ class StockScreen(FloorScreen):
             )
         )
         table = self.on_hand_table
+        dated, today = _dated(location.on_hand), self._today()
         columns = [("item", "Item"), ("description", "Description"), ("lot", "Lot"),
-                   ("qty", "On hand"), ("uom", "Unit"), ("flag", "")]  # fmt: skip
+                   *self._lot_columns(dated), ("qty", "On hand"), ("uom", "Unit"),
+                   ("flag", "")]  # fmt: skip
         set_columns(table, columns)
         with table.prevent(DataTable.RowHighlighted):
             selected = self._cursor_key(table)
             table.clear()
             for row in location.on_hand:
                 table.add_row(
-                    *self._on_hand_cells(row, by_item=False), key=f"{row.item}\t{row.lot}"
+                    *self._on_hand_cells(row, by_item=False, dated=dated, today=today),
+                    key=f"{row.item}\t{row.lot}",
                 )
             if not location.on_hand:
-                table.add_row(Text("nothing on hand", style="dim"), *[Text("")] * 5)
+                table.add_row(
+                    Text("nothing on hand", style="dim"), *[Text("")] * (len(columns) - 1)
+                )
             if selected is not None:
                 self._move_to(table, selected)
         # Movements are indexed by item, not location: history is offered per item.
@@ -412,6 +448,51 @@ class StockScreen(FloorScreen):
         self._query = replace(self._query, history_limit=self._query.history_limit + HISTORY_PAGE)
         self.reload()
 
+    def _expired_lots(self) -> list[OnHand]:
+        """The lots on show past their expiry that no supervisor allowed yet."""
+        view = self._view
+        if view is None or not isinstance(view.detail, ItemStock | LocationStock):
+            return []
+        today = self._today()
+        return [
+            row
+            for row in view.detail.on_hand
+            if row.lot and row.expiry is not None and row.expiry < today
+            and not row.expired_allowed
+        ]  # fmt: skip
+
+    def action_allow_expired(self) -> None:
+        from db import lots
+
+        expired = self._expired_lots()
+        if not expired:
+            self.notify("No expired lot is on show", severity="warning")
+            return
+        # The highlighted row's lot, else the only expired one.
+        chosen = self._highlighted(expired) or (expired[0] if len(expired) == 1 else None)
+        if chosen is None:
+            self.notify("Highlight the expired lot to allow first", severity="warning")
+            return
+        item, lot = chosen.item, chosen.lot
+        self.ask_supervisor(
+            f"Allow expired lot {lot} of {item}",
+            f"Lot {lot} expired on {chosen.expiry}. Allowed, it may be issued to work "
+            "orders. A supervisor badge confirms; the reason is kept.",
+            lambda conn, form: lots.allow_expired(
+                conn, item, lot, by=form.badge, reason=form.reason
+            ),
+            done=f"lot {lot} of {item} may be issued although expired",
+            confirm_label="Allow",
+        )
+
+    def _highlighted(self, rows: list[OnHand]) -> OnHand | None:
+        key = self._cursor_key(self.on_hand_table)
+        by_item = isinstance(self._view and self._view.detail, ItemStock)
+        for row in rows:
+            if key == (f"{row.location}\t{row.lot}" if by_item else f"{row.item}\t{row.lot}"):
+                return row
+        return None
+
     def action_print_label(self) -> None:
         if self.choice is None:
             self.notify("Choose an item or a location first", severity="warning")
@@ -438,4 +519,14 @@ class StockScreen(FloorScreen):
             if view is None or not isinstance(view.detail, ItemStock):
                 return False
             return view.detail.history_total > len(view.detail.history)
+        if action == "allow_expired":
+            return bool(self._expired_lots())
         return True
+
+
+def _dated(rows: tuple[OnHand, ...]) -> bool:
+    return any(row.expiry is not None or row.produced is not None for row in rows)
+
+
+def _day(day: date | None) -> Text:
+    return Text(day.isoformat()) if day is not None else Text("—", style="dim")
