@@ -10,12 +10,13 @@ import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Any
 
 from db import roles
 from db.connection import now_ms, write
 from db.pipeline import ScanInput, ScanResult, interpret_and_record, journal
 from db.refusals import LedgerError
-from db.reports import raw_text
+from db.reports import iso_time, raw_text
 from db.sessions import Session, load_session, station_row
 
 
@@ -138,3 +139,25 @@ def dismiss_scan(conn: sqlite3.Connection, scan_id: int, *, by: str, note: str) 
             "VALUES (?, 'dismissed', ?, ?, ?)",
             (scan_id, by, note.strip(), now_ms()),
         )
+
+
+def waiting_rows(
+    conn: sqlite3.Connection, *, limit: int | None = None, station: str | None = None
+) -> list[dict[str, Any]]:
+    """`rejected_scans` as `shopfloor scans --inbox` gives them: newest first, all of
+    them unless `limit`."""
+    waiting, _total = rejected_scans(conn, limit=limit or -1, station=station)
+    return [
+        {
+            "id": scan.id,
+            "time": iso_time(scan.time_ms),
+            "station": scan.station,
+            "scanner": scan.scanner,
+            "source": scan.source,
+            "raw": scan.raw,
+            "reason": scan.reason,
+            "failed_replays": scan.failed_replays,
+            "last_replay_reason": scan.last_replay_reason,
+        }
+        for scan in waiting
+    ]

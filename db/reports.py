@@ -176,26 +176,3 @@ def scans(
         }
         for r in rows
     ]
-
-
-def inbox(
-    conn: sqlite3.Connection, *, limit: int | None = None, station: str | None = None
-) -> list[dict[str, Any]]:
-    """The rejected scans waiting for a supervisor (db.inbox's list), newest first."""
-    from db.inbox import rejected_scans
-
-    waiting, _total = rejected_scans(conn, limit=limit or -1, station=station)
-    return [
-        {
-            "id": scan.id,
-            "time": iso_time(scan.time_ms),
-            "station": scan.station,
-            "scanner": scan.scanner,
-            "source": scan.source,
-            "raw": scan.raw,
-            "reason": scan.reason,
-            "failed_replays": scan.failed_replays,
-            "last_replay_reason": scan.last_replay_reason,
-        }
-        for scan in waiting
-    ]

@@ -107,7 +107,9 @@ def scans(
     if inbox:
         if status_filter:
             raise click.UsageError("--inbox holds only rejected scans: leave out --status")
-        waiting = reports.inbox(open_db(db_path), limit=limit, station=station)
+        from db.inbox import waiting_rows
+
+        waiting = waiting_rows(open_db(db_path), limit=limit, station=station)
         emit(
             as_json,
             waiting,
