@@ -163,6 +163,8 @@ class ScannerLink:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading; a hand-over being committed finishes first; held lines stay spooled."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self.reader.stop(timeout=timeout)
         self.feed.close()

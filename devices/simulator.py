@@ -148,9 +148,18 @@ class SsiScanner(_Pty):
         record.acked_ns = time.monotonic_ns()
         return record
 
-    def _deliver(self, record: SentScan, data: bytes, status: int) -> bool:
+    def resend_last(self) -> bool:
+        """Send the last scan's last packet again, retransmit bit set, as a scanner does
+        when the host's ACK did not reach it in time; True once that copy is ACKed."""
+        record = self.sent[-1]
+        tail = record.data[-(MAX_LENGTH - HEADER - 1) :] if record.data else b""
+        return self._deliver(record, bytes((record.barcode_type,)) + tail, 0, first_attempt=1)
+
+    def _deliver(
+        self, record: SentScan, data: bytes, status: int, *, first_attempt: int = 0
+    ) -> bool:
         """Send one packet until ACKed: the first time and `retries` more."""
-        attempt = 0
+        attempt = first_attempt
         while attempt <= self.retries and not self._closed.is_set():
             with self._answer:
                 # An ACK that arrived before this packet went out answers an earlier one.
