@@ -49,7 +49,7 @@ def link(demo_db: str, scanner: SsiScanner, floor: sqlite3.Connection) -> Iterat
     config = ScannerConfig(NAME, scanner.device_path, "RECEIVING", protocol="ssi")
     running = ScannerLink(demo_db, config, on_event=lambda _line: None)
     running.start()
-    assert wait_for(lambda: _row(floor) is not None and _row(floor)["revision"], 10)
+    assert wait_for(lambda: _revision(floor) is not None, 10)
     yield running
     running.stop()
 
@@ -59,6 +59,11 @@ def _row(conn: sqlite3.Connection) -> sqlite3.Row | None:
         "SELECT * FROM scanners WHERE name = ?", (NAME,)
     ).fetchone()
     return row
+
+
+def _revision(conn: sqlite3.Connection) -> str | None:
+    row = _row(conn)
+    return None if row is None else row["revision"]
 
 
 def _journal(conn: sqlite3.Connection) -> list[tuple[bytes, str]]:
