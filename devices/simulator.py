@@ -118,7 +118,8 @@ class SsiScanner(_Pty):
         self._answer = threading.Condition()
         self._acks = 0
         self._naks = 0
-        self._current: SentScan | None = None
+        self._current: SentScan | None = None  # the scan being sent
+        self._acked: SentScan | None = None  # the scan the host's last ACK answered
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="ssi scanner", daemon=True)
         self._thread.start()
@@ -134,7 +135,6 @@ class SsiScanner(_Pty):
         record = SentScan(barcode_type, payload, time.monotonic_ns())
         self.sent.append(record)
         with self._answer:
-            # The host's beep after this scan's ACK belongs to it.
             self._current = record
         chunk = MAX_LENGTH - HEADER - 1
         pieces = [payload[n : n + chunk] for n in range(0, len(payload), chunk)] or [b""]
@@ -182,6 +182,15 @@ class SsiScanner(_Pty):
             attempt += 1
         return False
 
+    @property
+    def outstanding(self) -> SentScan | None:
+        """The scan sent and waiting for its ACK, if any."""
+        with self._answer:
+            current = self._current
+        if current is None or current.acked_ns is not None or current.failed:
+            return None
+        return current
+
     # ------------------------------------------------------------ answering the host
 
     def _listen(self) -> None:
@@ -208,6 +217,7 @@ class SsiScanner(_Pty):
         if opcode == CMD_ACK:
             with self._answer:
                 self._acks += 1
+                self._acked = self._current
                 self._answer.notify_all()
         elif opcode == CMD_NAK:
             with self._answer:
@@ -217,8 +227,9 @@ class SsiScanner(_Pty):
             code = data[0] if data else 0
             with self._answer:
                 self.beeps.append(code)
-                if self._current is not None:
-                    self._current.beeps.append(code)
+                # The host beeps right after its ACK: the beep is about the scan it acked.
+                if self._acked is not None:
+                    self._acked.beeps.append(code)
             self._reply(encode(CMD_ACK, source=SOURCE_SCANNER))
         elif opcode == PARAM_SEND:
             pairs = data[1:]
