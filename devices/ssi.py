@@ -395,10 +395,11 @@ class SsiReader(ScannerReader):
             return
         if reply == "none":
             return
-        self._write(port, ack())
+        # One write for the ACK and the beep: a kill between two writes would leave the
+        # scan acknowledged and its rejection never sounded.
+        self._write(port, ack() + beep(BEEP_REJECTED) if reply == "reject" else ack())
         self._count("ack")
         if reply == "reject":
-            self._write(port, beep(BEEP_REJECTED))
             self._count("error_beep")
         if self._on_answered is not None:
             try:

@@ -1,9 +1,11 @@
 """The Devices screen (SPEC §5, §8): every scanner the readers know, and how it is doing.
 
 Owns one row per scanner from the `scanners` table, which `shopfloor listen` keeps
-current: its name, station, port URL, whether it is connected (● connected /
-○ lost — a symbol and a word, never colour alone), when it last scanned, and its
-scan and error counts with the last error. Reads go through db.scanners in `load` (a
+current: its name, station, port URL, protocol (lines, or SSI with the scans the host
+acknowledged, the packets the scanner resent, the error beeps it sounded, and the
+revision it reported), whether it is connected (● connected / ○ lost — a symbol and a
+word, never colour alone), when it last scanned, and its scan and error counts with
+the last error. Reads go through db.scanners in `load` (a
 worker thread); the "12 s ago" texts are redrawn every few seconds without a read.
 """
 
@@ -106,13 +108,24 @@ class DevicesScreen(FloorScreen):
         columns = [("name", "Scanner"), ("station", "Station")]
         if wide:
             columns.append(("url", "Port"))
+        if wide:
+            columns += [
+                ("protocol", "Protocol"),
+                ("acks", "Acked"),
+                ("resends", "Resent"),
+                ("beeps", "Error beeps"),
+            ]
         columns += [
             ("link", "Link"),
             ("last", "Last scan"),
             ("scans", "Scans"),
             ("errors", "Errors"),
-            ("error", "Last error"),
         ]
+        if wide:
+            columns.append(("revision", "Revision"))
+        # Narrow, an SSI scanner says so, and its answers when it has no error, in the last
+        # column; a lines scanner (the default) has nothing to add there.
+        columns.append(("error", "Last error"))
         table = self.table
         table.set_labels(*(label for _, label in columns), keys=[key for key, _ in columns])
         theme = self.app.theme_variables
@@ -130,6 +143,8 @@ class DevicesScreen(FloorScreen):
         ]
         if wide:
             used.append(min(36, max((len(visible(s.url)) for s in scanners), default=4)))
+            used += [len("Protocol"), len("Acked"), len("Resent"), len("Error beeps")]
+            used.append(min(20, max((len(visible(s.revision or "")) for s in scanners), default=8)))
         error_width = max(12, self.size.width - sum(width + 2 for width in used) - 6)
         rows: list[tuple[str, list[Text]]] = []
         for scanner in scanners:
@@ -146,18 +161,37 @@ class DevicesScreen(FloorScreen):
             errors = Text(str(scanner.errors), justify="right")
             if scanner.errors:
                 errors.stylize(bad)
+            if wide:
+                cells.append(Text("SSI" if scanner.protocol == "ssi" else "lines"))
+                cells += self._answer_cells(scanner)
             cells += [
                 link,
                 Text(ago(scanner.last_scan_ms, now, to_the_second=True)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
-                self._error_cell(scanner, error_width),
             ]
+            if wide:
+                cells.append(as_text(cut(scanner.revision or "", 20), style="dim"))
+            cells.append(self._error_cell(scanner, error_width, wide))
             rows.append((scanner.name, cells))
         table.set_rows(rows)
 
-    def _error_cell(self, scanner: ScannerRow, width: int) -> Text:
+    def _answer_cells(self, scanner: ScannerRow) -> list[Text]:
+        """An SSI scanner's acknowledgements, resends and error beeps; a dash for lines,
+        which has none of them."""
+        if scanner.protocol != "ssi":
+            return [Text("—", justify="right")] * 3
+        counts = (scanner.acks, scanner.resends, scanner.error_beeps)
+        return [Text(str(count), justify="right") for count in counts]
+
+    def _error_cell(self, scanner: ScannerRow, width: int, wide: bool) -> Text:
         held = self._held.get(scanner.name)
         if held:
             return Text(cut(f"⏸ {held_words(held)}", width), style="bold")
+        if not wide and scanner.protocol == "ssi":
+            # Most telling first: what may be cut is the count of scans that went well.
+            said = scanner.last_error or (
+                f"{scanner.error_beeps} beeps, {scanner.resends} resent, {scanner.acks} acked"
+            )
+            return as_text(cut(f"SSI: {said}", width), style="dim")
         return as_text(cut(scanner.last_error or "", width), style="dim")
