@@ -266,11 +266,14 @@ def run_kill_scene(
     scanners: int = 4,
     kill_every_s: float = 3.0,
     kill_after: Sequence[int] = (),
+    outage_s: float = 0.0,
     ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S,
     timeout_s: float = 900.0,
 ) -> Scene:
     """`scans` scans over `scanners` SSI scanners while listen is killed every few seconds,
-    or, with `kill_after`, once the scanners have sent each of those numbers of scans."""
+    or, with `kill_after`, once the scanners have sent each of those numbers of scans.
+    With `outage_s`, the third kill keeps listen down that long: longer than the
+    scanners' retries, so some of them sound their transmit error."""
     db = plant(folder)
     sims = [SsiScanner(ack_timeout_s=ack_timeout_s) for _ in range(scanners)]
     tag = "K"
@@ -307,6 +310,8 @@ def run_kill_scene(
                             listen.kill()
                         else:
                             scene.caught_unanswered += kill_unanswered(listen, sims, watch)
+                        if step == 3 and outage_s:
+                            time.sleep(outage_s)
                         listen.start()
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
@@ -465,6 +470,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", type=int, default=5000)
     parser.add_argument("--scanners", type=int, default=4)
     parser.add_argument("--kill-every", type=float, default=3.0)
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=3 * DEFAULT_ACK_TIMEOUT_S + 1,
+        help="seconds listen stays down once (longer than the scanners' retries)",
+    )
     parser.add_argument("--pace-scans", type=int, default=1000)
     args = parser.parse_args(argv or [])
     ok = True
@@ -490,13 +501,14 @@ def main(argv: list[str] | None = None) -> int:
             "polled every 1 ms; a lines scanner gets no acknowledgement)"
         )
         scene = run_kill_scene(
-            root / "kill", scans=args.scans, scanners=args.scanners, kill_every_s=args.kill_every
-        )
+            root / "kill", scans=args.scans, scanners=args.scanners,
+            kill_every_s=args.kill_every, outage_s=args.outage,
+        )  # fmt: skip
     sent = len(scene.sent)
     say(
         f"kill scene: {sent} scans from {args.scanners} SSI scanners in {scene.seconds:.0f} s, "
         f"listen killed with kill -9 {scene.kills} times, {scene.caught_unanswered} of them "
-        "with a scan committed and its ACK not yet sent"
+        f"with a scan committed and its ACK not yet sent, once kept down {args.outage:g} s"
     )
     results = [
         ("acknowledged and posted once", len(scene.acked) - scene.silently_lost - scene.doubled,

@@ -103,11 +103,15 @@ class SsiScanner(_Pty):
         retries: int = DEFAULT_RETRIES,
         revision: str = "NBRXXAAE 0 R 0 SIM",
         follow_host_timeout: bool = False,
+        pause_after_error_s: float = 0.5,
     ) -> None:
         super().__init__()
         self.ack_timeout_s = ack_timeout_s
         self.retries = retries
         self.revision = revision
+        # After a transmit error a person hears it and picks up the next item: the next
+        # scan is never in the same instant.
+        self.pause_after_error_s = pause_after_error_s
         # A real scanner takes the host's serial response time-out; tests that want a
         # short one keep their own.
         self._follow_host_timeout = follow_host_timeout
@@ -144,6 +148,7 @@ class SsiScanner(_Pty):
             if not self._deliver(record, bytes((barcode_type,)) + piece, status):
                 record.failed = True
                 self.transmit_errors += 1
+                self._closed.wait(self.pause_after_error_s)
                 return record
         record.acked_ns = time.monotonic_ns()
         return record

@@ -130,3 +130,29 @@ def test_unknown_protocol_in_config_is_refused(tmp_path: Path) -> None:
         load_config(config)
     config.write_text('[[scanner]]\nurl = "/dev/ttyACM0"\nstation = "S"\nprotocol = "ssi"\n')
     assert load_config(config)[0].protocol == "ssi"
+
+
+def test_a_scanner_nobody_answers_sounds_its_transmit_error(
+    demo_db: str, floor: sqlite3.Connection
+) -> None:
+    """The simulator behaves like the device: the first sending and two resends with the
+    retransmit bit, a time-out apart, then the transmit error; the packets wait in the
+    line, so the next reader still records the scan (heard, and recorded)."""
+    sim = SsiScanner(ack_timeout_s=0.2, pause_after_error_s=0)
+    try:
+        started = time.monotonic()
+        sent = sim.scan(f"01{GTIN}10T1", TYPE_GS1_128)
+        took = time.monotonic() - started
+        assert sent.failed and sent.attempts == 3 and sim.transmit_errors == 1
+        assert 0.55 <= took < 2.0
+        config = ScannerConfig(NAME, sim.device_path, "RECEIVING", protocol="ssi")
+        late = ScannerLink(demo_db, config, on_event=lambda _line: None)
+        late.start()
+        try:
+            assert wait_for(lambda: any(b"10T1" in raw for raw, _ in _journal(floor)), 10)
+            time.sleep(0.3)  # the two resent copies are read and answered too
+            assert [s for raw, s in _journal(floor) if raw.endswith(b"10T1")] == ["accepted"]
+        finally:
+            late.stop()
+    finally:
+        sim.close()
