@@ -100,6 +100,10 @@ HEADER = 4  # length, opcode, source, status
 ANSWER_TIMEOUT_S = DEFAULT_ACK_TIMEOUT_S
 # A decode longer than this (joined packets) is cut: bounds memory.
 MAX_DECODE = 64 * 1024
+# Before answering, what is already waiting is read too, at most this much: a scanner
+# waiting for an ACK has at most its packet's copies and one more scan in the line.
+LOOKAHEAD_READS = 8
+READ_AHEAD_BYTES = 4096
 
 # SSI barcode type -> AIM symbology identifier (ISO/IEC 15424), as devices.decode reads
 # it. The GS1 ones make the data parse as GS1 element strings.
@@ -260,6 +264,13 @@ class SsiScan:
 Reply = Literal["ack", "reject", "none"]
 
 
+def _next_decode(packets: list[Packet | BadPacket], index: int) -> Packet | None:
+    for later in packets[index + 1 :]:
+        if isinstance(later, Packet) and later.opcode == DECODE_DATA:
+            return later
+    return None
+
+
 class SsiReader(ScannerReader):
     """Reads one SSI scanner: the line reader's connecting and reconnecting, SSI framing.
 
@@ -302,13 +313,35 @@ class SsiReader(ScannerReader):
         self._start_up(port)
 
     def _take(self, port: Any, chunk: bytes) -> None:
-        for packet in self._packets.feed(chunk):
+        packets = self._packets.feed(chunk)
+        # Everything already waiting is framed before anything is answered: what follows a
+        # decode in the line says whether the scanner still waits for its ACK (below).
+        for _ in range(LOOKAHEAD_READS):
+            waiting = port.in_waiting
+            if not waiting:
+                break
+            packets += self._packets.feed(port.read(min(waiting, READ_AHEAD_BYTES)))
+        for index, packet in enumerate(packets):
             if self._stopping.is_set():
                 return
             if isinstance(packet, BadPacket):
                 self._write(port, nak(NAK_RESEND))
                 self._count("nak")
                 continue
+            if packet.opcode == DECODE_DATA and not packet.continued:
+                later = _next_decode(packets, index)
+                if later is not None and later.retransmitted and later.data == packet.data:
+                    # A copy of this packet is already in line: the scanner waits for one
+                    # ACK, for that copy. Answering both would acknowledge its next scan
+                    # before the host has read it.
+                    self._count("resend")
+                    continue
+                if later is not None:
+                    # The scanner sent another scan after this one: it gave up on this one
+                    # (its transmit error sounded). Recorded, but not answered: an ACK now
+                    # would be taken for the next scan's.
+                    self._decode_data(port, packet, answer=False)
+                    continue
             self._handle(port, packet)
 
     def _silence(self) -> None:
@@ -362,7 +395,7 @@ class SsiReader(ScannerReader):
             self._write(port, ack())
         # An ACK or NAK nobody waits for, a late revision: nothing to answer.
 
-    def _decode_data(self, port: Any, packet: Packet) -> None:
+    def _decode_data(self, port: Any, packet: Packet, *, answer: bool = True) -> None:
         if packet.retransmitted:
             self._count("resend")
         if not packet.data:
@@ -393,7 +426,7 @@ class SsiReader(ScannerReader):
             log.exception("scanner %s: handling a scan failed", self._config.name)
             self._report(True, f"handling a scan failed: {exc!r}")
             return
-        if reply == "none":
+        if reply == "none" or not answer:
             return
         # One write for the ACK and the beep: a kill between two writes would leave the
         # scan acknowledged and its rejection never sounded.
