@@ -30,6 +30,9 @@ from tui.widgets.cell_table import CellTable
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
+# An SSI scanner's revision gets a column only on a screen this wide: below, the last
+# error would be cut for it.
+WIDE_ENOUGH_FOR_REVISION = 160
 
 
 class DevicesScreen(FloorScreen):
@@ -105,10 +108,14 @@ class DevicesScreen(FloorScreen):
                 + (f" · ⏸ {held_words(held)}" if held else "")
             )
         wide = self.wide
+        # SSI's columns where there is room and an SSI scanner to fill them; otherwise an
+        # SSI scanner says so in the last column, and lines (the default) goes unsaid.
+        ssi_columns = wide and any(s.protocol == "ssi" for s in scanners)
+        revision = ssi_columns and self.size.width >= WIDE_ENOUGH_FOR_REVISION
         columns = [("name", "Scanner"), ("station", "Station")]
         if wide:
             columns.append(("url", "Port"))
-        if wide:
+        if ssi_columns:
             columns += [
                 ("protocol", "Protocol"),
                 ("acks", "Acked"),
@@ -121,10 +128,8 @@ class DevicesScreen(FloorScreen):
             ("scans", "Scans"),
             ("errors", "Errors"),
         ]
-        if wide:
+        if revision:
             columns.append(("revision", "Revision"))
-        # Narrow, an SSI scanner says so, and its answers when it has no error, in the last
-        # column; a lines scanner (the default) has nothing to add there.
         columns.append(("error", "Last error"))
         table = self.table
         table.set_labels(*(label for _, label in columns), keys=[key for key, _ in columns])
@@ -143,7 +148,9 @@ class DevicesScreen(FloorScreen):
         ]
         if wide:
             used.append(min(36, max((len(visible(s.url)) for s in scanners), default=4)))
+        if ssi_columns:
             used += [len("Protocol"), len("Acked"), len("Resent"), len("Error beeps")]
+        if revision:
             used.append(min(20, max((len(visible(s.revision or "")) for s in scanners), default=8)))
         error_width = max(12, self.size.width - sum(width + 2 for width in used) - 6)
         rows: list[tuple[str, list[Text]]] = []
@@ -161,7 +168,7 @@ class DevicesScreen(FloorScreen):
             errors = Text(str(scanner.errors), justify="right")
             if scanner.errors:
                 errors.stylize(bad)
-            if wide:
+            if ssi_columns:
                 cells.append(Text("SSI" if scanner.protocol == "ssi" else "lines"))
                 cells += self._answer_cells(scanner)
             cells += [
@@ -170,9 +177,9 @@ class DevicesScreen(FloorScreen):
                 Text(str(scanner.scans), justify="right"),
                 errors,
             ]
-            if wide:
+            if revision:
                 cells.append(as_text(cut(scanner.revision or "", 20), style="dim"))
-            cells.append(self._error_cell(scanner, error_width, wide))
+            cells.append(self._error_cell(scanner, error_width, ssi_columns))
             rows.append((scanner.name, cells))
         table.set_rows(rows)
 
@@ -184,11 +191,11 @@ class DevicesScreen(FloorScreen):
         counts = (scanner.acks, scanner.resends, scanner.error_beeps)
         return [Text(str(count), justify="right") for count in counts]
 
-    def _error_cell(self, scanner: ScannerRow, width: int, wide: bool) -> Text:
+    def _error_cell(self, scanner: ScannerRow, width: int, ssi_columns: bool) -> Text:
         held = self._held.get(scanner.name)
         if held:
             return Text(cut(f"⏸ {held_words(held)}", width), style="bold")
-        if not wide and scanner.protocol == "ssi":
+        if not ssi_columns and scanner.protocol == "ssi":
             # Most telling first: what may be cut is the count of scans that went well.
             said = scanner.last_error or (
                 f"{scanner.error_beeps} beeps, {scanner.resends} resent, {scanner.acks} acked"
