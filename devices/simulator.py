@@ -115,6 +115,8 @@ class SsiScanner(_Pty):
         # A real scanner takes the host's serial response time-out; tests that want a
         # short one keep their own.
         self._follow_host_timeout = follow_host_timeout
+        # Packets still to be sent with one byte flipped, as noise on the line would.
+        self.garble_next = 0
         self.parameters: dict[int, int] = {}
         self.beeps: list[int] = []
         self.transmit_errors = 0
@@ -170,7 +172,11 @@ class SsiScanner(_Pty):
                 # An ACK that arrived before this packet went out answers an earlier one.
                 acks, naks = self._acks, self._naks
             flags = status | (STATUS_RETRANSMIT if attempt else 0)
-            self._write(encode(DECODE_DATA, data, source=SOURCE_SCANNER, status=flags))
+            packet = bytearray(encode(DECODE_DATA, data, source=SOURCE_SCANNER, status=flags))
+            if self.garble_next > 0:
+                self.garble_next -= 1
+                packet[-3] ^= 0x01
+            self._write(bytes(packet))
             record.attempts += 1
             deadline = time.monotonic() + self.ack_timeout_s
             with self._answer:

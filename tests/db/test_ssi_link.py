@@ -156,3 +156,25 @@ def test_a_scanner_nobody_answers_sounds_its_transmit_error(
             late.stop()
     finally:
         sim.close()
+
+
+def test_a_garbled_packet_is_nakked_and_its_resend_posted_once(
+    link: ScannerLink, scanner: SsiScanner, floor: sqlite3.Connection
+) -> None:
+    scanner.garble_next = 1
+    sent = scanner.scan(f"01{GTIN}10N1", TYPE_GS1_128)
+    # The host's CMD_NAK asked for it again at once: no time-out waited for.
+    assert not sent.failed and sent.attempts == 2
+    assert (sent.acked_ns or 0) - sent.decoded_ns < 0.5 * scanner.ack_timeout_s * 1e9
+    assert [s for raw, s in _journal(floor) if raw.endswith(b"10N1")] == ["accepted"]
+
+
+def test_a_decode_longer_than_a_packet_arrives_whole(
+    link: ScannerLink, scanner: SsiScanner, floor: sqlite3.Connection
+) -> None:
+    long_label = "X" * 600  # three packets joined by the continuation bit
+    sent = scanner.scan(long_label, TYPE_CODE_128)
+    assert not sent.failed and sent.attempts == 3
+    raw, status = _journal(floor)[-1]
+    assert raw == b"]C0" + long_label.encode() and status == "rejected"
+    assert wait_for(lambda: sent.beeps == [BEEP_REJECTED], 5)
