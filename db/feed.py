@@ -357,6 +357,9 @@ class ScanFeed:
             with self._queue:
                 for _ in part:
                     self._unhold()
+                if not self._held:
+                    # The screens' count reaches 0 with `held`, not after the spool's fsync.
+                    self._status.write(0, None, None)
         with self._committing, self._queue:
             if self._held:
                 return False

@@ -1,7 +1,8 @@
 """The `scanners` table, the Devices screen's row for each scanner, and its one owner:
 link state changes (`record_scanner`), the listener's heartbeat (`mark_alive`), the
-per-commit scan counters (`count_reads`), the rows (`scanner_rows`), and the one rule
-for what the link is now (`ScannerRow.link`: connected, lost, or no reader).
+per-commit scan counters (`count_reads`), an SSI link's revision and counters
+(`record_revision`, `count_answers`), the rows (`scanner_rows`), and the one rule for
+what the link is now (`ScannerRow.link`: connected, lost, or no reader).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class ScannerRow:
     errors: int
     last_error: str | None
     updated_ms: int
+    protocol: str = "lines"
+    revision: str | None = None
+    acks: int = 0  # scans the host acknowledged (SSI)
+    resends: int = 0  # packets the scanner sent again (SSI)
+    error_beeps: int = 0  # rejections sounded at the scanner (SSI)
 
     def link(self, now_ms: int) -> Link:
         """The link as a person should read it at `now_ms`: the reader said the scanner
@@ -57,6 +63,11 @@ def scanner_rows(conn: sqlite3.Connection) -> list[ScannerRow]:
             errors=int(r["errors"]),
             last_error=r["last_error"],
             updated_ms=int(r["updated_ms"]),
+            protocol=r["protocol"],
+            revision=r["revision"],
+            acks=int(r["acks"]),
+            resends=int(r["resends"]),
+            error_beeps=int(r["error_beeps"]),
         )
         for r in conn.execute("SELECT * FROM scanners ORDER BY station, name")
     ]
@@ -70,17 +81,38 @@ def record_scanner(
     url: str,
     connected: bool,
     error: str | None = None,
+    protocol: str = "lines",
 ) -> None:
     """Keep the Devices screen's row for a scanner current (connected, errors)."""
     with transaction(conn):
         conn.execute(
-            "INSERT INTO scanners (name, station, url, connected, errors, last_error, updated_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "INSERT INTO scanners (name, station, url, connected, errors, last_error, updated_ms,"
+            " protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
             "station = excluded.station, url = excluded.url, connected = excluded.connected, "
             "errors = errors + excluded.errors, "
             "last_error = COALESCE(excluded.last_error, last_error), "
-            "updated_ms = excluded.updated_ms",
-            (name, station, url, 1 if connected else 0, 1 if error else 0, error, now_ms()),
+            "updated_ms = excluded.updated_ms, protocol = excluded.protocol",
+            (name, station, url, 1 if connected else 0, 1 if error else 0, error, now_ms(),
+             protocol),
+        )  # fmt: skip
+
+
+def record_revision(conn: sqlite3.Connection, name: str, revision: str) -> None:
+    """What an SSI scanner answered the revision request at connect."""
+    with transaction(conn):
+        conn.execute("UPDATE scanners SET revision = ? WHERE name = ?", (revision[:80], name))
+
+
+def count_answers(
+    conn: sqlite3.Connection, name: str, *, acks: int, resends: int, error_beeps: int
+) -> None:
+    """Add an SSI link's answers since it last said: acknowledgements, packets the scanner
+    resent, error beeps."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE scanners SET acks = acks + ?, resends = resends + ?, "
+            "error_beeps = error_beeps + ? WHERE name = ?",
+            (acks, resends, error_beeps, name),
         )
 
 

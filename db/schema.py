@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -541,6 +541,22 @@ def m006_lot_dates(db: Database) -> None:
     _run(db, _audit_triggers({"lot_allowances": "id = NEW.id"}))
 
 
+_V7 = """
+-- What an SSI scanner's link did (issue 14), for the Devices screen: its protocol, the
+-- revision it reported at connect, the scans the host acknowledged, the packets the
+-- scanner resent, and the error beeps the host sounded for rejected scans.
+ALTER TABLE scanners ADD COLUMN protocol TEXT NOT NULL DEFAULT 'lines';
+ALTER TABLE scanners ADD COLUMN revision TEXT;
+ALTER TABLE scanners ADD COLUMN acks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scanners ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scanners ADD COLUMN error_beeps INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+def m007_ssi_counts(db: Database) -> None:
+    _run(db, _V7)
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -552,6 +568,7 @@ def migrations() -> Migrations:
     steps()(m004_feed_marks)
     steps()(m005_capacity_and_supply)
     steps()(m006_lot_dates)
+    steps()(m007_ssi_counts)
     return steps
 
 

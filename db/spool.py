@@ -2,7 +2,8 @@
 in `<db>-spool/`: each feed's spool of lines not yet known to be committed (append-only,
 fsync'd per append, replayed after a kill) and its status file of the held count
 (fixed size, overwritten in place, so it works on a full disk), which any process reads
-(`held_scans`) to say "waiting for the database: N scans held".
+(`held_scans`) to say "waiting for the database: N scans held"; and for an SSI scanner,
+its acknowledgement mark (`AckMark`): the journal row it last acknowledged.
 """
 
 from __future__ import annotations
@@ -192,6 +193,37 @@ class StatusFile:
             os.pwrite(self._fd, words.ljust(_STATUS_SIZE - 1) + b"\n", 0)
         except OSError as exc:
             log.debug("status %s not written: %s", self.path, exc)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class AckMark:
+    """The journal id of the scan an SSI link last acknowledged, overwritten in place.
+
+    Written right after the ACK is on the wire and before the next packet is read, so
+    after a kill -9 the next run knows whether the last journaled scan was answered
+    (the page cache keeps the write; no fsync is needed for a killed process). It tells
+    a resent copy of that scan from a new read of the same label (db.listen).
+    """
+
+    def __init__(self, folder: Path, name: str) -> None:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        self.path = folder / f"{name}.acked"
+        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+
+    def read(self) -> int | None:
+        try:
+            text = os.pread(self._fd, 32, 0).strip(b" \n\0")
+            return int(text) if text else None
+        except (OSError, ValueError):
+            return None
+
+    def write(self, scan_id: int) -> None:
+        try:
+            os.pwrite(self._fd, str(scan_id).encode("ascii").ljust(31) + b"\n", 0)
+        except OSError as exc:
+            log.warning("acknowledgement mark %s not written: %s", self.path, exc)
 
     def close(self) -> None:
         os.close(self._fd)

@@ -30,6 +30,7 @@ __all__ = [
     "LineRead",
     "LinkChanged",
     "ScannerConfig",
+    "ScannerProtocol",
     "ScannerReader",
     "Terminator",
 ]
@@ -37,6 +38,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Terminator = Literal["auto", "CR", "LF", "CRLF"]
+# "lines": a plain serial scanner, one decode per terminated line (this module);
+# "ssi": Zebra's Simple Serial Interface, packets acknowledged by the host (devices.ssi).
+ScannerProtocol = Literal["lines", "ssi"]
 
 # Short, so stop() and a dropped link are noticed quickly; reads return as soon as
 # bytes are there, so this costs no latency.
@@ -79,8 +83,14 @@ class ScannerConfig:
     vid: int | None = None
     pid: int | None = None
     serial_number: str | None = None
+    protocol: ScannerProtocol = "lines"
 
     def __post_init__(self) -> None:
+        if self.protocol not in get_args(ScannerProtocol):
+            raise ValueError(
+                f"scanner {self.name}: protocol must be one of "
+                f"{', '.join(get_args(ScannerProtocol))}, not {self.protocol!r}"
+            )
         if self.terminator not in get_args(Terminator):
             raise ValueError(
                 f"scanner {self.name}: terminator must be one of "
@@ -312,6 +322,7 @@ class ScannerReader:
         lost: str | None = None
         gap_s = self._config.gap_ms / 1000
         try:
+            self._connected_to(port)
             while not self._stopping.is_set():
                 if not self._can_take():
                     self._stopping.wait(PAUSE_S)
@@ -319,15 +330,12 @@ class ScannerReader:
                 chunk = self._read_chunk(port)
                 now = time.monotonic()
                 if not chunk:
-                    if self._framer.buffered and now - self._last_byte_at >= gap_s:
-                        self._end_partial()
+                    if self._buffered and now - self._last_byte_at >= gap_s:
+                        self._silence()
                     continue
                 got_bytes = True
                 self._last_byte_at = now
-                completed = self._framer.feed(chunk)
-                if completed:
-                    self._line_bytes = max(2, min(length for _, length in completed) + 1)
-                    self._hand_over(completed)
+                self._take(port, chunk)
         except _LinkDropped:
             lost = f"connection to {where} dropped"
         except (serial.SerialException, OSError) as exc:
@@ -346,6 +354,27 @@ class ScannerReader:
         if lost is not None and not self._stopping.is_set():
             self._report(False, f"{lost}; retrying")
         return got_bytes
+
+    # What a protocol changes: the line protocol's are below; devices.ssi has the others.
+
+    def _connected_to(self, port: Any) -> None:
+        """Called once the port is open, before the first read."""
+
+    def _take(self, port: Any, chunk: bytes) -> None:
+        """Bytes just read."""
+        completed = self._framer.feed(chunk)
+        if completed:
+            self._line_bytes = max(2, min(length for _, length in completed) + 1)
+            self._hand_over(completed)
+
+    @property
+    def _buffered(self) -> int:
+        """Bytes of something unfinished held, which a silence ends."""
+        return self._framer.buffered
+
+    def _silence(self) -> None:
+        """Nothing came for gap_ms after an unfinished line."""
+        self._end_partial()
 
     def _read_chunk(self, port: Any) -> bytes:
         # About one hand-over's worth: what is read is at risk until the receiver has it.

@@ -365,3 +365,39 @@ def test_a_digital_link_qr_received_at_the_dock_shows_its_lot_dates_in_stock(
     assert len(rows) == 1 and "RCV-DOCK" in rows[0] and "12.5" in rows[0], screen
     terminal.keys("C-q")
     assert terminal.wait_exit() == 0
+
+
+def test_demo_has_an_ssi_scanner_acknowledged_on_the_devices_screen(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """`shopfloor demo`: receiving's simulated scanner speaks SSI; the Devices screen (F6)
+    shows it as SSI with its revision and the scans the host acknowledged."""
+    db = tmp_path / "demo.db"
+    terminal.start(["demo", "--db", str(db), "--pace", "0.05"], width=200, height=40)
+    conn: sqlite3.Connection | None = None
+    try:
+        deadline = time.monotonic() + 30
+        acks = 0
+        while time.monotonic() < deadline and acks == 0:
+            time.sleep(0.2)
+            if conn is None and db.exists():
+                conn = sqlite3.connect(db)
+            if conn is not None:
+                try:
+                    row = conn.execute(
+                        "SELECT acks FROM scanners WHERE name = 'sim-receiving' "
+                        "AND protocol = 'ssi'"
+                    ).fetchone()
+                except sqlite3.OperationalError:
+                    continue  # the demo is still building its plant
+                acks = int(row[0]) if row is not None else 0
+        assert acks > 0, "the demo's SSI scanner was never acknowledged"
+    finally:
+        if conn is not None:
+            conn.close()
+    terminal.keys("F6")
+    screen = terminal.wait_text("sim-receiving", "SSI", "NBRXXAAE")
+    line = next(row for row in screen.splitlines() if "sim-receiving" in row)
+    assert "SSI" in line and "lines" not in line
+    terminal.keys("C-q")
+    terminal.wait_exit()

@@ -166,15 +166,24 @@ def insert_scanner(conn: sqlite3.Connection, name: str, station: str, **values: 
         "errors": 0,
         "last_error": None,
         "updated_ms": NOW_MS,
+        "protocol": "lines",
+        "revision": None,
+        "acks": 0,
+        "resends": 0,
+        "error_beeps": 0,
     } | values
     with write(conn):
         conn.execute(
             "INSERT INTO scanners (name, station, url, connected, last_scan_ms, scans, errors, "
-            "last_error, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO "
+            "last_error, updated_ms, protocol, revision, acks, resends, error_beeps) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO "
             "UPDATE SET connected = excluded.connected, errors = excluded.errors, "
-            "last_error = excluded.last_error, last_scan_ms = excluded.last_scan_ms",
+            "last_error = excluded.last_error, last_scan_ms = excluded.last_scan_ms, "
+            "acks = excluded.acks, resends = excluded.resends, "
+            "error_beeps = excluded.error_beeps",
             (name, station, row["url"], row["connected"], row["last_scan_ms"], row["scans"],
-             row["errors"], row["last_error"], row["updated_ms"]),
+             row["errors"], row["last_error"], row["updated_ms"], row["protocol"],
+             row["revision"], row["acks"], row["resends"], row["error_beeps"]),
         )  # fmt: skip
 
 
@@ -616,6 +625,31 @@ async def test_devices_show_scanners_and_follow_changes(
         assert ("url" in column_keys(screen.table)) == (size[0] >= 120)
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_devices_show_each_scanners_protocol_and_ssi_answers(
+    plant: str, db: sqlite3.Connection, size: tuple[int, int]
+) -> None:
+    insert_scanner(db, "CUT-1-A", "CUT-1")
+    insert_scanner(
+        db, "RECV-SSI", "RECEIVING", protocol="ssi", revision="PAABLS00-005-R00",
+        acks=409, resends=7, error_beeps=3,
+    )  # fmt: skip
+    screen = DevicesScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=size) as pilot:
+        await settle(pilot)
+        ssi, lines = cells(screen.table, "RECV-SSI"), cells(screen.table, "CUT-1-A")
+        if size[0] >= 120:
+            assert "SSI" in ssi and "lines" in lines
+            assert ["409", "7", "3"] == ssi[ssi.index("SSI") + 1 : ssi.index("SSI") + 4]
+            assert ("PAABLS00-005-R00" in ssi) == (size[0] >= 160)
+            assert lines[lines.index("lines") + 1 : lines.index("lines") + 4] == ["—"] * 3
+        else:
+            said = ssi[-1].removesuffix("…")
+            assert said.startswith("SSI: 3 beeps")
+            assert said in "SSI: 3 beeps, 7 resent, 409 acked"
+            assert not lines[-1]
+
+
 async def test_devices_call_a_silent_listener_no_reader(plant: str, db: sqlite3.Connection) -> None:
     """A listener killed with -9 never says "lost": its stale heartbeat must show instead."""
     insert_scanner(db, "CUT-1-A", "CUT-1", updated_ms=NOW_MS - 60_000)
@@ -684,6 +718,10 @@ def test_devices_snapshot(
         db, "STORES-A", "STORES", url="rfc2217://10.0.4.21:4001", connected=0,
         last_scan_ms=NOW_MS - 3 * HOUR_MS, scans=87, errors=3,
         last_error="device reports readiness to read but returned no data",
+    )  # fmt: skip
+    insert_scanner(
+        db, "RECV-SSI", "RECEIVING", url="/dev/ttyACM1", protocol="ssi",
+        revision="PAABLS00-005-R00", acks=409, resends=7, error_beeps=3,
     )  # fmt: skip
     screen = DevicesScreen(plant, now_ms=fixed_now)
     assert snap_compare(snapshot_app(screen), terminal_size=size, run_before=settle)

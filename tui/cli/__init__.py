@@ -463,7 +463,7 @@ def demo(db_path: str, pace: float, station: str | None, fresh: bool) -> None:
     from db.listen import Listener
     from db.roles import setting
     from devices.reader import ScannerConfig
-    from devices.simulator import PtyScanner
+    from devices.simulator import PtyScanner, SsiScanner
     from tui.app import create_app
 
     path = Path(db_path)
@@ -483,10 +483,15 @@ def demo(db_path: str, pace: float, station: str | None, fresh: bool) -> None:
     conn.close()
     stations = ["STORES", "RECEIVING"] + [f"{s}-1" for s in ("CUT", "BEND", "WELD", "PAINT",
                                                                 "ASSY", "PACK")]  # fmt: skip
-    simulated = {code: PtyScanner() for code in stations}
+    # Receiving's scanner speaks SSI, as a Zebra set to SSI host would: each scan waits
+    # for the record's acknowledgement, and a rejected one beeps at the scanner.
+    simulated: dict[str, PtyScanner | SsiScanner] = {
+        code: SsiScanner() if code == "RECEIVING" else PtyScanner() for code in stations
+    }
     listener = Listener(
         db_path,
-        [ScannerConfig(name=f"sim-{code.lower()}", url=sim.device_path, station=code)
+        [ScannerConfig(name=f"sim-{code.lower()}", url=sim.device_path, station=code,
+                       protocol="ssi" if isinstance(sim, SsiScanner) else "lines")
          for code, sim in simulated.items()],
         on_event=lambda _line: None,
     )  # fmt: skip

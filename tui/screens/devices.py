@@ -1,9 +1,11 @@
 """The Devices screen (SPEC §5, §8): every scanner the readers know, and how it is doing.
 
 Owns one row per scanner from the `scanners` table, which `shopfloor listen` keeps
-current: its name, station, port URL, whether it is connected (● connected /
-○ lost — a symbol and a word, never colour alone), when it last scanned, and its
-scan and error counts with the last error. Reads go through db.scanners in `load` (a
+current: its name, station, port URL, protocol (lines, or SSI with the scans the host
+acknowledged, the packets the scanner resent, the error beeps it sounded, and the
+revision it reported), whether it is connected (● connected / ○ lost — a symbol and a
+word, never colour alone), when it last scanned, and its scan and error counts with
+the last error. Reads go through db.scanners in `load` (a
 worker thread); the "12s ago" texts are redrawn every few seconds without a read.
 """
 
@@ -29,6 +31,9 @@ from tui.widgets.key_bar import KeyBar
 
 # Relative times go stale; redraw them this often (seconds), from what was last read.
 RELATIVE_TIME_REFRESH = 5.0
+# An SSI scanner's revision gets a column only on a screen this wide: below, the last
+# error would be cut for it.
+WIDE_ENOUGH_FOR_REVISION = 160
 
 
 class DevicesScreen(FloorScreen):
@@ -104,16 +109,29 @@ class DevicesScreen(FloorScreen):
                 + (f" · ⏸ {held_words(held)}" if held else "")
             )
         wide = self.wide
+        # SSI's columns where there is room and an SSI scanner to fill them; otherwise an
+        # SSI scanner says so in the last column, and lines (the default) goes unsaid.
+        ssi_columns = wide and any(s.protocol == "ssi" for s in scanners)
+        revision = ssi_columns and self.size.width >= WIDE_ENOUGH_FOR_REVISION
         columns = [("name", "Scanner"), ("station", "Station")]
         if wide:
             columns.append(("url", "Port"))
+        if ssi_columns:
+            columns += [
+                ("protocol", "Protocol"),
+                ("acks", "Acked"),
+                ("resends", "Resent"),
+                ("beeps", "Error beeps"),
+            ]
         columns += [
             ("link", "Link"),
             ("last", "Last scan"),
             ("scans", "Scans"),
             ("errors", "Errors"),
-            ("error", "Last error"),
         ]
+        if revision:
+            columns.append(("revision", "Revision"))
+        columns.append(("error", "Last error"))
         table = self.table
         table.set_labels(*(label for _, label in columns), keys=[key for key, _ in columns])
         theme = self.app.theme_variables
@@ -131,6 +149,10 @@ class DevicesScreen(FloorScreen):
         ]
         if wide:
             used.append(min(36, max((len(visible(s.url)) for s in scanners), default=4)))
+        if ssi_columns:
+            used += [len("Protocol"), len("Acked"), len("Resent"), len("Error beeps")]
+        if revision:
+            used.append(min(20, max((len(visible(s.revision or "")) for s in scanners), default=8)))
         error_width = max(12, self.size.width - sum(width + 2 for width in used) - 6)
         rows: list[tuple[str, list[Text]]] = []
         for scanner in scanners:
@@ -147,18 +169,37 @@ class DevicesScreen(FloorScreen):
             errors = Text(str(scanner.errors), justify="right")
             if scanner.errors:
                 errors.stylize(bad)
+            if ssi_columns:
+                cells.append(Text("SSI" if scanner.protocol == "ssi" else "lines"))
+                cells += self._answer_cells(scanner)
             cells += [
                 link,
                 Text(ago(scanner.last_scan_ms, now, to_the_second=True)),
                 Text(str(scanner.scans), justify="right"),
                 errors,
-                self._error_cell(scanner, error_width),
             ]
+            if revision:
+                cells.append(as_text(cut(scanner.revision or "", 20), style="dim"))
+            cells.append(self._error_cell(scanner, error_width, ssi_columns))
             rows.append((scanner.name, cells))
         table.set_rows(rows)
 
-    def _error_cell(self, scanner: ScannerRow, width: int) -> Text:
+    def _answer_cells(self, scanner: ScannerRow) -> list[Text]:
+        """An SSI scanner's acknowledgements, resends and error beeps; a dash for lines,
+        which has none of them."""
+        if scanner.protocol != "ssi":
+            return [Text("—", justify="right")] * 3
+        counts = (scanner.acks, scanner.resends, scanner.error_beeps)
+        return [Text(str(count), justify="right") for count in counts]
+
+    def _error_cell(self, scanner: ScannerRow, width: int, ssi_columns: bool) -> Text:
         held = self._held.get(scanner.name)
         if held:
             return Text(cut(f"⏸ {held_words(held)}", width), style="bold")
+        if not ssi_columns and scanner.protocol == "ssi":
+            # Most telling first: what may be cut is the count of scans that went well.
+            said = scanner.last_error or (
+                f"{scanner.error_beeps} beeps, {scanner.resends} resent, {scanner.acks} acked"
+            )
+            return as_text(cut(f"SSI: {said}", width), style="dim")
         return as_text(cut(scanner.last_error or "", width), style="dim")
