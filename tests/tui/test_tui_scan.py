@@ -25,7 +25,7 @@ from textual.widgets import OptionList, Static
 from db import supervision
 from db.connection import clock, connect
 from devices.simulator import PtyScanner
-from tests.conftest import fixed_now, make_app, settle, wait_until
+from tests.conftest import BUILT_MS, fixed_now, make_app, settle, wait_until
 from tui.app import ShopfloorApp
 from tui.messages import ScanRecorded, ScansHeld
 from tui.screens.scan import ScanScreen
@@ -345,3 +345,33 @@ async def test_typed_scans_during_a_write_lock_are_held_then_recorded(
         (b"B1001", "keyboard", "accepted"),
         (b"NUT-M4", "keyboard", "accepted"),
     ]
+
+
+async def test_the_station_says_when_its_own_scanner_is_not_reaching_the_record(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """Found: the scan screen never said its scanner was gone."""
+    from db.scanners import record_scanner
+
+    def banner(screen: ScanScreen) -> str:
+        return str(screen.query_one("#scan-scanner-lost", Static).render())
+
+    with clock(lambda: BUILT_MS - 60_000):
+        record_scanner(db, "CUT-1-A", station="CUT-1", url="/dev/ttyUSB0", connected=False)
+        record_scanner(db, "BEND-1-A", station="BEND-1", url="/dev/ttyUSB1", connected=False)
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        assert screen.has_class("-scanner-lost")
+        words = banner(screen)
+        assert "scanner CUT-1-A lost since" in words and "type the barcode here" in words
+        assert "BEND-1-A" not in words, "another station's scanner is not this one's worry"
+        # Its reader finds it again: the banner goes.
+        with clock(fixed_now):
+            record_scanner(db, "CUT-1-A", station="CUT-1", url="/dev/ttyUSB0", connected=True)
+        await wait_until(pilot, lambda: not screen.has_class("-scanner-lost"))
+        # Its reader dies without a word: the heartbeat ages past the rule's limit.
+        with clock(lambda: BUILT_MS - 60_000):
+            record_scanner(db, "CUT-1-A", station="CUT-1", url="/dev/ttyUSB0", connected=True)
+        await wait_until(pilot, lambda: "no reader since" in banner(screen))

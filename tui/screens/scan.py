@@ -25,7 +25,9 @@ from textual.widgets.option_list import Option
 
 from db.connection import now_ms
 from db.quantity import text as qty_text
+from db.scanners import ScannerRow, scanner_rows
 from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
+from db.times import clock_time
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
@@ -115,6 +117,7 @@ class StationPicker(OptionList):
 class StationState:
     view: StationView
     scans: list[StationScan]
+    scanners: list[ScannerRow]  # the station's own scanners, as their readers last said
 
 
 class ScanScreen(FloorScreen):
@@ -156,6 +159,7 @@ class ScanScreen(FloorScreen):
         self._log: list[StationScan] = []
         self._said: dict[str, str] = {}  # what each line of words last said
         self._stations: list[StationInfo] = []
+        self._scanners: list[ScannerRow] = []
 
     # ------------------------------------------------------------ widgets
 
@@ -197,6 +201,7 @@ class ScanScreen(FloorScreen):
             yield Static("", id="scan-prompt")
             yield WedgeInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-held")
+            yield Static("", id="scan-scanner-lost")
             yield Static("", id="scan-result")
             yield ScanLog(id="scan-log")
         yield StationPicker(id="station-picker")
@@ -231,7 +236,8 @@ class ScanScreen(FloorScreen):
         view = station_view(conn, self.station)
         if view is None:
             return None
-        return StationState(view, station_scans(conn, self.station, limit=LOG_LENGTH))
+        own = [row for row in scanner_rows(conn) if row.station == self.station]
+        return StationState(view, station_scans(conn, self.station, limit=LOG_LENGTH), own)
 
     def show(self, result: StationState | list[StationInfo] | None) -> None:
         # A read from before a station was picked (or changed) is stale: its reload follows.
@@ -285,7 +291,33 @@ class ScanScreen(FloorScreen):
         self._set("next", " · ".join(after) or "QTY 1")
         self._set("stage", view.station.stage or "—")
         self._say("scan-prompt", f"▶ {view.prompt}")
+        self._scanners = state.scanners
+        self._show_scanners()
         self._show_log(state.scans)
+
+    def _show_scanners(self) -> None:
+        """A banner while one of this station's own scanners is not reaching the record.
+
+        Found: the scan screen never said its scanner was gone; people scanned on and
+        nothing arrived. Redrawn on the held-scans timer too, since a reader that died
+        says nothing: its heartbeat just grows old (db.scanners' one rule)."""
+        now = self.clock.now_ms()
+        words = []
+        for row in self._scanners:
+            link = row.link(now)
+            since = clock_time(row.updated_ms, now_ms=now)
+            if link == "lost":
+                words.append(
+                    f"⚠ scanner {row.name} lost since {since}: its scans are not arriving. "
+                    "Check its cable, type the barcode here, or tell a supervisor"
+                )
+            elif link == "no_reader":
+                words.append(
+                    f"⚠ scanner {row.name}: no reader since {since}, its scans are not "
+                    "arriving. Type the barcode here and tell a supervisor"
+                )
+        self._say("scan-scanner-lost", " · ".join(words))
+        self.set_class(bool(words), "-scanner-lost")
 
     def _set(self, key: str, value: str) -> None:
         self._say(f"context-{key}", value)
@@ -400,6 +432,8 @@ class ScanScreen(FloorScreen):
             report.held for report in held_scans(self.db_path) if station in report.stations
         )
         self._show_held(count)
+        if self._scanners:
+            self._show_scanners()
 
     @on(ScansHeld)
     def _scans_held(self, event: ScansHeld) -> None:
