@@ -70,6 +70,20 @@ def setting(conn: sqlite3.Connection, key: str, default: str = "") -> str:
     return str(row[0]) if row else default
 
 
+KIOSK_RELOCK_MIN = "kiosk_relock_min"
+KIOSK_RELOCK_DEFAULT_MIN = 3.0
+
+
+def minutes_setting(conn: sqlite3.Connection, key: str, default: float) -> float:
+    """A setting in minutes; a value that is not a positive number counts as the default,
+    so a typo in the settings never stops a kiosk."""
+    try:
+        minutes = float(setting(conn, key, str(default)))
+    except ValueError:
+        return default
+    return minutes if 0 < minutes < 1e6 else default
+
+
 def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
     with transaction(conn):
         conn.execute(

@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import Reactive
@@ -39,6 +39,7 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widget import AwaitMount
 
+from db.roles import KIOSK_RELOCK_DEFAULT_MIN
 from tui.floor_screen import FloorScreen
 from tui.messages import FloorChanged, ScannerStateChanged, ScanRecorded, ScansHeld
 from tui.plain import visible
@@ -58,6 +59,8 @@ def _floor_commands() -> type[Provider]:
 
     return FloorCommands
 
+
+RELOCK_CHECK_S = 1.0  # how often an unlocked kiosk looks at how long it has been idle
 
 HIGH_CONTRAST = Theme(
     name="shopfloor-high-contrast",
@@ -134,6 +137,10 @@ class ShopfloorApp(App[None]):
         self.live = live
         # A supervisor's badge unlocks the kiosk until the station screen shows again.
         self.kiosk_unlocked = False
+        # An unlocked kiosk locks again after this long without a key or a click; read
+        # from the settings when a badge unlocks it.
+        self.relock_after_s = KIOSK_RELOCK_DEFAULT_MIN * 60
+        self._last_input = time.monotonic()
         self.watcher: FloorWatcher | None = None
         self.local_scanner: LocalScanner | None = None
         # The unexpected error that stopped the app, for the crash log and the restart.
@@ -185,6 +192,24 @@ class ShopfloorApp(App[None]):
             self.watcher.start()
         if self.scanner_url:
             self._start_scanner(self.scanner_url)
+        if self.kiosk:
+            self.set_interval(RELOCK_CHECK_S, self._relock_if_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _relock_if_idle(self) -> None:
+        """Found: an unlocked kiosk stayed unlocked until someone pressed F2."""
+        if not self.kiosk_unlocked or isinstance(self.screen, ModalScreen):
+            return
+        idle = time.monotonic() - self._last_input
+        if idle < self.relock_after_s:
+            return
+        self.notify(f"kiosk locked again after {idle / 60:.0f} idle minutes")
+        self.run_worker(self._show_list(KIOSK_MODE), exclusive=True, group="go")
+        self.kiosk_unlocked = False
 
     def on_unmount(self) -> None:
         if self.watcher is not None:
@@ -318,7 +343,7 @@ class ShopfloorApp(App[None]):
         super().action_help_quit()
 
     def _ask_badge(self, pending: Pending) -> None:
-        from db.roles import require_role
+        from db.roles import KIOSK_RELOCK_MIN, minutes_setting, require_role
         from tui.dialogs import Done, SupervisorDialog, SupervisorForm
 
         if isinstance(self.screen, SupervisorDialog):
@@ -326,7 +351,11 @@ class ShopfloorApp(App[None]):
         what = "close this kiosk" if pending.action == "quit" else f"open {pending.action}"
 
         def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
-            return Done(require_role(conn, form.badge, "leave_kiosk"))
+            name = require_role(conn, form.badge, "leave_kiosk")
+            self.relock_after_s = 60 * minutes_setting(
+                conn, KIOSK_RELOCK_MIN, KIOSK_RELOCK_DEFAULT_MIN
+            )
+            return Done(name)
 
         def answered(done: Done | None) -> None:
             if done is not None:

@@ -832,3 +832,29 @@ async def test_every_key_is_on_screen_at_80x24(demo_db: str) -> None:
         await settle(pilot)
         assert isinstance(app.screen, OrderScreen)
         assert cut_keys() == []
+
+
+async def test_an_unlocked_kiosk_locks_again_when_left_idle(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """Found: an unlocked kiosk stayed unlocked until someone pressed F2."""
+    from db.roles import KIOSK_RELOCK_MIN, set_setting
+
+    set_setting(db, KIOSK_RELOCK_MIN, "0.04")  # 2.4 s, for the test
+    app = make_app(demo_db, station="CUT-1", kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await type_text(pilot, "B3002")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        # Someone at work keeps it open: a key now and then.
+        for _ in range(3):
+            await pilot.pause(1.0)
+            await pilot.press("down")
+        assert isinstance(app.screen, BoardScreen) and app.kiosk_unlocked
+        # Walked away: it locks itself back at the station.
+        await wait_until(pilot, lambda: isinstance(app.screen, ScanScreen), seconds=6)
+        assert not app.kiosk_unlocked
+        await pilot.press("f1")
+        assert isinstance(app.screen, SupervisorDialog), "the board needs a badge again"
