@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,20 +126,32 @@ def replay_scan(conn: sqlite3.Connection, scan_id: int, *, by: str) -> ScanResul
 
 
 def dismiss_scan(conn: sqlite3.Connection, scan_id: int, *, by: str, note: str) -> None:
+    dismiss_scans(conn, [scan_id], by=by, note=note)
+
+
+def dismiss_scans(conn: sqlite3.Connection, scan_ids: Sequence[int], *, by: str, note: str) -> int:
+    """Dismiss every one of `scan_ids` with one note, all or none: a supervisor clearing
+    one person's slips in one go. Returns how many were dismissed."""
     with write(conn):
         roles.require_role(conn, by, "replay")
         if not note.strip():
             raise LedgerError("say why the scan is dismissed: the note is kept with it")
-        row = conn.execute("SELECT status FROM scan_outcomes WHERE scan = ?", (scan_id,)).fetchone()
-        if row is None or row["status"] != "rejected":
-            raise LedgerError(f"scan {scan_id} is not a rejected scan")
-        if conn.execute("SELECT 1 FROM inbox_resolutions WHERE scan = ?", (scan_id,)).fetchone():
-            raise LedgerError(f"scan {scan_id} was already resolved")
-        conn.execute(
-            "INSERT INTO inbox_resolutions (scan, action, by_operator, note, time_ms) "
-            "VALUES (?, 'dismissed', ?, ?, ?)",
-            (scan_id, by, note.strip(), now_ms()),
-        )
+        at = now_ms()
+        for scan_id in scan_ids:
+            row = conn.execute(
+                "SELECT status FROM scan_outcomes WHERE scan = ?", (scan_id,)
+            ).fetchone()
+            if row is None or row["status"] != "rejected":
+                raise LedgerError(f"scan {scan_id} is not a rejected scan")
+            resolved = "SELECT 1 FROM inbox_resolutions WHERE scan = ?"
+            if conn.execute(resolved, (scan_id,)).fetchone():
+                raise LedgerError(f"scan {scan_id} was already resolved")
+            conn.execute(
+                "INSERT INTO inbox_resolutions (scan, action, by_operator, note, time_ms) "
+                "VALUES (?, 'dismissed', ?, ?, ?)",
+                (scan_id, by, note.strip(), at),
+            )
+    return len(scan_ids)
 
 
 def waiting_rows(

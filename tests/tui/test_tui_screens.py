@@ -589,6 +589,46 @@ async def test_inbox_refuses_a_badge_without_the_role(plant: str, db: sqlite3.Co
         assert row_keys(screen.table) == [str(scan_id)]
 
 
+async def test_inbox_filters_by_station_reason_and_age_and_dismisses_them_all(
+    plant: str, db: sqlite3.Connection
+) -> None:
+    """Found: one person's session left 28 items, dismissed one by one."""
+    hour = 3_600_000
+    slips = [
+        insert_rejected(
+            db, "STORES", f"QTY:{n}x".encode(), "QTY: needs a number", NOW_MS - 3 * hour
+        )
+        for n in range(4)
+    ]
+    recent = insert_rejected(db, "STORES", b"QTY:zz", "QTY: needs a number", NOW_MS - 60_000)
+    elsewhere = insert_rejected(db, "CUT-1", b"WO-X", "unknown barcode 'WO-X'", NOW_MS - 5 * hour)
+    screen = InboxScreen(plant, now_ms=fixed_now)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert len(screen.scans) == 6
+        await pilot.press("slash")
+        await pilot.press(*"stores qty >2h")
+        await settle(pilot)
+        assert [scan.id for scan in screen.scans] == slips[::-1]
+        assert "4 of 6 rejected scans match" in str(screen.heading.render())
+        await pilot.press("enter")  # back to the list
+        await pilot.press("D")
+        await pilot.pause()
+        dialog = top(pilot)
+        assert isinstance(dialog, SupervisorDialog)
+        await pilot.press(*"one person's typos", "enter")
+        await pilot.press(*"B3001", "enter")
+        await settle(pilot)
+        assert top(pilot) is screen
+        notes = db.execute(
+            "SELECT scan, note, by_operator FROM inbox_resolutions ORDER BY scan"
+        ).fetchall()
+        assert [tuple(n) for n in notes] == [(i, "one person's typos", "B3001") for i in slips]
+        await pilot.press("slash", *["backspace"] * 20)
+        await settle(pilot)
+        assert sorted(scan.id for scan in screen.scans) == [recent, elsewhere]
+
+
 async def test_badge_prompt_cancels_with_escape(plant: str, db: sqlite3.Connection) -> None:
     insert_rejected(db, "STORES", b"SCR-M8X20", "unknown barcode", NOW_MS)
     screen = InboxScreen(plant, now_ms=fixed_now)

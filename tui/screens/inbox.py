@@ -34,8 +34,44 @@ from tui.formatting import cut
 from tui.plain import as_text, visible
 from tui.widgets.columns import set_columns
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.text_input import TextInput
 
 Action = Literal["replay", "dismiss"]
+
+FILTER_HINT = "filter: station or reason words; >2h or >1d for older ones (/ to type here)"
+_AGE_UNITS_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the supervisor typed to narrow the inbox: words that must each appear in the
+    station or the reason (any case), and `>2h` / `>1d` / `>30m` for older scans only."""
+
+    text: str = ""
+    words: tuple[str, ...] = ()
+    older_than_ms: int = 0
+
+    @classmethod
+    def read(cls, text: str) -> InboxFilter:
+        words: list[str] = []
+        older = 0
+        for token in text.lower().split():
+            amount, unit = token[1:-1], token[-1:]
+            if token.startswith(">") and unit in _AGE_UNITS_MS and amount.isdigit():
+                older = int(amount) * _AGE_UNITS_MS[unit]
+            else:
+                words.append(token)
+        return cls(text.strip(), tuple(words), older)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.words) or self.older_than_ms > 0
+
+    def lets_through(self, scan: RejectedScan, now_ms: int) -> bool:
+        if self.older_than_ms and now_ms - scan.time_ms < self.older_than_ms:
+            return False
+        where = f"{scan.station} {scan.reason} {scan.raw}".lower()
+        return all(word in where for word in self.words)
 
 
 @dataclass(frozen=True)
@@ -54,14 +90,17 @@ class InboxScreen(FloorScreen):
     AUTO_FOCUS = "#inbox-table"
     HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
     BINDINGS = [
-        Binding("r", "replay", "Replay"),
-        Binding("d", "dismiss_scan", "Dismiss"),
+        Binding("r", "replay", "Replay", id="replay"),
+        Binding("d", "dismiss_scan", "Dismiss", id="dismiss"),
+        Binding("D", "dismiss_shown", "Dismiss all shown", id="dismiss_shown"),
+        Binding("slash", "focus_filter", "Filter", id="focus_filter"),
     ]
 
     def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
         super().__init__(db_path)
         self._now = now_ms or wall_clock
         self._view: InboxView | None = None
+        self._filter = InboxFilter()
 
     # ------------------------------------------------------------ widgets
 
@@ -78,9 +117,16 @@ class InboxScreen(FloorScreen):
         return self.query_one("#inbox-detail", Static)
 
     @property
+    def filter_input(self) -> TextInput:
+        return self.query_one("#inbox-filter", TextInput)
+
+    @property
     def scans(self) -> list[RejectedScan]:
-        """The rejected scans on show, newest first."""
-        return self._view.scans if self._view is not None else []
+        """The rejected scans on show (those the filter lets through), newest first."""
+        if self._view is None:
+            return []
+        now = self._now()
+        return [scan for scan in self._view.scans if self._filter.lets_through(scan, now)]
 
     @property
     def selected_scan(self) -> RejectedScan | None:
@@ -94,6 +140,7 @@ class InboxScreen(FloorScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Reading the inbox…", id="inbox-heading", classes="floor-heading")
+        yield TextInput(placeholder=FILTER_HINT, id="inbox-filter")
         yield DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-detail")
         yield KeyBar()
@@ -127,6 +174,12 @@ class InboxScreen(FloorScreen):
                 f"{view.total} rejected scan{'s' if view.total != 1 else ''} wait for a "
                 f"supervisor{shown} · fix the master data, then replay; or dismiss with a note"
             )
+        shown_scans = self.scans
+        if self._filter.active:
+            self.heading.update(
+                f"{len(shown_scans)} of {view.total} rejected scans match the filter · "
+                "D dismisses them all with one note"
+            )
         table = self.table
         wide = self.wide
         columns = [("time", "When"), ("station", "Station")]
@@ -136,23 +189,23 @@ class InboxScreen(FloorScreen):
         set_columns(table, columns)
         now = self._now()
         # The reason gets whatever width the other columns leave (each has 2 of padding).
-        times = [clock_time(scan.time_ms, now_ms=now) for scan in view.scans]
-        longest = max((len(visible(s.raw)) for s in view.scans), default=7)
+        times = [clock_time(scan.time_ms, now_ms=now) for scan in shown_scans]
+        longest = max((len(visible(s.raw)) for s in shown_scans), default=7)
         raw_width = min(40 if wide else 18, longest)
         used = [
             max(map(len, times), default=4),
-            max((len(visible(s.station)) for s in view.scans), default=7),
+            max((len(visible(s.station)) for s in shown_scans), default=7),
             raw_width,
         ]
         if wide:
-            used.append(max((len(visible(s.scanner or s.source)) for s in view.scans), default=4))
+            used.append(max((len(visible(s.scanner or s.source)) for s in shown_scans), default=4))
         reason_width = max(18, self.size.width - sum(width + 2 for width in used) - 6)
         with table.prevent(DataTable.RowHighlighted):
             selected = None
             if table.row_count:
                 selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             table.clear()
-            for scan, time in zip(view.scans, times, strict=True):
+            for scan, time in zip(shown_scans, times, strict=True):
                 cells = [Text(time), as_text(scan.station)]
                 if wide:
                     cells.append(as_text(scan.scanner or scan.source))
@@ -200,7 +253,7 @@ class InboxScreen(FloorScreen):
     # ------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("replay", "dismiss_scan"):
+        if action in ("replay", "dismiss_scan", "dismiss_shown"):
             # Shown while there is something to act on; greyed out on an empty inbox.
             return True if self.scans else None
         return True
@@ -216,6 +269,48 @@ class InboxScreen(FloorScreen):
         if scan is None:
             return
         self._ask("dismiss", scan)
+
+    def action_focus_filter(self) -> None:
+        self.filter_input.focus()
+
+    @on(TextInput.Changed, "#inbox-filter")
+    def _filter_changed(self, event: TextInput.Changed) -> None:
+        self._filter = InboxFilter.read(event.value)
+        self.redraw()
+        self.refresh_bindings()
+
+    @on(TextInput.Submitted, "#inbox-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_dismiss_shown(self) -> None:
+        shown = self.scans
+        if not shown:
+            return
+        ids = [scan.id for scan in shown]
+        what = f"{len(ids)} rejected scan{'s' if len(ids) != 1 else ''}"
+        if self._filter.active:
+            what += f" matching {self._filter.text!r}"
+
+        def act(conn: sqlite3.Connection, form: SupervisorForm) -> Done:
+            inbox.dismiss_scans(conn, ids, by=form.badge, note=form.reason)
+            return Done(f"{what} dismissed")
+
+        prompt = SupervisorDialog(
+            f"Dismiss {what}",
+            "Each keeps the one note, with your badge.",
+            db_path=self.db_path,
+            act=act,
+            reason_hint="Why are they dismissed? (kept with each scan)",
+            confirm_label="Dismiss all",
+        )
+
+        def answered(done: Done | None) -> None:
+            if done is not None:
+                self.notify(done.message)
+                self.reload()
+
+        self.app.push_screen(prompt, answered)
 
     def _ask(self, action: Action, scan: RejectedScan) -> None:
         what = (f"Scan {scan.id} at {visible(scan.station)}: {cut(scan.raw, 40)}", scan.reason)
