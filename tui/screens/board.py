@@ -7,11 +7,18 @@ paints it, so a plant with thousands of open orders shows its board at once.
 
 Typing filters (order, product, description, stage, status); F7/F8/F9 sort by due
 date, priority or current stage; Enter opens the order.
+
+The SHORT mark comes from netting every open order against stock and supply
+(db.shortages): a change to one order's material can move another's mark, and the
+netting costs more than a touched order's read, so it runs in a worker of its own after
+the record moved on, never holding up the rows (one at a time; changes meanwhile
+make it run once more).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import dataclass
 
 from textual import events, on, work
@@ -20,7 +27,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Static
 
-from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
+from db.board import BoardDelta, BoardRow, LiveBoard, Marks, board_rows
+from db.connection import connect
+from db.shortages import short_orders
 from tui.floor_screen import FloorScreen
 from tui.watching import FloorClock
 from tui.widgets.board_table import BoardTable, Palette, SortKey
@@ -65,6 +74,12 @@ class BoardScreen(FloorScreen):
         # Used only by the load worker (one at a time, under the reader lock).
         self.live = LiveBoard()
         self._first_shown = False
+        # The shortage worker's own connection and whether another netting is wanted.
+        self._netting_reader: sqlite3.Connection | None = None
+        self._netting_lock = threading.Lock()
+        self._netting = False
+        self._netting_wanted = False
+        self._netted_at: Marks | None = None
 
     # ------------------------------------------------------------ widgets
 
@@ -128,7 +143,43 @@ class BoardScreen(FloorScreen):
             self.table.replace_all(result.rows)
         elif not result.empty:
             self.table.apply(result.rows, result.removed)
+        # Any posting may move a mark (stock one order takes, another lacks): net again
+        # when the record moved on since the last netting, not only when rows changed.
+        if self.live.marks != self._netted_at:
+            self._netted_at = self.live.marks
+            self._net_shortages()
         self._show_summary()
+
+    def _net_shortages(self) -> None:
+        if self._netting:
+            self._netting_wanted = True
+            return
+        self._netting = True
+        self._netting_wanted = False
+        self._shortage_worker()
+
+    @work(thread=True, group="shortages", exit_on_error=False)
+    def _shortage_worker(self) -> None:
+        with self._netting_lock:
+            try:
+                if self._netting_reader is None:
+                    self._netting_reader = connect(self.db_path)
+                short = short_orders(self._netting_reader)
+            except Exception:  # noqa: BLE001 - the rows' own read says when reads fail
+                reader, self._netting_reader = self._netting_reader, None
+                if reader is not None:
+                    reader.close()
+                self.app.call_from_thread(self._netted, None)
+                return
+        self.app.call_from_thread(self._netted, short)
+
+    def _netted(self, short: frozenset[str] | None) -> None:
+        self._netting = False
+        if short is not None:
+            self.table.set_short(short)
+            self._show_summary()
+        if self._netting_wanted:
+            self._net_shortages()
 
     def _show_summary(self) -> None:
         flags = self.table.flags.values()

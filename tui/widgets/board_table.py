@@ -48,9 +48,9 @@ class Flags:
     on_hold: bool
 
     @classmethod
-    def of(cls, row: BoardRow, today: date) -> Flags:
+    def of(cls, row: BoardRow, today: date, short: bool) -> Flags:
         late = row.late(today)
-        return cls(late, not late and row.at_risk(today), row.short, row.status == "on_hold")
+        return cls(late, not late and row.at_risk(today), short, row.status == "on_hold")
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,8 @@ class BoardTable(LineTable):
         # Kept per order and brought up to date with each delta: judging 5,000 orders
         # late or at risk on every commit would cost the UI thread ~30 ms each time.
         self.flags: dict[str, Flags] = {}
+        # The orders with a component nothing covers (db.shortages), as last netted.
+        self.short_orders: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------ what is shown
 
@@ -193,7 +195,7 @@ class BoardTable(LineTable):
     # ------------------------------------------------------------ cells
 
     def row_version(self, key: str) -> object:
-        return self.orders[key]
+        return (self.orders[key], key in self.short_orders)
 
     def row_cells(self, key: str) -> list[Text]:
         return self.cells(self.orders[key], self.clock.today(), self.clock.now_ms())
@@ -243,7 +245,7 @@ class BoardTable(LineTable):
             return self._stages_text(row, width)
         if key == "material":
             readiness = row.material_readiness
-            if row.short:
+            if self.is_short(row.number):
                 return Text("✗ SHORT", style=f"bold {colours.error}")
             if readiness is None:
                 return Text("no BOM", style=colours.muted)
@@ -285,6 +287,23 @@ class BoardTable(LineTable):
         if at_risk:
             return Text(AT_RISK, style=warning)
         return Text()
+
+    def is_short(self, number: str) -> bool:
+        """SHORT: some component of the order is covered by neither stock in the stores
+        nor an open purchase order (db.shortages); material merely not issued yet is
+        not short while the stores hold it."""
+        return number in self.short_orders
+
+    def set_short(self, orders: frozenset[str]) -> None:
+        """Take a new netting's short orders: only the lines whose mark changed redraw."""
+        changed = orders ^ self.short_orders
+        self.short_orders = orders
+        today = self.clock.today()
+        for number in changed:
+            row = self.orders.get(number)
+            if row is not None:
+                self.flags[number] = Flags.of(row, today, number in orders)
+                self.refresh_row(number)
 
     # ------------------------------------------------------------ layout
 
@@ -333,7 +352,7 @@ class BoardTable(LineTable):
             before = self.orders.get(row.number)
             present = self.has_row(row.number)
             self.orders[row.number] = row
-            self.flags[row.number] = Flags.of(row, today)
+            self.flags[row.number] = Flags.of(row, today, self.is_short(row.number))
             show = matches(row, self.query_words)
             if show != present or (show and before is not None and order(before) != order(row)):
                 moved = True
@@ -359,4 +378,7 @@ class BoardTable(LineTable):
 
     def _judge_all(self) -> None:
         today = self.clock.today()
-        self.flags = {number: Flags.of(row, today) for number, row in self.orders.items()}
+        self.flags = {
+            number: Flags.of(row, today, self.is_short(number))
+            for number, row in self.orders.items()
+        }
