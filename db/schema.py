@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 8
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -506,6 +506,71 @@ def m005_capacity_and_supply(db: Database) -> None:
     _run(db, _V5)
 
 
+_V8 = """
+-- A station's order context: the purchase order its receipts count against (RECEIVE),
+-- the sales order its shipments leave against (SHIP).
+ALTER TABLE station_sessions ADD COLUMN purchase_order TEXT;
+ALTER TABLE station_sessions ADD COLUMN sales_order TEXT;
+-- Which receipt counted against which purchase-order line, which shipment left against
+-- which sales-order line: one row per movement, append-only like the ledger it points to.
+CREATE TABLE order_receipts (
+    movement INTEGER PRIMARY KEY REFERENCES movements(id),
+    purchase_order TEXT NOT NULL,
+    item TEXT NOT NULL,
+    FOREIGN KEY (purchase_order, item) REFERENCES purchase_orders(number, item)
+);
+CREATE TABLE order_shipments (
+    movement INTEGER PRIMARY KEY REFERENCES movements(id),
+    sales_order TEXT NOT NULL,
+    product TEXT NOT NULL,
+    FOREIGN KEY (sales_order, product) REFERENCES sales_orders(number, product)
+);
+-- The lines' received and shipped totals follow in the same statement, whoever writes:
+-- a receipt or shipment counts when it is linked, its reversal (CMD:UNDO) uncounts it.
+CREATE TRIGGER order_receipts_count AFTER INSERT ON order_receipts BEGIN
+    UPDATE purchase_orders SET received_milli = received_milli
+           + (SELECT qty_milli FROM movements WHERE id = NEW.movement)
+     WHERE number = NEW.purchase_order AND item = NEW.item;
+END;
+CREATE TRIGGER order_shipments_count AFTER INSERT ON order_shipments BEGIN
+    UPDATE sales_orders SET shipped_milli = shipped_milli
+           + (SELECT qty_milli FROM movements WHERE id = NEW.movement)
+     WHERE number = NEW.sales_order AND product = NEW.product;
+END;
+CREATE TRIGGER movements_reverse_order_counts AFTER INSERT ON movements
+WHEN NEW.reverses IS NOT NULL BEGIN
+    UPDATE purchase_orders SET received_milli = MAX(received_milli - NEW.qty_milli, 0)
+     WHERE (number, item) IN (SELECT purchase_order, item FROM order_receipts
+                               WHERE movement = NEW.reverses);
+    UPDATE sales_orders SET shipped_milli = MAX(shipped_milli - NEW.qty_milli, 0)
+     WHERE (number, product) IN (SELECT sales_order, product FROM order_shipments
+                                  WHERE movement = NEW.reverses);
+END;
+"""
+
+
+def _order_link_triggers() -> str:
+    parts = []
+    for table in ("order_receipts", "order_shipments"):
+        refusal = f"RAISE(ABORT, '{table} is append-only: post a correcting entry instead')"
+        parts.append(
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE movement = NEW.movement) "
+            f"BEGIN SELECT {refusal}; END;"
+        )
+        for action in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT {refusal}; END;"
+            )
+    return "\n".join(parts)
+
+
+def m008_order_receipts(db: Database) -> None:
+    _run(db, _V8)
+    _run(db, _order_link_triggers())
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -516,6 +581,7 @@ def migrations() -> Migrations:
     steps()(m003_audit_trails)
     steps()(m004_feed_marks)
     steps()(m005_capacity_and_supply)
+    steps()(m008_order_receipts)
     return steps
 
 
