@@ -29,10 +29,11 @@ for it whatever the forecast says.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 from db.schema import OPEN_STATUSES
 
@@ -46,8 +47,9 @@ ANSWERS: tuple[Answer, ...] = ("issued", "to_pick", "on_order", "supply_late", "
 _OPEN = f"status IN {OPEN_STATUSES!r}"
 
 
-@dataclass(frozen=True, slots=True)
-class Pick:
+# Plain named tuples, not frozen dataclasses: a netting builds tens of thousands, and a
+# frozen dataclass sets each field through object.__setattr__ (several times slower).
+class Pick(NamedTuple):
     """Stock to take from one bin (and lot) for one order's component."""
 
     location: str
@@ -55,8 +57,7 @@ class Pick:
     qty_milli: int
 
 
-@dataclass(frozen=True, slots=True)
-class Supply:
+class Supply(NamedTuple):
     """What one purchase order brings towards one order's component."""
 
     number: str
@@ -66,8 +67,7 @@ class Supply:
     in_time: bool  # due no later than the day the consuming stage is projected to start
 
 
-@dataclass(frozen=True, slots=True)
-class Shortage:
+class Shortage(NamedTuple):
     """One component of one open work order, netted (the module docstring defines each
     figure; quantities in thousandths of the item's unit)."""
 
@@ -123,23 +123,33 @@ def picking_order(
     the movement ledger. (The GS1 work's expiry, when an item's lots carry one, belongs
     in front of this age: merge the two orders there.)
     """
-    wanted = None if items is None else set(items)
     kinds = ", ".join("?" for _ in PICKABLE_KINDS)
-    rows = conn.execute(
-        "SELECT s.item, s.location, s.lot, s.qty_milli, l.kind, "
-        "(SELECT MIN(a.rowid) FROM stock a WHERE a.item = s.item AND a.lot = s.lot) AS arrived "
-        f"FROM stock s JOIN locations l ON l.code = s.location "
-        f"WHERE s.qty_milli > 0 AND l.kind IN ({kinds})",
-        PICKABLE_KINDS,
-    ).fetchall()
-    ordered = sorted(
-        (tuple(r) for r in rows if wanted is None or r[0] in wanted),
-        key=lambda r: (r[0], r[5], r[4] != "storeroom", r[1]),
+    only = "" if items is None else "AND s.item IN (SELECT value FROM json_each(?))"
+    params: tuple[str, ...] = PICKABLE_KINDS
+    if items is not None:
+        params += (json.dumps(sorted(set(items))),)
+    # A lot's arrival is looked up only where there is a lot: stock without one is one
+    # lot, nothing to put first.
+    cursor = conn.execute(
+        "SELECT s.item, s.location, s.lot, s.qty_milli, l.kind != 'storeroom', "
+        "CASE s.lot WHEN '' THEN 0 ELSE (SELECT MIN(a.rowid) FROM stock a "
+        " WHERE a.item = s.item AND a.lot = s.lot) END "
+        "FROM stock s JOIN locations l ON l.code = s.location "
+        f"WHERE s.qty_milli > 0 AND l.kind IN ({kinds}) {only}",
+        params,
     )
+    cursor.row_factory = None  # plain tuples: the cheapest rows sqlite3 makes
+    ordered = sorted(cursor.fetchall(), key=lambda r: (r[0], r[5], r[4], r[1]))
     picks: dict[str, list[Pick]] = {}
     for item, location, lot, qty, _, _ in ordered:
-        picks.setdefault(item, []).append(Pick(location, lot, int(qty)))
+        picks.setdefault(item, []).append(Pick(location, lot, qty))
     return picks
+
+
+def _plain(conn: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
+    cursor = conn.execute(sql)
+    cursor.row_factory = None  # plain tuples: thousands of rows, cheapest as tuples
+    return cursor.fetchall()
 
 
 def _consumers(route: str) -> tuple[str | None, dict[str, tuple[int, int]]]:
@@ -167,34 +177,53 @@ def shortages(
     `stage_starts` maps (work order, stage) to the day (ISO date or date-time) that
     stage is projected to start; where it has none, the order's due date stands in.
     """
+    return _net(conn, order=order, stage_starts=stage_starts, build=True)[0]
+
+
+def _net(
+    conn: sqlite3.Connection,
+    *,
+    order: str | None,
+    stage_starts: Mapping[tuple[str, str], str] | None,
+    build: bool,
+) -> tuple[list[Shortage], frozenset[str]]:
+    """The netting: the lines (when `build`, of `order` or all) and the short orders."""
     own = not conn.in_transaction  # one commit's view of orders, stock and supply
     if own:
         conn.execute("BEGIN")
     try:
-        orders = conn.execute(
-            "SELECT number, product, qty_milli, due, priority, status, board_stages "
-            f"FROM work_orders WHERE {_OPEN} ORDER BY priority, due, number"
-        ).fetchall()
         bills: dict[str, list[tuple[str, int, str | None]]] = {}
         for product, component, qty_per, stage in conn.execute(
             "SELECT product, component, qty_per_milli, stage FROM bill_of_materials "
             "ORDER BY product, rowid"
         ):
             bills.setdefault(product, []).append((component, qty_per, stage))
+        orders = _plain(
+            conn,
+            "SELECT number, product, qty_milli, due, priority, status, board_stages "
+            f"FROM work_orders WHERE {_OPEN} ORDER BY priority, due, number",
+        )
+        # What each open order holds of its bill's components, by the material table's
+        # key (work_order, item): its cost follows the open orders' bill lines, not all
+        # the material ever issued to every order.
         held: dict[tuple[str, str], int] = {
-            (number, item): int(qty)
-            for number, item, qty in conn.execute(
-                "SELECT m.work_order, m.item, "
-                "SUM(m.issued_milli - m.returned_milli - m.consumed_milli) "
-                "FROM work_order_materials m JOIN work_orders w ON w.number = m.work_order "
-                f"WHERE w.{_OPEN} GROUP BY m.work_order, m.item"
+            (number, item): qty
+            for number, item, qty in _plain(
+                conn,
+                "SELECT w.number, b.component, (SELECT SUM(m.issued_milli - m.returned_milli"
+                " - m.consumed_milli) FROM work_order_materials m"
+                " WHERE m.work_order = w.number AND m.item = b.component) AS held "
+                "FROM work_orders w JOIN bill_of_materials b ON b.product = w.product "
+                f"WHERE w.{_OPEN}",
             )
+            if qty is not None
         }
         items = {
             sku: (description, uom)
             for sku, description, uom in conn.execute("SELECT sku, description, uom FROM items")
         }
-        stock = picking_order(conn)
+        needed = {component for lines in bills.values() for component, _, _ in lines}
+        stock = picking_order(conn, needed)
         supply: dict[str, list[_OnOrder]] = {}
         for number, item, left, due, supplier in conn.execute(
             "SELECT number, item, qty_milli - received_milli, due, supplier "
@@ -206,50 +235,41 @@ def shortages(
             conn.execute("COMMIT")
 
     starts = stage_starts or {}
-    left_in_bin = {item: [p.qty_milli for p in bins] for item, bins in stock.items()}
+    bins = {item: _Bins(picks) for item, picks in stock.items()}
+    on_order = {item: _Bins(lines) for item, lines in supply.items()}
+    nothing = _Bins([])
     lines: list[Shortage] = []
+    short: set[str] = set()
     routes: dict[str, tuple[str | None, dict[str, tuple[int, int]]]] = {}
     for number, product, qty, due, priority, status, route in orders:
         parsed = routes.get(route)
         if parsed is None:
             parsed = routes[route] = _consumers(route)
         first, totals = parsed
+        keep = build and (order is None or number == order)
         for component, qty_per, bill_stage in bills.get(product, ()):
             stage = bill_stage or first
             done, scrap = totals.get(stage, (0, 0)) if stage else (0, 0)
-            remaining = max(qty - done - scrap, 0)
-            required = (qty_per * remaining + 500) // 1000
-            issued = max(held.get((number, component), 0), 0)
-            to_issue = max(required - issued, 0)
-            wanted = to_issue
+            remaining = qty - done - scrap
+            required = (qty_per * remaining + 500) // 1000 if remaining > 0 else 0
+            issued = held.get((number, component), 0)
+            if issued < 0:
+                issued = 0
+            to_issue = required - issued if required > issued else 0
             picks: list[Pick] = []
-            if wanted:
-                bins = stock.get(component, ())
-                amounts = left_in_bin.get(component, [])
-                for index, bin_ in enumerate(bins):
-                    if not wanted:
-                        break
-                    take = min(amounts[index], wanted)
-                    if take > 0:
-                        amounts[index] -= take
-                        wanted -= take
-                        picks.append(Pick(bin_.location, bin_.lot, take))
-            from_stock = to_issue - wanted
-            needed_by = starts.get((number, stage), due) if stage else due
             covers: list[Supply] = []
+            wanted = to_issue
+            needed_by = due
             if wanted:
-                for po in supply.get(component, ()):
-                    if not wanted:
-                        break
-                    take = min(po.left_milli, wanted)
-                    if take > 0:
-                        po.left_milli -= take
-                        wanted -= take
-                        covers.append(
-                            Supply(po.number, po.due, po.supplier, take, po.due <= needed_by[:10])
-                        )
-            from_supply = to_issue - from_stock - wanted
-            if order is not None and number != order:
+                wanted = bins.get(component, nothing).take_stock(wanted, picks)
+            from_stock = to_issue - wanted
+            if stage and starts:
+                needed_by = starts.get((number, stage), due)[:10]
+            if wanted:
+                wanted = on_order.get(component, nothing).take_supply(wanted, needed_by, covers)
+                if wanted:
+                    short.add(number)
+            if not keep:
                 continue
             description, uom = items[component]
             lines.append(
@@ -262,23 +282,64 @@ def shortages(
                     description,
                     uom,
                     stage,
-                    needed_by[:10],
+                    needed_by,
                     required,
                     issued,
                     to_issue,
                     from_stock,
-                    from_supply,
+                    to_issue - from_stock - wanted,
                     wanted,
                     tuple(picks),
                     tuple(covers),
                 )  # fmt: skip
             )
-    return lines
+    return lines, frozenset(short)
+
+
+class _Bins:
+    """What is left to hand out of one item, in the order it is handed out (bins in
+    picking order, or purchase-order lines by due date); spent ones are skipped once."""
+
+    __slots__ = ("entries", "left", "at")
+
+    def __init__(self, entries: Sequence[Pick] | Sequence[_OnOrder]) -> None:
+        self.entries = entries
+        self.left = [e.qty_milli if isinstance(e, Pick) else e.left_milli for e in entries]
+        self.at = 0
+
+    def _take(self, wanted: int) -> Iterator[tuple[int, int]]:
+        """(entry index, amount) until `wanted` is met or nothing is left."""
+        left = self.left
+        while wanted and self.at < len(left):
+            take = min(left[self.at], wanted)
+            left[self.at] -= take
+            wanted -= take
+            if take:
+                yield self.at, take
+            if not left[self.at]:
+                self.at += 1
+
+    def take_stock(self, wanted: int, picks: list[Pick]) -> int:
+        for index, take in self._take(wanted):
+            entry = self.entries[index]
+            assert isinstance(entry, Pick)
+            picks.append(Pick(entry.location, entry.lot, take))
+            wanted -= take
+        return wanted
+
+    def take_supply(self, wanted: int, needed_by: str, covers: list[Supply]) -> int:
+        for index, take in self._take(wanted):
+            po = self.entries[index]
+            assert isinstance(po, _OnOrder)
+            covers.append(Supply(po.number, po.due, po.supplier, take, po.due <= needed_by))
+            wanted -= take
+        return wanted
 
 
 def short_orders(conn: sqlite3.Connection) -> frozenset[str]:
-    """The open orders with a component nothing covers (the board's SHORT mark)."""
-    return frozenset(line.work_order for line in shortages(conn) if line.short_milli > 0)
+    """The open orders with a component nothing covers (the board's SHORT mark): the
+    same netting, without building its lines."""
+    return _net(conn, order=None, stage_starts=None, build=False)[1]
 
 
 def pick_list(
