@@ -1,10 +1,12 @@
-"""`shopfloor shortages` and `shopfloor picklist` through the real command (CliRunner),
-on the small plant with stock and supply (tests/plant/supply.py); the figures are the
-hand-worked ones of tests/db/test_shortages.py, in the item's unit."""
+"""`shopfloor shortages`, `picklist` and `packing-slip` through the real command
+(CliRunner): the first two on the small plant with stock and supply
+(tests/plant/supply.py), with the hand-worked figures of tests/db/test_shortages.py in
+the item's unit; the packing slip on the demo plant, read back off the paper."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +92,44 @@ def test_picklist_bin_by_bin_oldest_lot_first(floor: str) -> None:
     human = invoke("picklist", "--db", floor, "WO3")
     assert human.exit_code == 0
     assert human.stdout.strip() == "work order WO3: nothing to pick from the stores"
+
+
+# ---------------------------------------------------------------- packing slip
+
+
+def test_packing_slip_for_what_left_against_a_sales_order(demo_db: str, tmp_path: Path) -> None:
+    """Ship two against a sales order at the shipping station; its packing slip is a PDF
+    whose barcode sets the order again at a SHIP station, and whose words say what left."""
+    from db.connection import connect
+    from db.pipeline import process_scan
+    from tests.label_reading import tool, zbar
+
+    conn = connect(demo_db)
+    number, product = conn.execute(
+        "SELECT o.number, o.product FROM sales_orders o JOIN stock s ON s.item = o.product "
+        "AND s.location = 'FG-01' AND s.qty_milli >= 2000 ORDER BY o.number LIMIT 1"
+    ).fetchone()
+    for code in ("B1001", f"SO:{number}", "QTY:2", product):
+        assert process_scan(conn, "SHIPPING", code.encode()).status == "accepted"
+    conn.close()
+    out = tmp_path / "slip.pdf"
+    result = invoke("packing-slip", "--db", demo_db, number, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    subprocess.run(
+        [tool("pdftoppm", "poppler-utils"), "-r", "200", "-png", str(out), str(pages / "p")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    (page,) = sorted(pages.glob("p*.png"))
+    assert zbar(page) == [f"SO:{number}"]
+
+
+def test_packing_slip_refuses_what_it_cannot_print(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "slips"
+    unknown = invoke("packing-slip", "--db", demo_db, "SO-1", "--out", str(out / "a.pdf"))
+    assert unknown.exit_code == 1 and "unknown sales order 'SO-1'" in unknown.output
+    not_pdf = invoke("packing-slip", "--db", demo_db, "SO-5001", "--out", str(out / "a.png"))
+    assert not_pdf.exit_code == 1 and "a packing slip is a PDF" in not_pdf.output
+    assert not out.exists()

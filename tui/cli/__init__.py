@@ -502,7 +502,7 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
 
 for _report in (reports.status, reports.stock, reports.movements, reports.scans, reports.check):
     cli.add_command(_report)
-for _material in (material.shortages, material.picklist):
+for _material in (material.shortages, material.picklist, material.packing_slip):
     cli.add_command(_material)
 
 

@@ -112,3 +112,35 @@ def picklist(db_path: str, as_json: bool, number: str) -> None:
         )
 
     emit(as_json, rows, human)
+
+
+@click.command(name="packing-slip")
+@db_option
+@click.argument("number", metavar="SALES_ORDER")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False), help="The PDF to write."
+)
+@click.option("--paper", default="A4", show_default=True, help="A4 or Letter.")
+def packing_slip(db_path: str, number: str, out: str, paper: str) -> None:
+    """The packing slip of a sales order as a PDF: its lines, what shipped against them,
+    and its barcode (SO:number) for the shipping station."""
+    from datetime import date
+    from pathlib import Path
+
+    from db.documents import packing_slip as slip_of
+    from devices.labels import packing_slip_pdf, paper_size
+    from devices.labels.files import write_file
+
+    try:
+        paper_size(paper)
+        slip = slip_of(open_db(db_path), number, printed=date.today().isoformat())
+    except (LookupError, ValueError) as refused:
+        raise click.ClickException(str(refused.args[0])) from None
+    path = Path(out)
+    if path.suffix.lower() != ".pdf":
+        raise click.ClickException(f"{out}: a packing slip is a PDF; name the file .pdf")
+    try:
+        write_file(path, packing_slip_pdf(slip, paper))
+    except OSError as exc:
+        raise click.ClickException(f"{out}: not written: {exc.strerror or exc}") from None
+    click.echo(f"packing slip {number} written to {out}")
