@@ -525,6 +525,11 @@ CREATE TABLE order_shipments (
     product TEXT NOT NULL,
     FOREIGN KEY (sales_order, product) REFERENCES sales_orders(number, product)
 );
+-- A lot's rows of an item, for the shortage netting's picking order (oldest lot first:
+-- db.shortages): the stock key puts the location between item and lot, so without this
+-- a lot's first row meant reading every row of the item. New stock rows are rare (a
+-- lot's first arrival in a bin); quantity updates do not touch it.
+CREATE INDEX stock_item_lot ON stock(item, lot);
 -- The lines' received and shipped totals follow in the same statement, whoever writes:
 -- a receipt or shipment counts when it is linked, its reversal (CMD:UNDO) uncounts it.
 CREATE TRIGGER order_receipts_count AFTER INSERT ON order_receipts BEGIN
