@@ -91,3 +91,39 @@ async def test_short_when_nothing_covers_it_and_live(demo_db: str, db: sqlite3.C
         await wait_until(pilot, marked)
         summary = str(app.screen.query_one("#board-summary").render())
         assert f"✗ {len(needing)} short" in summary
+
+
+async def test_an_order_made_for_a_customer_shows_who_and_the_promise(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """A sales order linked to a work order: its customer and promise date on the board
+    (a column where there is room) and on the order screen."""
+    from tui.screens.order import OrderScreen
+
+    number, customer, due, work_order = db.execute(
+        "SELECT o.number, o.customer, o.due, o.work_order FROM sales_orders o "
+        "JOIN work_orders w ON w.number = o.work_order WHERE w.status = 'in_progress' "
+        "ORDER BY o.number LIMIT 1"
+    ).fetchone()
+    app = make_app(demo_db)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(BoardTable)
+
+        def shown() -> bool:
+            """the board names the customer and the promise date"""
+            return table.get_cell(work_order, "customer").plain == f"{customer} {due[5:]}"
+
+        await wait_until(pilot, shown)
+        assert table.get_cell("WO-24002", "customer").plain == ""  # made for stock
+        await app.open_order(work_order)  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen))
+
+        def on_order_screen() -> bool:
+            """the order screen names the customer, the sales order and the promise"""
+            facts = app.screen.query("#order-facts")
+            return bool(facts) and f"for {customer} ({number}), promised {due}" in str(
+                facts.first().render()
+            )
+
+        await wait_until(pilot, on_order_screen)

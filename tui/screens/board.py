@@ -9,10 +9,10 @@ Typing filters (order, product, description, stage, status); F7/F8/F9 sort by du
 date, priority or current stage; Enter opens the order.
 
 The SHORT mark comes from netting every open order against stock and supply
-(db.shortages): a change to one order's material can move another's mark, and the
-netting costs more than a touched order's read, so it runs in a worker of its own after
-the record moved on, never holding up the rows (one at a time; changes meanwhile
-make it run once more).
+(db.shortages), the customer column from the sales orders: a change to one order's
+material can move another's mark, and the netting costs more than a touched order's
+read, so it runs in a worker of its own after the record moved on, never holding up
+the rows (one at a time; changes meanwhile make it run once more).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from db.board import BoardDelta, BoardRow, LiveBoard, Marks, board_rows
 from db.connection import connect
+from db.orders import promised
 from db.shortages import short_orders
 from tui.floor_screen import FloorScreen
 from tui.watching import FloorClock
@@ -165,18 +166,20 @@ class BoardScreen(FloorScreen):
                 if self._netting_reader is None:
                     self._netting_reader = connect(self.db_path)
                 short = short_orders(self._netting_reader)
+                customers = promised(self._netting_reader)
             except Exception:  # noqa: BLE001 - the rows' own read says when reads fail
                 reader, self._netting_reader = self._netting_reader, None
                 if reader is not None:
                     reader.close()
-                self.app.call_from_thread(self._netted, None)
+                self.app.call_from_thread(self._netted, None, {})
                 return
-        self.app.call_from_thread(self._netted, short)
+        self.app.call_from_thread(self._netted, short, customers)
 
-    def _netted(self, short: frozenset[str] | None) -> None:
+    def _netted(self, short: frozenset[str] | None, customers: dict[str, tuple[str, str]]) -> None:
         self._netting = False
         if short is not None:
             self.table.set_short(short)
+            self.table.set_customers(customers)
             self._show_summary()
         if self._netting_wanted:
             self._net_shortages()

@@ -6,8 +6,8 @@ that changed, and 5,000 orders cost nothing until they scroll into view.
 Columns come and go with the width: each has a priority, and the narrowest terminal
 (80 columns) keeps the ones a supervisor needs first (order, marks, due, progress,
 stage, material, product, last activity); wider terminals add the per-stage strip,
-status, quantity, description, priority and, with room to spare, each stage's
-done/total in words.
+status, quantity, description, the customer and the date promised to them, priority
+and, with room to spare, each stage's done/total in words.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Literal
 from rich.text import Text
 
 from db.board import BoardRow, current_stage
-from tui.formatting import ago, quantity, quantity_text
+from tui.formatting import ago, cut, quantity, quantity_text
 from tui.plain import as_text
 from tui.watching import FloorClock
 from tui.widgets.bars import bar_with_percent, percent, stage_strip
@@ -67,14 +67,15 @@ COLUMNS = (
     Column("order", "Order", 8, 1),
     Column("product", "Product", 9, 7),
     Column("description", "Description", 24, 12, 28),
+    Column("customer", "For · promised", 16, 13, 22),
     Column("qty", "Qty", 5, 11),
-    Column("priority", "P", 2, 13),
+    Column("priority", "P", 2, 14),
     Column("due", "Due", 5, 3, 10),
     Column("status", "Status", 11, 10),
     Column("stage", "Stage", 5, 5),
     Column("progress", "Progress", 11, 4, 16),
     Column("strip", "Stages", 6, 9),
-    Column("stages", "Done/total per stage", 24, 14, 60),
+    Column("stages", "Done/total per stage", 24, 15, 60),
     Column("material", "Material", 8, 6),
     Column("last", "Last", 4, 8, 7),
     Column("marks", "Marks", 11, 2),
@@ -170,6 +171,8 @@ class BoardTable(LineTable):
         self.flags: dict[str, Flags] = {}
         # The orders with a component nothing covers (db.shortages), as last netted.
         self.short_orders: frozenset[str] = frozenset()
+        # Orders made for a customer: (customer, promise date) of its sales order.
+        self.customers: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------ what is shown
 
@@ -195,7 +198,7 @@ class BoardTable(LineTable):
     # ------------------------------------------------------------ cells
 
     def row_version(self, key: str) -> object:
-        return (self.orders[key], key in self.short_orders)
+        return (self.orders[key], key in self.short_orders, self.customers.get(key))
 
     def row_cells(self, key: str) -> list[Text]:
         return self.cells(self.orders[key], self.clock.today(), self.clock.now_ms())
@@ -219,6 +222,12 @@ class BoardTable(LineTable):
             return row.product
         if key == "description":
             return row.description
+        if key == "customer":
+            made_for = self.customers.get(row.number)
+            if made_for is None:
+                return ""
+            customer, due = made_for
+            return f"{cut(customer, width - 6)} {due[5:]}"
         if key == "qty":
             return quantity(row.qty_milli)
         if key == "priority":
@@ -304,6 +313,17 @@ class BoardTable(LineTable):
             if row is not None:
                 self.flags[number] = Flags.of(row, today, number in orders)
                 self.refresh_row(number)
+
+    def set_customers(self, customers: dict[str, tuple[str, str]]) -> None:
+        """Take the sales orders' customers and promise dates; changed lines redraw."""
+        changed = {
+            number
+            for number in customers.keys() | self.customers.keys()
+            if customers.get(number) != self.customers.get(number)
+        }
+        self.customers = customers
+        for number in changed:
+            self.refresh_row(number)
 
     # ------------------------------------------------------------ layout
 
