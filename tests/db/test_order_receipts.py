@@ -158,3 +158,14 @@ def test_order_links_are_append_only(conn: sqlite3.Connection) -> None:
     for sql in ("UPDATE order_receipts SET item = 'X'", "DELETE FROM order_receipts"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             conn.execute(sql)
+
+
+def test_check_proves_what_an_order_received(conn: sqlite3.Connection) -> None:
+    accept(conn, "RECEIVING", "B1001", "PO:PO-7104", "QTY:7", SHEET)
+    assert check(conn).ok
+    conn.execute("UPDATE purchase_orders SET received_milli = 9000 WHERE number = 'PO-7104'")
+    report = check(conn)
+    assert not report.ok
+    assert report.differences == [
+        f"purchase order PO-7104 {SHEET}: its linked movements sum to 7, the order says 9 received"
+    ]

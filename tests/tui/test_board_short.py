@@ -116,7 +116,7 @@ async def test_an_order_made_for_a_customer_shows_who_and_the_promise(
 
         await wait_until(pilot, shown)
         assert table.get_cell("WO-24002", "customer").plain == ""  # made for stock
-        await app.open_order(work_order)  # type: ignore[attr-defined]
+        await app.open_order(work_order)
         await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen))
 
         def on_order_screen() -> bool:
