@@ -12,13 +12,15 @@ The SHORT mark comes from netting every open order against stock and supply
 (db.shortages), the customer column from the sales orders: a change to one order's
 material can move another's mark, and the netting costs more than a touched order's
 read, so it runs in a worker of its own after the record moved on, never holding up
-the rows (one at a time; changes meanwhile make it run once more).
+the rows (one at a time, resting a few times as long as it took; changes meanwhile make
+it run once more).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 
 from textual import events, on, work
@@ -29,14 +31,15 @@ from textual.widgets import Footer, Header, Input, Static
 
 from db.board import BoardDelta, BoardRow, LiveBoard, Marks, board_rows
 from db.connection import connect
-from db.orders import promised
-from db.shortages import short_orders
 from tui.floor_screen import FloorScreen
 from tui.watching import FloorClock
 from tui.widgets.board_table import BoardTable, Palette, SortKey
 from tui.widgets.text_input import TextInput
 
 TIME_REFRESH_SECONDS = 20.0
+# After a netting, the next waits at least this long, and this many times its duration.
+NETTING_PAUSE_S = 0.3
+NETTING_DUTY = 4.0
 # Orders painted before the full read: more lines than the tallest kiosk shows.
 FIRST_SCREENFUL = 100
 
@@ -161,6 +164,11 @@ class BoardScreen(FloorScreen):
 
     @work(thread=True, group="shortages", exit_on_error=False)
     def _shortage_worker(self) -> None:
+        # Imported when first needed: the board's first paint waits for nothing it shows.
+        from db.orders import promised
+        from db.shortages import short_orders
+
+        started = time.monotonic()
         with self._netting_lock:
             try:
                 if self._netting_reader is None:
@@ -171,16 +179,23 @@ class BoardScreen(FloorScreen):
                 reader, self._netting_reader = self._netting_reader, None
                 if reader is not None:
                     reader.close()
-                self.app.call_from_thread(self._netted, None, {})
-                return
-        self.app.call_from_thread(self._netted, short, customers)
+                short, customers = None, {}
+        took = time.monotonic() - started
+        self.app.call_from_thread(self._netted, short, customers, took)
 
-    def _netted(self, short: frozenset[str] | None, customers: dict[str, tuple[str, str]]) -> None:
-        self._netting = False
+    def _netted(
+        self, short: frozenset[str] | None, customers: dict[str, tuple[str, str]], took: float
+    ) -> None:
         if short is not None:
             self.table.set_short(short)
             self.table.set_customers(customers)
             self._show_summary()
+        # The next netting waits a few times as long as this one took: under a stream of
+        # commits it takes a small share of the machine, never a turn of every refresh.
+        self.set_timer(max(NETTING_PAUSE_S, NETTING_DUTY * took), self._netting_rested)
+
+    def _netting_rested(self) -> None:
+        self._netting = False
         if self._netting_wanted:
             self._net_shortages()
 
