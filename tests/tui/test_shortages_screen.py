@@ -18,6 +18,7 @@ from db.ledger import Origin
 from db.shortages import shortages
 from tests.conftest import make_app, settle, wait_until
 from tui.app import ShopfloorApp
+from tui.screens.order import OrderScreen
 from tui.screens.shortages import ShortagesScreen
 
 pytestmark = pytest.mark.timeout(60)
@@ -87,6 +88,14 @@ async def test_short_components_the_orders_they_hold_up_and_their_supply(plant: 
         assert f"{gland_orders[0]}\x1f{GLAND}" in order_lines
         heading = str(screen.heading.render())
         assert heading.startswith("✗ 1 component short · 3 orders held up")
+        # Enter on an order's line opens the work order; Escape comes back.
+        screen.lines_table.focus()
+        screen.lines_table.move_cursor(order_lines.index(f"{gland_orders[0]}\x1f{GLAND}"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen))
+        assert app.screen.number == gland_orders[0]  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
         # Glands arrive (another process): they leave the screen at once.
         ledger.receive(conn, GLAND, 10_000_000, "RCV-DOCK", origin=Origin(operator="B1001"))
         await wait_until(pilot, lambda: GLAND not in screen.items_table.keys)

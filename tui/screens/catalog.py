@@ -57,7 +57,7 @@ SCREENS: tuple[FloorScreenEntry, ...] = (
                      "tui.screens.devices", "DevicesScreen", ("now_ms",)),
     FloorScreenEntry("shortages", "f10", "Short", "Shortages",
                      "short components, the orders they hold up, their supply",
-                     "tui.screens.shortages", "ShortagesScreen", (), footer=False),
+                     "tui.screens.shortages", "ShortagesScreen", ("clock",), footer=False),
 )  # fmt: skip
 
 BY_MODE = {entry.mode: entry for entry in SCREENS}

@@ -8,7 +8,8 @@ commit. Two tables:
 - by component: what nothing covers (✗ SHORT), what a purchase order covers only after
   the consuming stage is projected to start (◷ LATE), what a purchase order covers in
   time (on order), with the orders each holds up, most urgent first, and its supply;
-- by order: each (work order, component) among those, with its figures.
+- by order: each (work order, component) among those, with its figures; Enter opens
+  the work order.
 
 What the stores hold is not a shortage: the heading counts those lines as to pick
 (`shopfloor picklist ORDER` says from which bins).
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Header, Static
 
@@ -28,6 +30,7 @@ from db.shortages import Answer, Shortage, shortages
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.formatting import cut, quantity, quantity_text
 from tui.plain import as_text
+from tui.watching import FloorClock
 from tui.widgets.cell_table import CellTable
 
 # Worst first: the order the component table lists them in.
@@ -92,8 +95,9 @@ class ShortagesScreen(FloorScreen):
     AUTO_FOCUS = "#shortages-items"
     HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, *, clock: FloorClock | None = None) -> None:
         super().__init__(db_path)
+        self.clock = clock or FloorClock()
         self._lines: list[Shortage] | None = None
 
     @property
@@ -116,6 +120,14 @@ class ShortagesScreen(FloorScreen):
         yield Static("By work order, most urgent first", classes="shortages-caption")
         yield CellTable(id="shortages-lines")
         yield Footer()
+
+    @on(CellTable.Chosen, "#shortages-lines")
+    def _open_order(self, event: CellTable.Chosen) -> None:
+        # Imported when first needed, as the board does.
+        from tui.screens.order import OrderScreen
+
+        number = event.key.split("\x1f")[0]
+        self.app.push_screen(OrderScreen(self.db_path, number, clock=self.clock))
 
     def load(self, conn: sqlite3.Connection) -> list[Shortage]:
         return shortages(conn)
