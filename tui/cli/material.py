@@ -4,7 +4,7 @@ bin), read-only."""
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
 
 import click
 
@@ -21,7 +21,7 @@ ANSWER_WORDS = {
 }
 
 
-def _known_order(conn: Any, number: str) -> None:
+def _known_order(conn: sqlite3.Connection, number: str) -> None:
     if conn.execute("SELECT 1 FROM work_orders WHERE number = ?", (number,)).fetchone() is None:
         raise click.ClickException(
             f"work order {number} does not exist: `shopfloor status` lists the orders"
