@@ -2,8 +2,8 @@
 
 `interpret` reads a decoded scan: a `CMD:` (one handler per command, from `_COMMANDS`),
 a `QTY:` or `LOT:` for the next action, a `PO:` purchase order (RECEIVE) or `SO:` sales
-order (SHIP) the next receipts or shipments count against, a badge, a work order, a
-location, or an item,
+order (SHIP) the next receipts or shipments count against (or its bare number, when
+no barcode in the registry is that), a badge, a work order, a location, or an item,
 which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
 changes the session in place and posts through db.ledger and db.progress; `Rejected`
 says what to scan instead. The pipeline (db/pipeline.py) runs it inside a savepoint
@@ -85,6 +85,11 @@ def _purchase_order(conn: sqlite3.Connection, session: Session, number: str) -> 
     session.purchase_order = number
     open_lines = [r for r in lines if r["received_milli"] < r["qty_milli"]]
     return f"purchase order {number}: {len(open_lines)} of {len(lines)} lines still to receive"
+
+
+def _exists(conn: sqlite3.Connection, table: str, number: str) -> bool:
+    found = conn.execute(f"SELECT 1 FROM {table} WHERE number = ? LIMIT 1", (number,))
+    return found.fetchone() is not None
 
 
 def _sales_order(conn: sqlite3.Connection, session: Session, number: str) -> str:
@@ -217,6 +222,14 @@ COMMAND_WORDS = frozenset(_COMMANDS)
 
 def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int) -> str:
     found = resolve(conn, scan)
+    if found is None and session.operator is not None:
+        # A supplier's delivery note or a customer's order form carries the bare order
+        # number: in RECEIVE / SHIP it names the order when nothing in the registry does.
+        text = (scan.text or "").strip()
+        if session.mode == "RECEIVE" and _exists(conn, "purchase_orders", text):
+            return _purchase_order(conn, session, text)
+        if session.mode == "SHIP" and _exists(conn, "sales_orders", text):
+            return _sales_order(conn, session, text)
     if found is None:
         raise Rejected(
             f"unknown barcode {scan.text!r}: check the label; a supervisor can add it to the "

@@ -169,3 +169,19 @@ def test_check_proves_what_an_order_received(conn: sqlite3.Connection) -> None:
     assert report.differences == [
         f"purchase order PO-7104 {SHEET}: its linked movements sum to 7, the order says 9 received"
     ]
+
+
+def test_a_bare_order_number_sets_the_order_where_nothing_else_is_called_that(
+    conn: sqlite3.Connection,
+) -> None:
+    # The supplier's delivery note carries the purchase order's number as printed.
+    got = accept(conn, "RECEIVING", "B1001", "PO-7104", "QTY:5", SHEET)
+    assert got.message == f"received 5 {SHEET} into RCV-DOCK on PO-7104 (5 of 120)"
+    # At the stores window (ISSUE) it means nothing: refused as an unknown barcode.
+    (issue,) = scan(conn, "STORES", "B1002", "PO-7104")[1:]
+    assert issue.status == "rejected" and "unknown barcode 'PO-7104'" in issue.message
+    accept(conn, "SHIPPING", "B1001", "SO-5001")
+    session = conn.execute(
+        "SELECT sales_order FROM station_sessions WHERE station = 'SHIPPING'"
+    ).fetchone()
+    assert session[0] == "SO-5001"
