@@ -256,17 +256,21 @@ def _net(
             if issued < 0:
                 issued = 0
             to_issue = required - issued if required > issued else 0
-            picks: list[Pick] = []
-            covers: list[Supply] = []
+            picks: tuple[Pick, ...] = ()
+            covers: tuple[Supply, ...] = ()
             wanted = to_issue
             needed_by = due
             if wanted:
-                wanted = bins.get(component, nothing).take_stock(wanted, picks)
+                pool = bins.get(component, nothing)
+                if pool.at < pool.size:  # most lines of a starved item: nothing left
+                    wanted, picks = pool.take_stock(wanted)
             from_stock = to_issue - wanted
             if stage and starts:
                 needed_by = starts.get((number, stage), due)[:10]
             if wanted:
-                wanted = on_order.get(component, nothing).take_supply(wanted, needed_by, covers)
+                pool = on_order.get(component, nothing)
+                if pool.at < pool.size:
+                    wanted, covers = pool.take_supply(wanted, needed_by)
                 if wanted:
                     short.add(number)
             if not keep:
@@ -289,8 +293,8 @@ def _net(
                     from_stock,
                     to_issue - from_stock - wanted,
                     wanted,
-                    tuple(picks),
-                    tuple(covers),
+                    picks,
+                    covers,
                 )  # fmt: skip
             )
     return lines, frozenset(short)
@@ -300,12 +304,13 @@ class _Bins:
     """What is left to hand out of one item, in the order it is handed out (bins in
     picking order, or purchase-order lines by due date); spent ones are skipped once."""
 
-    __slots__ = ("entries", "left", "at")
+    __slots__ = ("entries", "left", "at", "size")
 
     def __init__(self, entries: Sequence[Pick] | Sequence[_OnOrder]) -> None:
         self.entries = entries
         self.left = [e.qty_milli if isinstance(e, Pick) else e.left_milli for e in entries]
         self.at = 0
+        self.size = len(self.left)
 
     def _take(self, wanted: int) -> Iterator[tuple[int, int]]:
         """(entry index, amount) until `wanted` is met or nothing is left."""
@@ -319,21 +324,25 @@ class _Bins:
             if not left[self.at]:
                 self.at += 1
 
-    def take_stock(self, wanted: int, picks: list[Pick]) -> int:
+    def take_stock(self, wanted: int) -> tuple[int, tuple[Pick, ...]]:
+        """What is still wanted after taking from the bins, and the picks taken."""
+        picks = []
         for index, take in self._take(wanted):
             entry = self.entries[index]
             assert isinstance(entry, Pick)
             picks.append(Pick(entry.location, entry.lot, take))
             wanted -= take
-        return wanted
+        return wanted, tuple(picks)
 
-    def take_supply(self, wanted: int, needed_by: str, covers: list[Supply]) -> int:
+    def take_supply(self, wanted: int, needed_by: str) -> tuple[int, tuple[Supply, ...]]:
+        """What is still wanted after the purchase orders, and what each brings."""
+        covers = []
         for index, take in self._take(wanted):
             po = self.entries[index]
             assert isinstance(po, _OnOrder)
             covers.append(Supply(po.number, po.due, po.supplier, take, po.due <= needed_by))
             wanted -= take
-        return wanted
+        return wanted, tuple(covers)
 
 
 def short_orders(conn: sqlite3.Connection) -> frozenset[str]:
