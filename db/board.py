@@ -19,11 +19,13 @@ Definitions the board shows (kept here so the screen and the tests agree):
   share already issued to it (issued less returned, each component capped at its need;
   a line's need is its quantity per unit times the ordered quantity, to the nearest
   thousandth);
-- short: a stage has completed more units than the material issued to the order covers
-  (for some component, issued less returned is below its quantity per unit times what
-  its consuming stage — the route's first when the bill names none — completed, by
-  more than the one thousandth a backflush may round away): the completions ran, or
-  will run, without it;
+- short (`BoardRow.short`, the board_short column): a stage has completed more units
+  than the material issued to the order covers (for some component, issued less
+  returned is below its quantity per unit times what its consuming stage — the route's
+  first when the bill names none — completed, by more than the one thousandth a
+  backflush may round away): the completions ran without it. The board's ✗ SHORT mark
+  is not this but db.shortages' answer: nothing in the stores nor on order covers a
+  component the order still needs;
 - late: due before today; at risk: not late, due within `AT_RISK_DAYS` days and less
   than half done.
 """

@@ -1,11 +1,13 @@
 """`shopfloor check`: proves every running total equals the sum of its entries.
 
 Stock on hand, material held against work orders and stage done/scrap are all kept
-alongside the append-only entries for speed, and the board's columns on each work order
-are kept from those; this recomputes each from what it summarises and lists every
-difference, so a bug or a hand edit cannot hide. Each order's status (and a due date
-once changed) must be where its audit trail leads, and no bin may be below zero unless a supervisor
-allowed negative stock for its kind of location (then it is a warning to count it).
+alongside the append-only entries for speed, the board's columns on each work order
+are kept from those, and what each purchase-order line received and each sales-order
+line shipped from the movements linked to it; this recomputes each from what it
+summarises and lists every difference, so a bug or a hand edit cannot hide. Each
+order's status (and a due date once changed) must be where its audit trail leads, and
+no bin may be below zero unless a supervisor allowed negative stock for its kind of
+location (then it is a warning to count it).
 """
 
 from __future__ import annotations
@@ -123,6 +125,25 @@ WHERE before IS NOT NULL AND old_due != before
 """
 
 
+# What each purchase-order line received and each sales-order line shipped: the receipts
+# and shipments linked to it (db.grammar), less those undone.
+_ORDER_COUNTS = """
+SELECT 'purchase order' AS what, p.number, p.item, p.received_milli AS recorded,
+       COALESCE(SUM(m.qty_milli - COALESCE(r.qty_milli, 0)), 0) AS linked
+  FROM purchase_orders p
+  LEFT JOIN order_receipts o ON o.purchase_order = p.number AND o.item = p.item
+  LEFT JOIN movements m ON m.id = o.movement LEFT JOIN movements r ON r.reverses = m.id
+ GROUP BY p.number, p.item HAVING linked != recorded
+UNION ALL
+SELECT 'sales order', s.number, s.product, s.shipped_milli,
+       COALESCE(SUM(m.qty_milli - COALESCE(r.qty_milli, 0)), 0) AS linked
+  FROM sales_orders s
+  LEFT JOIN order_shipments o ON o.sales_order = s.number AND o.product = s.product
+  LEFT JOIN movements m ON m.id = o.movement LEFT JOIN movements r ON r.reverses = m.id
+ GROUP BY s.number, s.product HAVING linked != s.shipped_milli
+"""
+
+
 def check(conn: sqlite3.Connection) -> CheckReport:
     """Recompute the totals from the entries, in one read snapshot."""
     report = CheckReport()
@@ -152,6 +173,12 @@ def check(conn: sqlite3.Connection) -> CheckReport:
                 f"{text(row['done_milli'])} scrap {text(row['scrap_milli'])}"
             )
         report.differences.extend(board_column_differences(conn))
+        for row in conn.execute(_ORDER_COUNTS):
+            verb = "received" if row["what"] == "purchase order" else "shipped"
+            report.differences.append(
+                f"{row['what']} {row['number']} {row['item']}: its linked movements sum to "
+                f"{text(row['linked'])}, the order says {text(row['recorded'])} {verb}"
+            )
         allowed = negative_stock_kinds(conn)
         for row in conn.execute(
             "SELECT s.item, s.location, s.lot, s.qty_milli, l.kind FROM stock s "

@@ -19,7 +19,16 @@ from typing import Literal
 from db.quantity import from_milli
 from db.quantity import text as qty_text
 from db.schema import MODES, OPEN_STATUSES
-from devices.labels import GS1Content, Label, Traveler, TravelerPick, TravelerStage
+from devices.labels import (
+    GS1Content,
+    Label,
+    PackingLine,
+    PackingShipment,
+    PackingSlip,
+    Traveler,
+    TravelerPick,
+    TravelerStage,
+)
 
 Kind = Literal["workorders", "locations", "items", "badges"]
 
@@ -194,6 +203,53 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
         priority=int(order["priority"]),
         stages=stages,
         picks=picks,
+    )
+
+
+def packing_slip(conn: sqlite3.Connection, number: str, *, printed: str) -> PackingSlip:
+    """The packing slip of sales order `number`: its lines, what left against them (the
+    shipments linked to the order), printed on the day `printed` (ISO)."""
+    lines = conn.execute(
+        "SELECT o.customer, o.due, o.product, o.qty_milli, o.shipped_milli, o.work_order, "
+        "i.description, i.uom FROM sales_orders o JOIN items i ON i.sku = o.product "
+        "WHERE o.number = ? ORDER BY o.product",
+        (number,),
+    ).fetchall()
+    if not lines:
+        raise LookupError(
+            f"unknown sales order {number!r}: `shopfloor import` its sales_orders.csv"
+        )
+    shipments = conn.execute(
+        "SELECT strftime('%Y-%m-%d %H:%M', m.time_ms / 1000, 'unixepoch') AS at, m.item, m.lot,"
+        " m.qty_milli - COALESCE((SELECT r.qty_milli FROM movements r"
+        "  WHERE r.reverses = m.id), 0) AS left_ "
+        "FROM order_shipments s JOIN movements m ON m.id = s.movement "
+        "WHERE s.sales_order = ? ORDER BY m.id",
+        (number,),
+    ).fetchall()
+    return PackingSlip(
+        number=number,
+        barcode=f"SO:{number}",
+        customer=lines[0]["customer"],
+        promised=lines[0]["due"],
+        printed=printed,
+        lines=tuple(
+            PackingLine(
+                product=r["product"],
+                description=r["description"],
+                uom=r["uom"],
+                ordered=qty_text(r["qty_milli"]),
+                shipped=qty_text(r["shipped_milli"]),
+                to_ship=qty_text(max(r["qty_milli"] - r["shipped_milli"], 0)),
+                work_order=r["work_order"],
+            )  # fmt: skip
+            for r in lines
+        ),
+        shipments=tuple(
+            PackingShipment(r["at"], r["item"], r["lot"], qty_text(r["left_"]))
+            for r in shipments
+            if r["left_"] > 0  # an undone shipment did not leave
+        ),
     )
 
 

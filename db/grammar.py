@@ -1,7 +1,9 @@
 """The scan grammar of SPEC §4: what one scan does at a station in its session.
 
 `interpret` reads a decoded scan: a `CMD:` (one handler per command, from `_COMMANDS`),
-a `QTY:` or `LOT:` for the next action, a badge, a work order, a location, or an item,
+a `QTY:` or `LOT:` for the next action, a `PO:` purchase order (RECEIVE) or `SO:` sales
+order (SHIP) the next receipts or shipments count against (or its bare number, when
+no barcode in the registry is that), a badge, a work order, a location, or an item,
 which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
 changes the session in place and posts through db.ledger and db.progress; `Rejected`
 says what to scan instead. The pipeline (db/pipeline.py) runs it inside a savepoint
@@ -35,7 +37,7 @@ def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: i
         raise Rejected((scan.problem or "not a barcode") + "; scan the label again")
     text = scan.text
     upper = text.upper()
-    if session.operator is None and upper.startswith(("CMD:", "QTY:", "LOT:")):
+    if session.operator is None and upper.startswith(("CMD:", "QTY:", "LOT:", "PO:", "SO:")):
         raise _nobody_signed_in(session, text)
     if upper.startswith("CMD:"):
         return _command(conn, session, upper[4:], scan_id)
@@ -56,7 +58,55 @@ def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: i
             raise Rejected("LOT: label without a lot; scan the lot label again")
         session.lot = lot
         return f"lot {lot} for the next action"
+    if upper.startswith("PO:"):
+        return _purchase_order(conn, session, text[3:].strip())
+    if upper.startswith("SO:"):
+        return _sales_order(conn, session, text[3:].strip())
     return _thing(conn, session, scan, scan_id)
+
+
+# ---------------------------------------------------------------- orders from outside
+
+
+def _purchase_order(conn: sqlite3.Connection, session: Session, number: str) -> str:
+    if session.mode != "RECEIVE":
+        raise Rejected(
+            f"a purchase order counts receipts: scan CMD:MODE:RECEIVE first ({session.mode} now)"
+        )
+    lines = conn.execute(
+        "SELECT item, qty_milli, received_milli FROM purchase_orders WHERE number = ? "
+        "ORDER BY item",
+        (number,),
+    ).fetchall()
+    if not lines:
+        raise Rejected(
+            f"unknown purchase order {number!r}: check the label; import purchase_orders.csv "
+            "to add it"
+        )
+    session.purchase_order = number
+    open_lines = [r for r in lines if r["received_milli"] < r["qty_milli"]]
+    return f"purchase order {number}: {len(open_lines)} of {len(lines)} lines still to receive"
+
+
+def _exists(conn: sqlite3.Connection, table: str, number: str) -> bool:
+    found = conn.execute(f"SELECT 1 FROM {table} WHERE number = ? LIMIT 1", (number,))
+    return found.fetchone() is not None
+
+
+def _sales_order(conn: sqlite3.Connection, session: Session, number: str) -> str:
+    if session.mode != "SHIP":
+        raise Rejected(
+            f"a sales order counts shipments: scan CMD:MODE:SHIP first ({session.mode} now)"
+        )
+    row = conn.execute(
+        "SELECT customer, due FROM sales_orders WHERE number = ? LIMIT 1", (number,)
+    ).fetchone()
+    if row is None:
+        raise Rejected(
+            f"unknown sales order {number!r}: check the label; import sales_orders.csv to add it"
+        )
+    session.sales_order = number
+    return f"sales order {number} for {row['customer']}, promised {row['due']}"
 
 
 def _nobody_signed_in(session: Session, text: str) -> Rejected:
@@ -173,6 +223,14 @@ COMMAND_WORDS = frozenset(_COMMANDS)
 
 def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int) -> str:
     found = resolve(conn, scan)
+    if found is None and session.operator is not None:
+        # A supplier's delivery note or a customer's order form carries the bare order
+        # number: in RECEIVE / SHIP it names the order when nothing in the registry does.
+        text = (scan.text or "").strip()
+        if session.mode == "RECEIVE" and _exists(conn, "purchase_orders", text):
+            return _purchase_order(conn, session, text)
+        if session.mode == "SHIP" and _exists(conn, "sales_orders", text):
+            return _sales_order(conn, session, text)
     if found is None:
         raise Rejected(
             f"unknown barcode {scan.text!r}: check the label; a supervisor can add it to the "
@@ -266,11 +324,33 @@ def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, sc
 
 def _receive(conn: sqlite3.Connection, item: _ItemScan) -> str:
     to = item.location()
-    ledger.receive(
+    number = item.session.purchase_order
+    if number is None:
+        ledger.receive(
+            conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin,
+            expiry=item.expiry, produced=item.produced,
+        )  # fmt: skip
+        return f"received {item.what} into {to}"
+    line = conn.execute(
+        "SELECT qty_milli, received_milli FROM purchase_orders WHERE number = ? AND item = ?",
+        (number, item.sku),
+    ).fetchone()
+    if line is None:
+        raise Rejected(
+            f"{item.sku} is not on purchase order {number}: scan CMD:CANCEL to receive it "
+            "without one, or the purchase order it came on"
+        )
+    movement = ledger.receive(
         conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin,
         expiry=item.expiry, produced=item.produced,
     )  # fmt: skip
-    return f"received {item.what} into {to}"
+    conn.execute(
+        "INSERT INTO order_receipts (movement, purchase_order, item) VALUES (?, ?, ?)",
+        (movement, number, item.sku),
+    )
+    received = line["received_milli"] + item.qty_milli
+    words = f"received {item.what} into {to} on {number} ({_of(received, line['qty_milli'])})"
+    return words + _over("received", received, line["qty_milli"])
 
 
 def _issue(conn: sqlite3.Connection, item: _ItemScan) -> str:
@@ -322,9 +402,41 @@ def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
 
 def _ship(conn: sqlite3.Connection, item: _ItemScan) -> str:
     source = item.session.location or ledger.location_of_kind(conn, "finished")
-    ledger.ship(conn, item.sku, item.qty_milli, from_location=source, lot=item.lot,
-                origin=item.origin)  # fmt: skip
-    return f"shipped {item.what} from {source}"
+    number = item.session.sales_order
+    line = None
+    if number is not None:
+        line = conn.execute(
+            "SELECT qty_milli, shipped_milli FROM sales_orders WHERE number = ? AND product = ?",
+            (number, item.sku),
+        ).fetchone()
+        if line is None:
+            raise Rejected(
+                f"{item.sku} is not on sales order {number}: scan CMD:CANCEL to ship it "
+                "without one, or the sales order it leaves on"
+            )
+    movement = ledger.ship(conn, item.sku, item.qty_milli, from_location=source, lot=item.lot,
+                           origin=item.origin)  # fmt: skip
+    if number is None or line is None:
+        return f"shipped {item.what} from {source}"
+    conn.execute(
+        "INSERT INTO order_shipments (movement, sales_order, product) VALUES (?, ?, ?)",
+        (movement, number, item.sku),
+    )
+    shipped = line["shipped_milli"] + item.qty_milli
+    words = f"shipped {item.what} from {source} on {number} ({_of(shipped, line['qty_milli'])})"
+    return words + _over("shipped", shipped, line["qty_milli"])
+
+
+def _of(counted: int, ordered: int) -> str:
+    return f"{qty_text(counted)} of {qty_text(ordered)}"
+
+
+def _over(verb: str, counted: int, ordered: int) -> str:
+    """An order's quantity passed: the posting stands (the goods are here, or gone), and
+    the words warn so the person can tell the office."""
+    if counted <= ordered:
+        return ""
+    return f"; WARNING: {qty_text(counted - ordered)} more {verb} than ordered"
 
 
 def _progress(conn: sqlite3.Connection, item: _ItemScan) -> str:

@@ -90,6 +90,22 @@ def note_dates(
     )
 
 
+PickKey = tuple[bool, bool, date, bool, int]
+
+
+def pick_key(expiry: date | None, received_ms: int | None, allowed: bool, on: date) -> PickKey:
+    """Where a lot goes in the pick order: expired-and-not-allowed last (an issue refuses
+    it), then the soonest expiry (lots without one after), then the oldest receipt."""
+    blocked = expiry is not None and expiry < on and not allowed
+    return (
+        blocked,
+        expiry is None,
+        expiry or date.max,
+        received_ms is None,
+        received_ms or 0,
+    )
+
+
 _PICK = """
 SELECT s.location, s.lot, s.qty_milli, l.expiry, l.produced, l.received_ms,
        EXISTS (SELECT 1 FROM lot_allowances a WHERE a.item = s.item AND a.lot = s.lot)
@@ -123,11 +139,7 @@ def pick_order(
         )
     picks.sort(
         key=lambda p: (
-            p.blocked,
-            p.expiry is None,
-            p.expiry or date.max,
-            p.received_ms is None,
-            p.received_ms or 0,
+            *pick_key(p.expiry, p.received_ms, p.allowed, on),
             p.lot,
             p.location,
         )

@@ -13,7 +13,8 @@ The calendar, purchase orders and sales orders load the same way.
 Every item, location, work order and operator gets one barcode value, and nothing a
 scanner might send resolves to two of them: a barcode, sku, GTIN (in any of its
 lengths), badge, order number or location code belongs to one entity only. The
-`CMD:`, `QTY:`, `LOT:`, `NUM:` and `REASON:` prefixes belong to the scan grammar.
+`CMD:`, `QTY:`, `LOT:`, `NUM:`, `REASON:`, `PO:` and `SO:` prefixes belong to the scan
+grammar.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from db.refusals import LedgerError
 from db.schema import LOCATION_KINDS, MODES, ROLES
 from db.supervision import change_due_date
 
-RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:", "NUM:", "REASON:")
+RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:", "NUM:", "REASON:", "PO:", "SO:")
 
 
 @dataclass

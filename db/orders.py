@@ -1,6 +1,6 @@
 """What the order screen reads: one work order's story — its stages, the material its
 bill needs against what was issued and consumed, its movements, the scans behind them,
-and its due-date and status changes.
+its due-date and status changes, and the customers' sales orders it makes.
 
 Apart from db/board.py (the board's one-row-per-order read) so the board's start-up
 does not define these types before anyone opens an order.
@@ -79,6 +79,17 @@ class StatusChange:
 
 
 @dataclass(frozen=True, slots=True)
+class SalesOrderLine:
+    """A customer's sales-order line this work order makes."""
+
+    number: str
+    customer: str
+    due: str  # the date promised to the customer
+    qty_milli: int
+    shipped_milli: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderDetail:
     """One work order's story: its route, material, movements, scans and changes."""
 
@@ -96,6 +107,7 @@ class OrderDetail:
     scans: tuple[ScanLine, ...]
     due_date_changes: tuple[DueDateChange, ...]
     status_changes: tuple[StatusChange, ...]
+    sales_orders: tuple[SalesOrderLine, ...] = ()
 
 
 def order_detail(
@@ -210,6 +222,14 @@ def order_detail(
             "SELECT * FROM status_changes WHERE work_order = ? ORDER BY id DESC", (number,)
         )
     )
+    sales = tuple(
+        SalesOrderLine(r["number"], r["customer"], r["due"], r["qty_milli"], r["shipped_milli"])
+        for r in conn.execute(
+            "SELECT number, customer, due, qty_milli, shipped_milli FROM sales_orders "
+            "WHERE work_order = ? ORDER BY due, number",
+            (number,),
+        )
+    )
     return OrderDetail(
         number=order["number"],
         product=order["product"],
@@ -225,4 +245,17 @@ def order_detail(
         scans=scans,
         due_date_changes=due_changes,
         status_changes=status_changes,
+        sales_orders=sales,
     )
+
+
+def promised(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """Per work order made for a customer: (customer, promise date) of its sales order
+    promised first (the board's customer column)."""
+    made_for: dict[str, tuple[str, str]] = {}
+    for number, customer, due in conn.execute(
+        "SELECT work_order, customer, due FROM sales_orders WHERE work_order IS NOT NULL "
+        "ORDER BY due DESC, number DESC"
+    ):
+        made_for[number] = (customer, due)  # the earliest promise is written last
+    return made_for

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -557,6 +557,76 @@ def m007_ssi_counts(db: Database) -> None:
     _run(db, _V7)
 
 
+_V8 = """
+-- A station's order context: the purchase order its receipts count against (RECEIVE),
+-- the sales order its shipments leave against (SHIP).
+ALTER TABLE station_sessions ADD COLUMN purchase_order TEXT;
+ALTER TABLE station_sessions ADD COLUMN sales_order TEXT;
+-- Which receipt counted against which purchase-order line, which shipment left against
+-- which sales-order line: one row per movement, append-only like the ledger it points to.
+CREATE TABLE order_receipts (
+    movement INTEGER PRIMARY KEY REFERENCES movements(id),
+    purchase_order TEXT NOT NULL,
+    item TEXT NOT NULL,
+    FOREIGN KEY (purchase_order, item) REFERENCES purchase_orders(number, item)
+);
+CREATE TABLE order_shipments (
+    movement INTEGER PRIMARY KEY REFERENCES movements(id),
+    sales_order TEXT NOT NULL,
+    product TEXT NOT NULL,
+    FOREIGN KEY (sales_order, product) REFERENCES sales_orders(number, product)
+);
+-- A lot's rows of an item, for the shortage netting's picking order (oldest lot first:
+-- db.shortages): the stock key puts the location between item and lot, so without this
+-- a lot's first row meant reading every row of the item. New stock rows are rare (a
+-- lot's first arrival in a bin); quantity updates do not touch it.
+CREATE INDEX stock_item_lot ON stock(item, lot);
+-- The lines' received and shipped totals follow in the same statement, whoever writes:
+-- a receipt or shipment counts when it is linked, its reversal (CMD:UNDO) uncounts it.
+CREATE TRIGGER order_receipts_count AFTER INSERT ON order_receipts BEGIN
+    UPDATE purchase_orders SET received_milli = received_milli
+           + (SELECT qty_milli FROM movements WHERE id = NEW.movement)
+     WHERE number = NEW.purchase_order AND item = NEW.item;
+END;
+CREATE TRIGGER order_shipments_count AFTER INSERT ON order_shipments BEGIN
+    UPDATE sales_orders SET shipped_milli = shipped_milli
+           + (SELECT qty_milli FROM movements WHERE id = NEW.movement)
+     WHERE number = NEW.sales_order AND product = NEW.product;
+END;
+CREATE TRIGGER movements_reverse_order_counts AFTER INSERT ON movements
+WHEN NEW.reverses IS NOT NULL BEGIN
+    UPDATE purchase_orders SET received_milli = MAX(received_milli - NEW.qty_milli, 0)
+     WHERE (number, item) IN (SELECT purchase_order, item FROM order_receipts
+                               WHERE movement = NEW.reverses);
+    UPDATE sales_orders SET shipped_milli = MAX(shipped_milli - NEW.qty_milli, 0)
+     WHERE (number, product) IN (SELECT sales_order, product FROM order_shipments
+                                  WHERE movement = NEW.reverses);
+END;
+"""
+
+
+def _order_link_triggers() -> str:
+    parts = []
+    for table in ("order_receipts", "order_shipments"):
+        refusal = f"RAISE(ABORT, '{table} is append-only: post a correcting entry instead')"
+        parts.append(
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE movement = NEW.movement) "
+            f"BEGIN SELECT {refusal}; END;"
+        )
+        for action in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT {refusal}; END;"
+            )
+    return "\n".join(parts)
+
+
+def m008_order_receipts(db: Database) -> None:
+    _run(db, _V8)
+    _run(db, _order_link_triggers())
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -569,6 +639,7 @@ def migrations() -> Migrations:
     steps()(m005_capacity_and_supply)
     steps()(m006_lot_dates)
     steps()(m007_ssi_counts)
+    steps()(m008_order_receipts)
     return steps
 
 

@@ -26,33 +26,39 @@ class Session:
     to_location: str | None = None
     qty_milli: int | None = None
     lot: str | None = None
+    purchase_order: str | None = None  # RECEIVE: receipts count against it
+    sales_order: str | None = None  # SHIP: shipments leave against it
     # The station's master-data row, read once with the session: not part of the context.
     home: sqlite3.Row | None = field(default=None, repr=False, compare=False)
 
     def clear_context(self) -> None:
         self.work_order = self.location = self.to_location = self.lot = None
         self.qty_milli = None
+        self.purchase_order = self.sales_order = None
 
     def copy(self) -> Session:
         return Session(self.station, self.mode, self.operator, self.work_order, self.location,
-                       self.to_location, self.qty_milli, self.lot, self.home)  # fmt: skip
+                       self.to_location, self.qty_milli, self.lot, self.purchase_order,
+                       self.sales_order, self.home)  # fmt: skip
 
     def restore(self, other: Session) -> None:
         """Back to an earlier state in place: a rejected scan keeps the context it found."""
         self.mode, self.operator, self.work_order = other.mode, other.operator, other.work_order
         self.location, self.to_location = other.location, other.to_location
         self.qty_milli, self.lot = other.qty_milli, other.lot
+        self.purchase_order, self.sales_order = other.purchase_order, other.sales_order
 
     def context(self) -> tuple[object, ...]:
         """The sticky context as a plain tuple: cheap to compare under a burst."""
         return (self.mode, self.operator, self.work_order, self.location, self.to_location,
-                self.qty_milli, self.lot)  # fmt: skip
+                self.qty_milli, self.lot, self.purchase_order, self.sales_order)  # fmt: skip
 
     def context_json(self) -> str:
         return json.dumps(
             {"station": self.station, "mode": self.mode, "operator": self.operator,
              "work_order": self.work_order, "location": self.location,
-             "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot}
+             "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot,
+             "purchase_order": self.purchase_order, "sales_order": self.sales_order}
         )  # fmt: skip
 
 
@@ -74,6 +80,8 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
             to_location=row["to_location"],
             qty_milli=row["qty_milli"],
             lot=row["lot"],
+            purchase_order=row["purchase_order"],
+            sales_order=row["sales_order"],
             home=home,
         )
     if home is None:
@@ -84,13 +92,16 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
 def save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> None:
     conn.execute(
         "INSERT INTO station_sessions (station, mode, operator, work_order, location, "
-        "to_location, qty_milli, lot, prompt, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "to_location, qty_milli, lot, purchase_order, sales_order, prompt, updated_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET mode = excluded.mode, operator = excluded.operator, "
         "work_order = excluded.work_order, location = excluded.location, "
         "to_location = excluded.to_location, qty_milli = excluded.qty_milli, lot = excluded.lot, "
+        "purchase_order = excluded.purchase_order, sales_order = excluded.sales_order, "
         "prompt = excluded.prompt, updated_ms = excluded.updated_ms",
         (session.station, session.mode, session.operator, session.work_order, session.location,
-         session.to_location, session.qty_milli, session.lot, prompt, now_ms()),
+         session.to_location, session.qty_milli, session.lot, session.purchase_order,
+         session.sales_order, prompt, now_ms()),
     )  # fmt: skip
 
 
@@ -110,6 +121,8 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
     mode = session.mode
     if mode == "RECEIVE":
         text = f"Scan items to receive into {here}, or a location to change it"
+        if session.purchase_order:
+            text = f"Scan items of {session.purchase_order} to receive into {here}"
     elif mode in ("ISSUE", "RETURN"):
         if wo is None:
             text = f"Scan the work order to {'issue to' if mode == 'ISSUE' else 'return from'}"
@@ -143,5 +156,9 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
             else f"Scan the item counted in {here}"
         )
     else:  # SHIP
-        text = "Scan finished items to ship"
+        text = (
+            f"Scan finished items to ship against {session.sales_order}"
+            if session.sales_order
+            else "Scan finished items to ship, or the sales order (SO:number) first"
+        )
     return text + extra

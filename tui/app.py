@@ -106,7 +106,13 @@ class ShopfloorApp(App[None]):
     COMMANDS = App.COMMANDS | {_floor_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(entry.key, f"go('{entry.mode}')", entry.label, id=f"go_{entry.mode}")
+            Binding(
+                entry.key,
+                f"go('{entry.mode}')",
+                entry.label,
+                show=entry.footer,
+                id=f"go_{entry.mode}",
+            )  # fmt: skip
             for entry in SCREENS
         ),
         Binding("q", "quit", "Quit", id="quit"),

@@ -1,6 +1,6 @@
 """Labels out: barcode labels as PNG, SVG and PDF sheets, the command sheet, travelers.
 
-Plain dataclasses in (`Label`, `Traveler`), bytes or text out; the database side
+Plain dataclasses in (`Label`, `Traveler`, `PackingSlip`), bytes or text out; the database side
 decides what to print. Every barcode here is Code 128 (GS1-128 for GS1 content) whose
 bars are whole printer dots, with quiet zones, and a value that does not fit its label
 is refused with a ValueError rather than printed unscannable. ZPL for thermal
@@ -15,11 +15,15 @@ from devices.labels.model import (
     GS1Content,
     Label,
     LabelSize,
+    PackingLine,
+    PackingShipment,
+    PackingSlip,
     Traveler,
     TravelerPick,
     TravelerStage,
     paper_size,
 )
+from devices.labels.packing_slip import packing_slip_pages, packing_slip_pdf
 from devices.labels.raster import render_image, render_png, render_svg
 from devices.labels.sheets import (
     CommandGroups,
@@ -44,12 +48,17 @@ __all__ = [
     "CommandGroups",
     "Label",
     "LabelSize",
+    "PackingLine",
+    "PackingShipment",
+    "PackingSlip",
     "Symbol",
     "Traveler",
     "TravelerPick",
     "TravelerStage",
     "command_sheet_pages",
     "command_sheet_pdf",
+    "packing_slip_pages",
+    "packing_slip_pdf",
     "paper_size",
     "render_image",
     "render_png",

@@ -97,3 +97,39 @@ class Traveler:
     priority: int
     stages: tuple[TravelerStage, ...]
     picks: tuple[TravelerPick, ...]
+
+
+@dataclass(frozen=True)
+class PackingLine:
+    """One sales-order line on a packing slip, quantities already formatted."""
+
+    product: str
+    description: str
+    uom: str
+    ordered: str
+    shipped: str  # everything shipped against the line so far
+    to_ship: str  # what is still to come
+    work_order: str | None
+
+
+@dataclass(frozen=True)
+class PackingShipment:
+    """One shipment that left against the order."""
+
+    time: str
+    product: str
+    lot: str
+    quantity: str
+
+
+@dataclass(frozen=True)
+class PackingSlip:
+    """The paper that goes out with finished goods shipped against a sales order."""
+
+    number: str
+    barcode: str  # what a SHIP station scans to set the order again (SO:number)
+    customer: str
+    promised: str
+    printed: str
+    lines: tuple[PackingLine, ...]
+    shipments: tuple[PackingShipment, ...]

@@ -26,7 +26,7 @@ import click
 # checks and imports it will not run.
 from db.connection import FileFault, file_fault, is_locked
 from db.schema import init_db
-from tui.cli import reports
+from tui.cli import material, reports
 from tui.cli.output import (
     EXIT_STATUS,
     OPENED,
@@ -518,6 +518,8 @@ def demo(db_path: str, pace: float, station: str | None, fresh: bool) -> None:
 
 for _report in (reports.status, reports.stock, reports.movements, reports.scans, reports.check):
     cli.add_command(_report)
+for _material in (material.shortages, material.picklist, material.packing_slip):
+    cli.add_command(_material)
 
 
 def main() -> None:

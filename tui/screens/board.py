@@ -7,11 +7,20 @@ paints it, so a plant with thousands of open orders shows its board at once.
 
 Typing filters (order, product, description, stage, status); F7/F8/F9 sort by due
 date, priority or current stage; Enter opens the order.
+
+The SHORT mark comes from netting every open order against stock and supply
+(db.shortages), the customer column from the sales orders: a change to one order's
+material can move another's mark, and the netting costs more than a touched order's
+read, so it runs in a worker of its own after the record moved on, never holding up
+the rows (one at a time, resting a few times as long as it took; changes meanwhile make
+it run once more).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 
 from textual import events, on, work
@@ -20,7 +29,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Header, Input, Static
 
-from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
+from db.board import BoardDelta, BoardRow, LiveBoard, Marks, board_rows
+from db.connection import connect
 from tui.floor_screen import FloorScreen
 from tui.watching import FloorClock
 from tui.widgets.board_table import BoardTable, Palette, SortKey
@@ -28,6 +38,10 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.text_input import TextInput
 
 TIME_REFRESH_SECONDS = 20.0
+# After a netting, the next waits at least this long, and this many times its duration.
+NETTING_PAUSE_S = 0.3
+NETTING_DUTY = 4.0
+NETTING_CACHE_KIB = 32 * 1024
 # Orders painted before the full read: more lines than the tallest kiosk shows.
 FIRST_SCREENFUL = 100
 
@@ -66,6 +80,12 @@ class BoardScreen(FloorScreen):
         # Used only by the load worker (one at a time, under the reader lock).
         self.live = LiveBoard()
         self._first_shown = False
+        # The shortage worker's own connection and whether another netting is wanted.
+        self._netting_reader: sqlite3.Connection | None = None
+        self._netting_lock = threading.Lock()
+        self._netting = False
+        self._netting_wanted = False
+        self._netted_at: Marks | None = None
 
     # ------------------------------------------------------------ widgets
 
@@ -136,7 +156,60 @@ class BoardScreen(FloorScreen):
             self.table.replace_all(result.rows)
         elif not result.empty:
             self.table.apply(result.rows, result.removed)
+        # Any posting may move a mark (stock one order takes, another lacks): net again
+        # when the record moved on since the last netting, not only when rows changed.
+        if self.live.marks != self._netted_at:
+            self._netted_at = self.live.marks
+            self._net_shortages()
         self._show_summary()
+
+    def _net_shortages(self) -> None:
+        if self._netting:
+            self._netting_wanted = True
+            return
+        self._netting = True
+        self._netting_wanted = False
+        self._shortage_worker()
+
+    @work(thread=True, group="shortages", exit_on_error=False)
+    def _shortage_worker(self) -> None:
+        # Imported when first needed: the board's first paint waits for nothing it shows.
+        from db.orders import promised
+        from db.shortages import short_orders
+
+        started = time.monotonic()
+        with self._netting_lock:
+            try:
+                if self._netting_reader is None:
+                    self._netting_reader = connect(self.db_path)
+                    # It reads the same held-material pages at every netting: a page
+                    # cache that keeps them (32 MB, not the default 2) saves re-reading.
+                    self._netting_reader.execute(f"PRAGMA cache_size = -{NETTING_CACHE_KIB}")
+                short = short_orders(self._netting_reader)
+                customers = promised(self._netting_reader)
+            except Exception:  # noqa: BLE001 - the rows' own read says when reads fail
+                reader, self._netting_reader = self._netting_reader, None
+                if reader is not None:
+                    reader.close()
+                short, customers = None, {}
+        took = time.monotonic() - started
+        self.app.call_from_thread(self._netted, short, customers, took)
+
+    def _netted(
+        self, short: frozenset[str] | None, customers: dict[str, tuple[str, str]], took: float
+    ) -> None:
+        if short is not None:
+            self.table.set_short(short)
+            self.table.set_customers(customers)
+            self._show_summary()
+        # The next netting waits a few times as long as this one took: under a stream of
+        # commits it takes a small share of the machine, never a turn of every refresh.
+        self.set_timer(max(NETTING_PAUSE_S, NETTING_DUTY * took), self._netting_rested)
+
+    def _netting_rested(self) -> None:
+        self._netting = False
+        if self._netting_wanted:
+            self._net_shortages()
 
     def _show_summary(self) -> None:
         flags = self.table.flags.values()

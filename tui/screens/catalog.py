@@ -31,6 +31,9 @@ class FloorScreenEntry:
     class_name: str
     takes: tuple[AppPart, ...]
     kiosk: bool = False  # a locked kiosk shows it; every other screen needs a badge
+    # Its key in the footer: F1-F6 fill an 80-column footer; later screens are reached
+    # by their key and the palette without crowding it.
+    footer: bool = True
 
     def screen_class(self) -> Callable[..., Screen[None]]:
         """The screen's class, its module imported now; the app passes it what it `takes`."""
@@ -52,6 +55,9 @@ SCREENS: tuple[FloorScreenEntry, ...] = (
                      "tui.screens.inbox", "InboxScreen", ("now_ms",)),
     FloorScreenEntry("devices", "f6", "Devices", "Devices", "scanners and their state",
                      "tui.screens.devices", "DevicesScreen", ("now_ms",)),
+    FloorScreenEntry("shortages", "f10", "Short", "Shortages",
+                     "short components, the orders they hold up, their supply",
+                     "tui.screens.shortages", "ShortagesScreen", ("clock",), footer=False),
 )  # fmt: skip
 
 BY_MODE = {entry.mode: entry for entry in SCREENS}

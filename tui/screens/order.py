@@ -177,10 +177,15 @@ class OrderScreen(FloorScreen):
             )
         )
         stage = current_stage(result.qty_milli, result.stages) or "all stages done"
+        # The customer and promise date first: at 80 columns the facts have two lines.
+        customers = "".join(
+            f" · for {sale.customer} ({sale.number}), promised {sale.due}"
+            for sale in result.sales_orders
+        )
         self.query_one("#order-facts", Static).update(
             as_text(
-                f"{result.description} · due {result.due} · priority {result.priority} · "
-                f"at {stage} · {bar_with_percent(progress, 16)} · "
+                f"{result.description}{customers} · due {result.due} · "
+                f"priority {result.priority} · at {stage} · {bar_with_percent(progress, 16)} · "
                 f"last activity {ago(result.last_activity_ms, self.clock.now_ms())}"
             )
         )

@@ -6,8 +6,8 @@ that changed, and 5,000 orders cost nothing until they scroll into view.
 Columns come and go with the width: each has a priority, and the narrowest terminal
 (80 columns) keeps the ones a supervisor needs first (order, marks, due, progress,
 stage, material, product, last activity); wider terminals add the per-stage strip,
-status, quantity, description, priority and, with room to spare, each stage's
-done/total in words.
+status, quantity, description, the customer and the date promised to them, priority
+and, with room to spare, each stage's done/total in words.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Literal
 from rich.text import Text
 
 from db.board import BoardRow, current_stage
-from tui.formatting import ago, quantity, quantity_text
+from tui.formatting import ago, cut, quantity, quantity_text
 from tui.plain import as_text
 from tui.watching import FloorClock
 from tui.widgets.bars import bar_with_percent, percent, stage_strip
@@ -48,9 +48,9 @@ class Flags:
     on_hold: bool
 
     @classmethod
-    def of(cls, row: BoardRow, today: date) -> Flags:
+    def of(cls, row: BoardRow, today: date, short: bool) -> Flags:
         late = row.late(today)
-        return cls(late, not late and row.at_risk(today), row.short, row.status == "on_hold")
+        return cls(late, not late and row.at_risk(today), short, row.status == "on_hold")
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,15 @@ COLUMNS = (
     Column("order", "Order", 8, 1),
     Column("product", "Product", 9, 7),
     Column("description", "Description", 24, 12, 28),
+    Column("customer", "For · promised", 16, 13, 22),
     Column("qty", "Qty", 5, 11),
-    Column("priority", "P", 2, 13),
+    Column("priority", "P", 2, 14),
     Column("due", "Due", 5, 3, 10),
     Column("status", "Status", 11, 10),
     Column("stage", "Stage", 5, 5),
     Column("progress", "Progress", 11, 4, 16),
     Column("strip", "Stages", 6, 9),
-    Column("stages", "Done/total per stage", 24, 14, 60),
+    Column("stages", "Done/total per stage", 24, 15, 60),
     Column("material", "Material", 8, 6),
     Column("last", "Last", 4, 8, 7),
     Column("marks", "Marks", 11, 2),
@@ -168,6 +169,10 @@ class BoardTable(LineTable):
         # Kept per order and brought up to date with each delta: judging 5,000 orders
         # late or at risk on every commit would cost the UI thread ~30 ms each time.
         self.flags: dict[str, Flags] = {}
+        # The orders with a component nothing covers (db.shortages), as last netted.
+        self.short_orders: frozenset[str] = frozenset()
+        # Orders made for a customer: (customer, promise date) of its sales order.
+        self.customers: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------ what is shown
 
@@ -193,7 +198,7 @@ class BoardTable(LineTable):
     # ------------------------------------------------------------ cells
 
     def row_version(self, key: str) -> object:
-        return self.orders[key]
+        return (self.orders[key], key in self.short_orders, self.customers.get(key))
 
     def row_cells(self, key: str) -> list[Text]:
         return self.cells(self.orders[key], self.clock.today(), self.clock.now_ms())
@@ -217,6 +222,12 @@ class BoardTable(LineTable):
             return row.product
         if key == "description":
             return row.description
+        if key == "customer":
+            made_for = self.customers.get(row.number)
+            if made_for is None:
+                return ""
+            customer, due = made_for
+            return f"{cut(customer, width - 6)} {due[5:]}"
         if key == "qty":
             return quantity(row.qty_milli)
         if key == "priority":
@@ -243,7 +254,7 @@ class BoardTable(LineTable):
             return self._stages_text(row, width)
         if key == "material":
             readiness = row.material_readiness
-            if row.short:
+            if self.is_short(row.number):
                 return Text("✗ SHORT", style=f"bold {colours.error}")
             if readiness is None:
                 return Text("no BOM", style=colours.muted)
@@ -285,6 +296,34 @@ class BoardTable(LineTable):
         if at_risk:
             return Text(AT_RISK, style=warning)
         return Text()
+
+    def is_short(self, number: str) -> bool:
+        """SHORT: some component of the order is covered by neither stock in the stores
+        nor an open purchase order (db.shortages); material merely not issued yet is
+        not short while the stores hold it."""
+        return number in self.short_orders
+
+    def set_short(self, orders: frozenset[str]) -> None:
+        """Take a new netting's short orders: only the lines whose mark changed redraw."""
+        changed = orders ^ self.short_orders
+        self.short_orders = orders
+        today = self.clock.today()
+        for number in changed:
+            row = self.orders.get(number)
+            if row is not None:
+                self.flags[number] = Flags.of(row, today, number in orders)
+                self.refresh_row(number)
+
+    def set_customers(self, customers: dict[str, tuple[str, str]]) -> None:
+        """Take the sales orders' customers and promise dates; changed lines redraw."""
+        changed = {
+            number
+            for number in customers.keys() | self.customers.keys()
+            if customers.get(number) != self.customers.get(number)
+        }
+        self.customers = customers
+        for number in changed:
+            self.refresh_row(number)
 
     # ------------------------------------------------------------ layout
 
@@ -333,7 +372,7 @@ class BoardTable(LineTable):
             before = self.orders.get(row.number)
             present = self.has_row(row.number)
             self.orders[row.number] = row
-            self.flags[row.number] = Flags.of(row, today)
+            self.flags[row.number] = Flags.of(row, today, self.is_short(row.number))
             show = matches(row, self.query_words)
             if show != present or (show and before is not None and order(before) != order(row)):
                 moved = True
@@ -359,4 +398,7 @@ class BoardTable(LineTable):
 
     def _judge_all(self) -> None:
         today = self.clock.today()
-        self.flags = {number: Flags.of(row, today) for number, row in self.orders.items()}
+        self.flags = {
+            number: Flags.of(row, today, self.is_short(number))
+            for number, row in self.orders.items()
+        }
