@@ -94,10 +94,15 @@ class StageClock:
 
     def hours_at(self, t: float) -> float:
         """Working hours from the first working day's shift start up to wall time `t`."""
-        k = self.days.latest_start(t)
+        starts = self.days.starts
+        if not starts or starts[-1] <= t:
+            self.days.upto_time(t)
+        k = bisect_right(starts, t) - 1
         if k < 0:
             return 0.0
-        within = min(t - self.days.starts[k], self._length)
+        within = t - starts[k]
+        if within > self._length:
+            within = self._length
         return k * self.hours_per_day + within / 3600.0
 
     def time_at(self, hours: float) -> float:
@@ -106,6 +111,15 @@ class StageClock:
         if hours <= 0:
             return self.days.start_of(0)
         k = math.ceil(hours / self.hours_per_day) - 1
+        starts = self.days.starts
+        if k >= len(starts):
+            self.days.upto_index(k)
+        return starts[k] + (hours - k * self.hours_per_day) * 3600.0
+
+    def start_at(self, hours: float) -> float:
+        """The wall time at which work begun after `hours` working hours starts: at the end
+        of a day's window, the next working day's start."""
+        k = max(int(hours // self.hours_per_day), 0)
         return self.days.start_of(k) + (hours - k * self.hours_per_day) * 3600.0
 
     def day_of(self, hours: float) -> date:

@@ -33,9 +33,7 @@ time of a board refresh of SPEC §7's budget for a forecast (bench/forecast_benc
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
@@ -43,6 +41,7 @@ from datetime import date, datetime, timedelta
 from db.board import BoardRow, board_rows, current_stage
 from db.calendar import StageClock, WorkingDays
 from db.connection import now_ms as wall_ms
+from db.forward_pass import ForwardPass, Job, StepTime
 from db.roles import setting
 from db.stages import stage_sequence
 
@@ -138,12 +137,16 @@ class OrderForecast:
     due: str
     priority: int
     status: str
-    projected_finish: datetime
+    finish_ts: float  # the projected finish, epoch seconds
     slack_hours: float
     holding_stage: str | None
     risk: str  # one of RISKS
     idle: bool
-    stages: tuple[StageForecast, ...]
+
+    @property
+    def projected_finish(self) -> datetime:
+        """When its last unit is projected to be done (local time, with its offset)."""
+        return _local(self.finish_ts)
 
     @property
     def marks(self) -> tuple[str, ...]:
@@ -173,8 +176,75 @@ class Forecast:
     plant_basis: str  # "plant average" (measured) or "plant default" (the setting)
     orders: dict[str, OrderForecast]
     clocks: dict[str, StageClock] = field(repr=False)
-    # per stage: the (start, finish) working hours of each job the pass planned
-    intervals: dict[str, list[tuple[float, float]]] = field(repr=False)
+    plan: ForwardPass = field(repr=False)
+    _deadlines: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def judge(self, o: int) -> OrderForecast:
+        """The `o`-th planned order's forecast: finish, slack, holding stage, risk, idle."""
+        plan = self.plan
+        row = plan.rows[o]
+        finish = plan.finish[o]
+        longest_wait, most_work = (0.0, ""), (0.0, "")
+        for jobs in plan.jobs[o]:
+            if not jobs:
+                continue
+            wait = work = 0.0
+            for job in jobs:
+                wait += job.start - job.ready
+                work += job.hours
+            stage = row.stages[jobs[0].step][0]
+            if wait > longest_wait[0] + 1e-9:
+                longest_wait = (wait, stage)
+            if work > most_work[0] + 1e-9:
+                most_work = (work, stage)
+        last = self.clocks.get(row.stages[-1][0]) if row.stages else None
+        deadline = self._deadlines.get(row.due)
+        if deadline is None:
+            deadline = self._deadlines[row.due] = _deadline(row.due)
+        slack, risk = _judge(finish, row.due, self.today, last, deadline)
+        return OrderForecast(
+            row.number, row.product, row.due, row.priority, row.status, finish, slack,
+            longest_wait[1] or most_work[1] or None, risk,
+            _idle(row, plan.now, self.clocks, self.settings.idle_days),
+        )  # fmt: skip
+
+    def _start_of(self, jobs: list[Job]) -> float:
+        first = min(jobs, key=lambda job: job.start)
+        if not first.hours:
+            return first.ready_t
+        stage = self.plan.rows[first.order].stages[first.step][0]
+        return self.clocks[stage].start_at(first.start)
+
+    def stages(self, number: str) -> tuple[StageForecast, ...]:
+        """The order's route stage by stage as planned: what is left, the queue ahead, the
+        rate and its source, the hours (empty for an order not in the forecast)."""
+        plan = self.plan
+        index = next((o for o, row in enumerate(plan.rows) if row.number == number), None)
+        if index is None:
+            return ()
+        result = []
+        for step, (stage, _, _) in enumerate(plan.rows[index].stages):
+            jobs = plan.jobs[index][step]
+            time = plan.times[index][step]
+            if not jobs:
+                result.append(StageForecast(stage, 0, 0, 0, 0.0, 0.0, time.per_hour,
+                                            time.source, None, None))  # fmt: skip
+                continue
+            result.append(
+                StageForecast(
+                    stage,
+                    sum(job.units for job in jobs),
+                    sum(job.units for job in jobs if job.part == 0),
+                    max(plan.ahead(stage, job) for job in jobs),
+                    round(sum(job.start - job.ready for job in jobs), 3),
+                    round(sum(job.hours for job in jobs), 3),
+                    time.per_hour,
+                    time.source,
+                    _local(self._start_of(jobs)),
+                    _local(max(job.finish_t for job in jobs)),
+                )
+            )
+        return tuple(result)
 
     def rejudge(self, row: BoardRow, *, now_ms: int | None = None) -> OrderForecast | None:
         """The order's forecast with what changed on its row since (a due date moved, a
@@ -186,7 +256,7 @@ class Forecast:
         now = self.now.timestamp() if now_ms is None else now_ms / 1000
         today = self.today if now_ms is None else datetime.fromtimestamp(now).date()
         last = self.clocks.get(row.stages[-1][0]) if row.stages else None
-        slack, risk = _judge(planned.projected_finish.timestamp(), row.due, today, last)
+        slack, risk = _judge(planned.finish_ts, row.due, today, last)
         idle = _idle(row, now, self.clocks, self.settings.idle_days)
         return replace(
             planned, due=row.due, priority=row.priority, status=row.status,
@@ -197,10 +267,16 @@ class Forecast:
         """Per stage (route order), the planned working hours on each working day from
         today to its last planned job, against its hours per day."""
         result: dict[str, list[DayLoad]] = {}
+        spans: dict[str, list[tuple[float, float]]] = {stage: [] for stage in self.clocks}
+        for o, steps in enumerate(self.plan.jobs):
+            stages = self.plan.rows[o].stages
+            for jobs in steps:
+                for job in jobs:
+                    spans[stages[job.step][0]].append((job.start, job.start + job.hours))
         for stage, clock in self.clocks.items():
             per_day: dict[int, float] = {}
             h = clock.hours_per_day
-            for start, finish in self.intervals.get(stage, ()):
+            for start, finish in spans[stage]:
                 at = start
                 while at < finish - 1e-9:
                     k = int(at // h)
@@ -272,11 +348,18 @@ def _standard_times(
 # ---------------------------------------------------------------- judging
 
 
-def _judge(finish: float, due: str, today: date, last: StageClock | None) -> tuple[float, str]:
-    """(slack in working hours of the last stage, risk) of a finish against a due date."""
+def _deadline(due: str) -> float:
+    """The end of a due date (local midnight after it), epoch seconds."""
     day = date.fromisoformat(due)
-    end = datetime(day.year, day.month, day.day) + timedelta(days=1)
-    deadline = end.timestamp()
+    return (datetime(day.year, day.month, day.day) + timedelta(days=1)).timestamp()
+
+
+def _judge(
+    finish: float, due: str, today: date, last: StageClock | None, deadline: float | None = None
+) -> tuple[float, str]:
+    """(slack in working hours of the last stage, risk) of a finish against a due date."""
+    if deadline is None:
+        deadline = _deadline(due)
     if last is None:
         slack = (deadline - finish) / 3600
         day_hours = 24.0
@@ -307,32 +390,7 @@ def _idle(row: BoardRow, now: float, clocks: dict[str, StageClock], idle_days: f
     return clock.hours_at(now) - clock.hours_at(last) > idle_days * clock.hours_per_day
 
 
-# ---------------------------------------------------------------- the pass
-
-
-class _Job:
-    """Some of an order's units at one stage: those waiting there now, or those to come."""
-
-    __slots__ = ("order", "step", "key", "units", "hours", "ready_t", "ready", "start",
-                 "finish", "finish_t", "start_t", "ahead", "wait")  # fmt: skip
-
-    def __init__(
-        self, order: int, step: int, key: tuple[int, str, str, int], units: int, hours: float,
-        ready_t: float | None,
-    ) -> None:  # fmt: skip
-        self.order = order
-        self.step = step
-        self.key = key  # priority, due, number, part: the stage's queue order
-        self.units = units
-        self.hours = hours
-        self.ready_t = ready_t  # wall time the units are at the stage (None: not known yet)
-        self.ready = 0.0  # the same in the stage's working hours
-        self.start = 0.0
-        self.finish = 0.0
-        self.finish_t = 0.0
-        self.start_t = 0.0
-        self.ahead = 0
-        self.wait = 0.0
+# ---------------------------------------------------------------- the forecast
 
 
 def forecast(
@@ -359,244 +417,52 @@ def forecast(
                 "SELECT code, hours_per_day, parallel FROM stages"
             )
         }
-        order_of_stages = [code for code, _ in stage_sequence(conn)]
+        sequence = [code for code, _ in stage_sequence(conn)]
         standards = _standard_times(conn)
         first = today - timedelta(days=max(14, 3 * settings.days))
         days = WorkingDays.read(conn, first, settings.shift_start_min)
-        clocks = {code: StageClock(days, capacity[code][0]) for code in order_of_stages}
+        clocks = {code: StageClock(days, capacity[code][0]) for code in sequence}
         rates, plant_rate, plant_basis = _rates(conn, days, clocks, capacity, now, settings)
     finally:
         if own:
             conn.execute("COMMIT")
-    plan = _Pass(open_rows, rates, plant_rate, standards, clocks, order_of_stages, now)
-    plan.run()
-    orders = plan.results(today, settings.idle_days)
-    return Forecast(
-        now_dt, today, settings, rates, plant_rate, plant_basis, orders, clocks, plan.intervals
-    )
+    times = _StepTimes(rates, standards, plant_rate)
+    plan = ForwardPass(open_rows, times, clocks, sequence, now).run()
+    result = Forecast(now_dt, today, settings, rates, plant_rate, plant_basis, {}, clocks, plan)
+    result.orders = {row.number: result.judge(o) for o, row in enumerate(open_rows)}
+    return result
 
 
-class _Pass:
-    """The forward pass over every open order's remaining work."""
+class _StepTimes:
+    """Each step of a route: the stage's measured rate, else the product's routing step's
+    standard times, else the plant-wide figure."""
 
     def __init__(
-        self, rows: Sequence[BoardRow], rates: dict[str, StageRate], plant_rate: float,
-        standards: dict[str, list[tuple[str, float | None, float | None]]],
-        clocks: dict[str, StageClock], sequence: list[str], now: float,
+        self, rates: dict[str, StageRate],
+        standards: dict[str, list[tuple[str, float | None, float | None]]], plant_rate: float,
     ) -> None:  # fmt: skip
-        self.rows = rows
         self.rates = rates
-        self.plant_rate = plant_rate
         self.standards = standards
-        self.clocks = clocks
-        self.sequence = sequence
-        self.now = now
-        # per order, per step of its route: its jobs (none, or waiting and/or arriving)
-        self.jobs: list[list[list[_Job]]] = []
-        self.sources: list[list[tuple[float | None, str]]] = []
-        self.intervals: dict[str, list[tuple[float, float]]] = {s: [] for s in sequence}
+        self.plant_rate = plant_rate
 
-    def _step_time(
-        self, product: str, codes: tuple[str, ...], index: int, started: bool
-    ) -> tuple[float, float | None, str]:
-        """(setup hours, units per hour or None, source) of one step of a route."""
+    def __call__(self, product: str, codes: tuple[str, ...]) -> list[StepTime]:
+        return [self._step(product, codes, i) for i in range(len(codes))]
+
+    def _step(self, product: str, codes: tuple[str, ...], index: int) -> StepTime:
         stage = codes[index]
         rate = self.rates.get(stage)
         if rate is not None and rate.measured_per_hour is not None:
-            return 0.0, rate.measured_per_hour, "measured"
-        route = self.standards.get(product)
-        if route is not None:
-            # The product's routing step matching this one: the same stage, the same
-            # occurrence of it (a route may visit a stage twice).
-            nth = codes[:index].count(stage)
-            matching = [step for step in route if step[0] == stage]
-            if nth < len(matching):
-                _, setup, run = matching[nth]
-                if run is not None:
-                    parallel = rate.parallel if rate is not None else 1
-                    setup_hours = 0.0 if started or setup is None else setup / 60
-                    per_hour = parallel * 60 / run if run > 0 else None
-                    return setup_hours, per_hour, "standard"
-        return 0.0, self.plant_rate, "plant"
-
-    def run(self) -> None:
-        now = self.now
-        pending: dict[str, list[_Job]] = {s: [] for s in self.sequence}
-        held: dict[str, list[_Job]] = {s: [] for s in self.sequence}
-        times: dict[tuple[str, tuple[str, ...], int, bool], tuple[float, float | None, str]] = {}
-        for o, row in enumerate(self.rows):
-            qty = row.qty_milli
-            codes = tuple(code for code, _, _ in row.stages)
-            queue = held if row.status == "on_hold" else pending
-            steps: list[list[_Job]] = []
-            sources: list[tuple[float | None, str]] = []
-            scrapped = 0
-            arrived = qty
-            for i, (stage, done, scrap) in enumerate(row.stages):
-                scrapped += scrap
-                remaining = max(qty - scrapped - done, 0)
-                waiting = min(max(arrived - done - scrap, 0), remaining)
-                arriving = remaining - waiting
-                arrived = done
-                started = done + scrap > 0
-                step_key = (row.product, codes, i, started)
-                step = times.get(step_key)
-                if step is None:
-                    step = times[step_key] = self._step_time(row.product, codes, i, started)
-                setup, per_hour, source = step
-                sources.append((per_hour, source))
-                jobs: list[_Job] = []
-                for part, units, ready in ((0, waiting, now), (1, arriving, None)):
-                    if units <= 0:
-                        continue
-                    hours = units / 1000 / per_hour if per_hour else 0.0
-                    if not jobs:
-                        hours += setup
-                    key = (row.priority, row.due, row.number, part)
-                    job = _Job(o, i, key, units, hours, ready)
-                    jobs.append(job)
-                    if stage in queue:
-                        queue[stage].append(job)
-                steps.append(jobs)
-            self.jobs.append(steps)
-            self.sources.append(sources)
-        free = {stage: self.clocks[stage].hours_at(now) for stage in self.sequence}
-        for queue in (pending, held):
-            self._schedule(queue, free)
-
-    def _ready_time(self, job: _Job) -> float | None:
-        if job.ready_t is not None:
-            return job.ready_t
-        if job.step == 0:
-            return self.now
-        before = self.jobs[job.order][job.step - 1]
-        if not before:
-            # Nothing left at the step before: its units are waiting here already.
-            return self._ready_time_of_step(job.order, job.step - 1)
-        last = before[-1]
-        return last.finish_t if last.finish_t else None  # None: not planned yet
-
-    def _ready_time_of_step(self, order: int, step: int) -> float | None:
-        while step > 0 and not self.jobs[order][step - 1]:
-            step -= 1
-        if step == 0:
-            return self.now
-        last = self.jobs[order][step - 1][-1]
-        return last.finish_t if last.finish_t else None
-
-    def _schedule(self, queue: dict[str, list[_Job]], free: dict[str, float]) -> None:
-        """Plan every job of `queue`, stage by stage in route order, in rounds while a
-        route runs against that order (a stage visited twice, routings in conflict)."""
-        waiting = {stage: jobs for stage, jobs in queue.items() if jobs}
-        for _ in range(len(self.sequence) + 1):
-            if not waiting:
-                return
-            for stage in self.sequence:
-                jobs = waiting.get(stage)
-                if not jobs:
-                    continue
-                ready, later = [], []
-                for job in jobs:
-                    at = self._ready_time(job)
-                    if at is None:
-                        later.append(job)
-                    else:
-                        job.ready_t = at
-                        ready.append(job)
-                free[stage] = self._dispatch(stage, ready, free[stage])
-                if later:
-                    waiting[stage] = later
-                else:
-                    del waiting[stage]
-        for stage, jobs in waiting.items():  # only a broken route gets here: plan them now
-            for job in jobs:
-                job.ready_t = self.now
-            free[stage] = self._dispatch(stage, jobs, free[stage])
-
-    def _dispatch(self, stage: str, jobs: list[_Job], free: float) -> float:
-        """One stage, one order at a time: when it comes free it takes the most urgent of
-        the ready jobs. Returns when (in its working hours) the stage is free again."""
-        if not jobs:
-            return free
-        clock = self.clocks[stage]
-        hours_at, time_at = clock.hours_at, clock.time_at
-        for job in jobs:
-            job.ready = hours_at(job.ready_t)  # type: ignore[arg-type]
-        jobs.sort(key=_by_ready)
-        heap: list[tuple[tuple[int, str, str, int], int]] = []
-        push, pop = heapq.heappush, heapq.heappop
-        finishes: list[float] = []
-        spans = self.intervals[stage]
-        t = free
-        i, n = 0, len(jobs)
-        while i < n or heap:
-            if not heap and jobs[i].ready > t:
-                t = jobs[i].ready
-            while i < n and jobs[i].ready <= t:
-                push(heap, (jobs[i].key, i))
-                i += 1
-            job = jobs[pop(heap)[1]]
-            job.wait = t - job.ready
-            job.ahead = len(finishes) - bisect_right(finishes, job.ready)
-            job.start = t
-            job.start_t = time_at(t) if job.hours else job.ready_t  # type: ignore[assignment]
-            t += job.hours
-            job.finish = t
-            job.finish_t = time_at(t) if job.hours else job.start_t
-            finishes.append(t)
-            spans.append((job.start, t))
-        return t
-
-    def results(self, today: date, idle_days: float) -> dict[str, OrderForecast]:
-        now = self.now
-        orders = {}
-        for o, row in enumerate(self.rows):
-            steps = self.jobs[o]
-            finish = now
-            stage_rows = []
-            longest_wait = (0.0, "")
-            most_work = (0.0, "")
-            for i, (stage, _, _) in enumerate(row.stages):
-                jobs = steps[i]
-                per_hour, source = self.sources[o][i]
-                if not jobs:
-                    stage_rows.append(StageForecast(stage, 0, 0, 0, 0.0, 0.0, per_hour, source,
-                                                    None, None))  # fmt: skip
-                    continue
-                wait = sum(job.wait for job in jobs)
-                work = sum(job.hours for job in jobs)
-                end = jobs[-1].finish_t
-                finish = max(finish, end)
-                if wait > longest_wait[0] + 1e-9:
-                    longest_wait = (wait, stage)
-                if work > most_work[0] + 1e-9:
-                    most_work = (work, stage)
-                stage_rows.append(
-                    StageForecast(
-                        stage,
-                        sum(job.units for job in jobs),
-                        jobs[0].units if jobs[0].key[-1] == 0 else 0,
-                        max(job.ahead for job in jobs),
-                        round(wait, 3),
-                        round(work, 3),
-                        per_hour,
-                        source,
-                        _local(min(job.start_t for job in jobs)),
-                        _local(end),
-                    )
-                )
-            holding = longest_wait[1] or most_work[1] or None
-            last = self.clocks.get(row.stages[-1][0]) if row.stages else None
-            slack, risk = _judge(finish, row.due, today, last)
-            orders[row.number] = OrderForecast(
-                row.number, row.product, row.due, row.priority, row.status, _local(finish),
-                slack, holding, risk, _idle(row, now, self.clocks, idle_days), tuple(stage_rows),
-            )  # fmt: skip
-        return orders
-
-
-def _by_ready(job: _Job) -> float:
-    return job.ready
+            return StepTime(stage, 0.0, rate.measured_per_hour, "measured")
+        # The product's routing step matching this one: the same stage, the same
+        # occurrence of it (a route may visit a stage twice).
+        nth = codes[:index].count(stage)
+        matching = [step for step in self.standards.get(product, ()) if step[0] == stage]
+        if nth < len(matching) and matching[nth][2] is not None:
+            _, setup, run = matching[nth]
+            parallel = rate.parallel if rate is not None else 1
+            per_hour = parallel * 60 / run if run else None
+            return StepTime(stage, (setup or 0.0) / 60, per_hour, "standard")
+        return StepTime(stage, 0.0, self.plant_rate, "plant")
 
 
 def _local(t: float) -> datetime:

@@ -98,10 +98,10 @@ def test_a_forecast_from_standard_times_alone(tmp_path: Path) -> None:
     # Holding: where the order waits longest, else where most of its work is.
     assert [o.holding_stage for o in (wa, wb, wc, wd, we)] == ["ASSY", "CUT", "ASSY", "CUT",
                                                                 "ASSY"]  # fmt: skip
-    assert [(s.stage, s.wait_hours, s.work_hours, s.source) for s in wd.stages] == [
+    assert [(s.stage, s.wait_hours, s.work_hours, s.source) for s in result.stages("WD")] == [
         ("CUT", 4.0, 4.5, "standard"), ("ASSY", 0.0, 4.0, "standard"),
     ]  # fmt: skip
-    assert [(s.stage, s.orders_ahead, s.wait_hours, s.per_hour) for s in wb.stages] == [
+    assert [(s.stage, s.orders_ahead, s.wait_hours, s.per_hour) for s in result.stages("WB")] == [
         ("CUT", 1, 1.5, 10.0), ("ASSY", 1, 0.25, 10.0),
     ]  # fmt: skip
     assert not any(o.idle for o in result.orders.values())
@@ -142,7 +142,7 @@ def test_a_forecast_from_measured_rates(tmp_path: Path) -> None:
     assert result.rates["ASSY"].measured_per_hour is None
     wm = result.orders["WM"]
     assert [(s.stage, s.remaining_milli, s.waiting_milli, s.work_hours, s.source, s.per_hour)
-            for s in wm.stages] == [
+            for s in result.stages("WM")] == [
         ("CUT", 40_000, 40_000, 32.0, "measured", 1.25),
         ("ASSY", 80_000, 40_000, 8.0, "standard", 10.0),
     ]  # fmt: skip
@@ -158,7 +158,7 @@ def test_a_stage_with_neither_measure_nor_standard_uses_the_plant_fallback(tmp_p
     result = forecast(conn, now_ms=ms(MONDAY))
     assert (result.plant_per_hour, result.plant_basis) == (2.0, "plant default")
     wc = result.orders["WC"]  # 4 units at ASSY, 2 an hour, first in ASSY's queue
-    assert [(s.source, s.per_hour, s.work_hours) for s in wc.stages] == [("plant", 2.0, 2.0)]
+    assert [(s.source, s.per_hour, s.work_hours) for s in result.stages("WC")] == [("plant", 2.0, 2.0)]
     assert wc.projected_finish == at(7, 8)
     set_setting(conn, "forecast_fallback_per_hour", "4")
     assert forecast(conn, now_ms=ms(MONDAY)).orders["WC"].projected_finish == at(7, 7)
@@ -199,8 +199,8 @@ def test_an_order_on_hold_takes_no_capacity(tmp_path: Path) -> None:
     conn = connect(plant(tmp_path))
     supervision.set_hold(conn, "WA", True, by="B-SUP", reason="drawing")
     result = forecast(conn, now_ms=ms(MONDAY))
-    assert [(s.stage, s.wait_hours) for s in result.orders["WA"].stages][0] == ("CUT", 7.0)
-    assert result.orders["WB"].stages[0].wait_hours == 0.0
+    assert [(s.stage, s.wait_hours) for s in result.stages("WA")][0] == ("CUT", 7.0)
+    assert result.stages("WB")[0].wait_hours == 0.0
 
 
 def test_a_due_date_moved_out_is_judged_again_at_once(tmp_path: Path) -> None:
