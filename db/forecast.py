@@ -178,6 +178,7 @@ class Forecast:
     clocks: dict[str, StageClock] = field(repr=False)
     plan: ForwardPass = field(repr=False)
     _deadlines: dict[str, float] = field(default_factory=dict, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def judge(self, o: int) -> OrderForecast:
         """The `o`-th planned order's forecast: finish, slack, holding stage, risk, idle."""
@@ -219,7 +220,9 @@ class Forecast:
         """The order's route stage by stage as planned: what is left, the queue ahead, the
         rate and its source, the hours (empty for an order not in the forecast)."""
         plan = self.plan
-        index = next((o for o, row in enumerate(plan.rows) if row.number == number), None)
+        if not self._index:
+            self._index.update((row.number, o) for o, row in enumerate(plan.rows))
+        index = self._index.get(number)
         if index is None:
             return ()
         result = []
