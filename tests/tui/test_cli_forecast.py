@@ -71,6 +71,12 @@ def test_forecast_lists_every_open_order_most_at_risk_first(floor: Path) -> None
     human = invoke("forecast", "--db", str(floor))
     assert human.exit_code == 0
     lines = human.stdout.splitlines()
+    assert lines[0] == (
+        "rates: measured over the last 5 working days once a stage has 5 completions, else "
+        "standard times, else the plant default (2.00/h); idle after 1 working day(s); the "
+        "working day starts 06:00"
+    )
+    lines = lines[2:]
     assert lines[0].split() == ["order", "product", "due", "P", "projected", "finish", "slack",
                                 "h", "risk", "idle", "holding"]  # fmt: skip
     assert lines[3].split() == ["WD", "P1", "2030-01-07", "P3", "01-08", "10:30", "-4.5", "AT",
@@ -172,4 +178,35 @@ def test_due_moves_a_date_with_the_apps_role_rule_and_shows_the_new_risk(floor: 
     assert [tuple(r) for r in trail] == [
         ("2030-01-07", "2030-01-09", "B-COORD", "customer"),
         ("2030-01-09", "2030-01-07", "B-SUP", "back again"),
+    ]
+
+
+def test_a_supervisor_changes_the_forecasts_settings_with_a_reason(floor: Path) -> None:
+    """The working day starting at 07:00: WC's two hours at ASSY end at 09:00, not 08:00."""
+    refused = invoke("forecast", "--db", str(floor), "--set", "shift_start=07:00",
+                     "--by", "B-COORD", "--reason", "new shift plan")  # fmt: skip
+    assert refused.exit_code == 1
+    assert "Cora Coord is coordinator; settings needs a supervisor" in refused.stderr
+    for bad, words in (
+        ("shift_start=7 o'clock", "HH:MM"),
+        ("days=0", "from 1 to 60"),
+        ("speed=2", "not a forecast setting"),
+        ("idle_days=nan", "above 0"),
+    ):
+        result = invoke("forecast", "--db", str(floor), "--set", "days=7", "--set", bad,
+                        "--by", "B-SUP", "--reason", "trial")  # fmt: skip
+        assert result.exit_code == 1 and words in result.stderr, (bad, result.stderr)
+        assert "no setting was changed" in result.stderr
+    assert "the working day starts 06:00" in invoke("forecast", "--db", str(floor)).stdout
+    moved = invoke("forecast", "--db", str(floor), "--set", "shift_start=07:00", "--by",
+                   "B-SUP", "--reason", "new shift plan", "--order", "WC", "--json")  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.stdout)[0]["projected_finish"] == "2030-01-07T09:00:00+00:00"
+    conn = connect(floor)
+    kept = conn.execute(
+        "SELECT key, old_value, new_value, by_operator, reason FROM setting_changes"
+    ).fetchall()
+    conn.close()
+    assert [tuple(r) for r in kept] == [
+        ("forecast_shift_start", "06:00", "07:00", "B-SUP", "new shift plan")
     ]

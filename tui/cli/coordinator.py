@@ -25,17 +25,44 @@ def _hours(value: float) -> str:
 @db_option
 @json_option
 @click.option("--order", "number", help="One work order, explained stage by stage.")
-def forecast_cmd(db_path: str, as_json: bool, number: str | None) -> None:
+@click.option(
+    "--set",
+    "changes",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A supervisor changes a setting: days, min_completions, fallback_per_hour, "
+    "idle_days, shift_start (with --by and --reason).",
+)
+@click.option("--by", "badge", help="The supervisor's badge, for --set.")
+@click.option("--reason", default="", help="Why, for --set; kept with the change.")
+def forecast_cmd(
+    db_path: str,
+    as_json: bool,
+    number: str | None,
+    changes: tuple[str, ...],
+    badge: str | None,
+    reason: str,
+) -> None:
     """Projected finish, slack, holding stage and risk of each open work order."""
     from db import reports
 
+    conn = open_db(db_path)
+    if changes:
+        _change_settings(conn, changes, badge, reason)
     try:
-        made, rows = reports.forecast_report(open_db(db_path), number=number)
+        made, rows = reports.forecast_report(conn, number=number)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from None
 
     def overview() -> str:
-        return table(
+        knobs = made.settings
+        basis = (
+            f"rates: measured over the last {knobs.days} working days once a stage has "
+            f"{knobs.min_completions} completions, else standard times, else the "
+            f"{made.plant_basis} ({made.plant_per_hour:.2f}/h); idle after "
+            f"{knobs.idle_days:g} working day(s); the working day starts {knobs.shift_start}"
+        )
+        return basis + "\n\n" + table(
             [
                 [r["number"], r["product"], r["due"], f"P{r['priority']}",
                  _when(r["projected_finish"]), _hours(r["slack_hours"]),
@@ -71,6 +98,28 @@ def forecast_cmd(db_path: str, as_json: bool, number: str | None) -> None:
         return "\n".join(lines)
 
     emit(as_json, rows, explained if number is not None else overview)
+
+
+def _change_settings(conn: Any, changes: tuple[str, ...], badge: str | None, reason: str) -> None:
+    """Each NAME=VALUE of --set, all or none, as the supervisor's recorded changes."""
+    from db.connection import transaction
+    from db.forecast import set_forecast_setting
+    from db.refusals import LedgerError
+
+    if not badge:
+        raise click.UsageError("a supervisor changes the forecast's settings: give --by BADGE")
+    pairs = []
+    for change in changes:
+        name, sep, value = change.partition("=")
+        if not sep:
+            raise click.UsageError(f"--set {change}: write it as NAME=VALUE, e.g. days=7")
+        pairs.append((name.strip(), value))
+    try:
+        with transaction(conn):
+            for name, value in pairs:
+                set_forecast_setting(conn, name, value, by=badge, reason=reason)
+    except LedgerError as exc:
+        raise click.ClickException(f"{exc}; no setting was changed") from None
 
 
 def _rate(stage: dict[str, Any]) -> str:
