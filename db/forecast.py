@@ -100,12 +100,6 @@ class OrderForecast:
         """When its last unit is projected to be done (local time, with its offset)."""
         return _local(self.finish_ts)
 
-    @property
-    def marks(self) -> tuple[str, ...]:
-        """What the board marks the order with, most urgent first."""
-        risk = () if self.risk in ("on_track", "tight") else (self.risk,)
-        return risk + (("idle",) if self.idle else ())
-
 
 @dataclass(frozen=True, slots=True)
 class DayLoad:
@@ -316,14 +310,14 @@ def _judge(
     if deadline is None:
         deadline = _deadline(due)
     if last is None:
-        slack = (deadline - finish) / 3600
-        day_hours = 24.0
+        slack, day_hours = (deadline - finish) / 3600, 24.0
     else:
         slack = last.hours_at(deadline) - last.hours_at(finish)
-        if finish > deadline and slack >= 0:
-            slack = -1e-6  # finishing after the due date outside working hours is still late
         day_hours = last.hours_per_day
-    slack = round(slack, 3) if abs(slack) >= 5e-4 else (0.0 if finish <= deadline else -0.001)
+    slack = round(slack, 3)
+    if finish > deadline and slack >= 0:
+        # After the due date, if outside the stage's hours (the night after it): no slack.
+        slack = -0.001
     if due < today.isoformat():
         return slack, "late"
     if finish > deadline:
