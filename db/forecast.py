@@ -190,7 +190,7 @@ class Forecast:
                     time.per_hour,
                     time.source,
                     _local(self._start_of(jobs)),
-                    _local(max(job.finish_t for job in jobs)),
+                    _local(jobs[-1].finish_t),
                 )
             )
         return tuple(result)
