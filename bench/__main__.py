@@ -7,6 +7,7 @@
     python -m bench faults          the record under faults (kill -9, a lock, a full disk, ...)
     python -m bench ssi             SSI scanners under kill -9, against the lines protocol
     python -m bench shortages       shortages netted on the big record (--small: 200,000)
+    python -m bench forecast        the completion forecast on 5,000 open orders
 
 Options after the names go to the record benchmark (see `python -m bench record -h`);
 the others run with their defaults. Exit status 0 when every target is met.
@@ -29,6 +30,7 @@ BENCHES = {
     "faults": "bench.faults_bench",
     "ssi": "bench.ssi_bench",
     "shortages": "bench.shortages_bench",
+    "forecast": "bench.forecast_bench",
 }
 
 
@@ -48,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{name}]", flush=True)
         module = importlib.import_module(module_name)
         run = cast(Callable[[list[str]], int], module.main)
-        status = run(
-            options if name in ("record", "faults", "ssi", "shortages") and len(names) == 1 else []
-        )
+        alone = name in ("record", "faults", "ssi", "shortages", "forecast") and len(names) == 1
+        status = run(options if alone else [])
         if status:
             failed.append(name)
     if failed:

@@ -1,5 +1,5 @@
 """The Shortages screen in the real `shopfloor` command, in tmux: the cable glands
-counted out of the stores show as short on F10, the board's heading counts the orders
+counted out of the stores show as short on F12, the board's heading counts the orders
 held up, and a receipt scanned by another process clears them on screen."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def test_shortages_screen_follows_the_stores(terminal: Terminal, plant: Path) ->
     scan(plant, "STORES", "B3001", "CMD:MODE:COUNT", "A-04", "QTY:0", "CG-M25")
     terminal.start(["--db", str(plant)], width=120, height=40)
     terminal.wait_for(lambda s: "BOARD" in s and "open" in s and "2 short" in s, "2 short")
-    terminal.keys("F10")
+    terminal.keys("F12")
     screen = terminal.wait_text("By component", "CG-M25", "SHORT", "none on order")
     assert "1 component short" in screen and "2 orders held up" in screen, screen
     scan(plant, "RECEIVING", "B1001", "QTY:500", "CG-M25")

@@ -53,7 +53,7 @@ def screen_of(app: ShopfloorApp) -> ShortagesScreen:
 
 async def open_shortages(pilot: Pilot[Any]) -> ShortagesScreen:
     await settle(pilot)
-    await pilot.press("f10")
+    await pilot.press("f12")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ShortagesScreen))
     screen = screen_of(pilot.app)  # type: ignore[arg-type]
     await wait_until(pilot, lambda: screen.items_table.row_count > 0)
@@ -107,7 +107,7 @@ async def test_nothing_short_says_so(demo_db: str) -> None:
     app = make_app(demo_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("f10")
+        await pilot.press("f12")
         await wait_until(pilot, lambda: isinstance(app.screen, ShortagesScreen))
         screen = screen_of(app)
         await wait_until(pilot, lambda: "Nothing short" in str(screen.heading.render()))

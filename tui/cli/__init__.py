@@ -43,8 +43,8 @@ _T = TypeVar("_T")
 
 
 class _FloorGroup(click.Group):
-    """Loads `labels` (Pillow, python-barcode) and the supervisor's commands only when
-    asked for: the TUI starts faster.
+    """Loads `labels` (Pillow, python-barcode), the supervisor's and the coordinator's
+    commands (the forecast) only when asked for: the TUI starts faster.
 
     Every error message click prints quotes its input as text (a path, a code, a value).
     """
@@ -54,6 +54,8 @@ class _FloorGroup(click.Group):
         "hold": ("tui.cli.supervisor", "hold"),
         "release": ("tui.cli.supervisor", "release"),
         "cancel": ("tui.cli.supervisor", "cancel"),
+        "forecast": ("tui.cli.coordinator", "forecast_cmd"),
+        "due": ("tui.cli.coordinator", "due_cmd"),
     }
 
     def make_context(

@@ -55,7 +55,7 @@ SCREENS: tuple[FloorScreenEntry, ...] = (
                      "tui.screens.inbox", "InboxScreen", ("now_ms",)),
     FloorScreenEntry("devices", "f6", "Devices", "Devices", "scanners and their state",
                      "tui.screens.devices", "DevicesScreen", ("now_ms",)),
-    FloorScreenEntry("shortages", "f10", "Short", "Shortages",
+    FloorScreenEntry("shortages", "f12", "Short", "Shortages",
                      "short components, the orders they hold up, their supply",
                      "tui.screens.shortages", "ShortagesScreen", ("clock",), footer=False),
 )  # fmt: skip
