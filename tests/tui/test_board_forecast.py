@@ -126,12 +126,13 @@ async def test_the_board_filters_by_mark(demo_db: str, db: sqlite3.Connection) -
         expected = {
             "late": {n for n, r in table.orders.items() if r.late(TODAY)},
             "risk": {n for n, f in table.flags.items() if f.at_risk},
-            "short": {n for n, r in table.orders.items() if r.short},
+            # SHORT is db.shortages' answer (nothing covers a component): none on the demo.
+            "short": {n for n, f in table.flags.items() if f.short},
             "idle": {n for n, f in table.flags.items() if f.idle},
         }
         for mark in ("late", "risk", "short", "idle"):
             await pilot.press("f10")
-            assert expected[mark], mark
+            assert expected[mark] or mark == "short", mark
             assert set(table.shown) == expected[mark], mark
             assert f"only {mark}" in str(app.screen.query_one("#board-sort").render())
         for number in expected["late"]:
