@@ -1,0 +1,201 @@
+"""Backups taken while scanners write, restores that keep the old record aside, and the
+office's views read while scans land: a real `shopfloor listen` fed through a pty, the
+real `shopfloor backup` / `restore` commands as processes, the copies opened as files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from db.connection import connect
+from tests.conftest import wait_for
+from tests.e2e.conftest import (
+    SHOPFLOOR,
+    Floor,
+    ListenFactory,
+    check_passes,
+    sign_in,
+    start_and_wait_connected,
+)
+from tests.serial_devices import Pty
+
+pytestmark = pytest.mark.timeout(90)
+
+# Received into A-04 in turn: each item comes back after 4 lines, past the double-read
+# window (250 ms) at one line every 80 ms.
+ITEMS = [b"FAN-120", b"THERM-1", b"DIN-35", b"CG-M20"]
+LINE_EVERY_S = 0.08
+
+
+class Scanning:
+    """A scanner receiving items at a steady pace on its own thread, until stopped."""
+
+    def __init__(self, pty: Pty, most: int = 2000) -> None:
+        self.pty = pty
+        self.most = most
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while self.sent < self.most and not self._stop.wait(LINE_EVERY_S):
+            self.pty.write(ITEMS[self.sent % len(ITEMS)] + b"\r\n")
+            self.sent += 1
+
+    def __enter__(self) -> Scanning:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def receiving(
+    listen: ListenFactory, floor: Floor, db_path: Path, ptys: Callable[[], Pty]
+) -> Iterator[Pty]:
+    """A listener reading STORES's scanner, signed in and receiving into A-04."""
+    pty = ptys()
+    sign_in(db_path, "STORES", "B1001")
+    listener = start_and_wait_connected(
+        listen, floor, "--scanner", f"STORES={pty.path}", names=("STORES-1",)
+    )
+    pty.write(b"CMD:MODE:RECEIVE\r\nA-04\r\n")
+    floor.wait_journal("STORES-1", 2)
+    yield pty
+    assert listener.stop() == 0
+
+
+def shopfloor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SHOPFLOOR, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_backups_taken_while_scanning_are_whole_and_checked(
+    receiving: Pty, floor: Floor, db_path: Path, tmp_path: Path
+) -> None:
+    with Scanning(receiving) as scanning:
+        assert wait_for(lambda: scanning.sent >= 10, 10)
+        copies = []
+        for n in range(3):
+            before = floor.count()
+            out = tmp_path / f"backup-{n}.db"
+            taken = shopfloor("backup", "--db", str(db_path), "--out", str(out), "--json")
+            after = floor.count()
+            assert taken.returncode == 0, taken.stderr
+            report = json.loads(taken.stdout)
+            assert (report["integrity"], report["check"]) == ("ok", "ok")
+            # One snapshot taken during the run: between what was there before and after.
+            assert before <= report["scans"] <= after, (before, report, after)
+            copies.append((out, report))
+        assert wait_for(lambda: scanning.sent >= 40, 10)
+    assert floor.count() > copies[0][1]["scans"], "the scanner kept writing during the backups"
+
+    for out, report in copies:
+        # A backup is one file, owner-only, readable alone; its check passes on its own.
+        assert not Path(f"{out}-wal").exists() and not Path(f"{out}.partial").exists()
+        assert out.stat().st_mode & 0o777 == 0o600
+        copy = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        scans = copy.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0]
+        moves = copy.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
+        copy.close()
+        assert (scans, moves) == (report["scans"], report["movements"])
+        check_passes(out)
+    check_passes(db_path)
+
+
+def test_restore_refuses_while_a_listener_writes_and_keeps_the_old_record_aside(
+    receiving: Pty, floor: Floor, db_path: Path, tmp_path: Path, demo_template: Path
+) -> None:
+    receiving.write(b"FAN-120\r\nTHERM-1\r\n")
+    floor.wait_journal("STORES-1", 4)
+    backup = tmp_path / "backup.db"
+    assert shopfloor("backup", "--db", str(db_path), "--out", str(backup)).returncode == 0
+
+    # While the listener runs: refused, and nothing changed or kept aside.
+    count = floor.count()
+    refused = shopfloor("restore", "--db", str(db_path), str(backup))
+    assert refused.returncode == 1
+    assert "a listener is writing to it (scanner STORES-1" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert floor.count() == count
+    assert not list(tmp_path.glob("floor.db.before-restore-*"))
+
+    # Into another plant's file, where no listener runs: a screen still open on it sees
+    # the restored record, and the record it replaced is kept beside it.
+    other = tmp_path / "other" / "plant.db"
+    other.parent.mkdir()
+    shutil.copy(demo_template, other)
+    other.chmod(0o600)
+    screen = connect(other)
+    assert screen.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0] == 0
+    done = shopfloor("restore", "--db", str(other), str(backup))
+    assert done.returncode == 0, done.stderr
+    scans = screen.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0]
+    screen.close()
+    assert scans == count
+    kept = list(other.parent.glob("plant.db.before-restore-*"))
+    assert len(kept) == 1 and f"kept as {kept[0]}" in done.stdout, done.stdout
+    old = sqlite3.connect(f"file:{kept[0]}?mode=ro", uri=True)
+    assert old.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0] == 0
+    old.close()
+    check_passes(other)
+
+    # Something that is not a backup: one line, nothing changed.
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    wrong = shopfloor("restore", "--db", str(other), str(junk))
+    assert wrong.returncode == 3 and "not a shopfloor database" in wrong.stderr, wrong.stderr
+    assert len(list(other.parent.glob("plant.db.before-restore-*"))) == 1
+
+
+def test_office_views_read_while_scans_land(receiving: Pty, floor: Floor, db_path: Path) -> None:
+    office = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    office.row_factory = sqlite3.Row
+
+    def received_today() -> float:
+        rows = office.execute(
+            "SELECT net_qty FROM office_movements_by_day WHERE kind = 'receive' "
+            "AND item = 'FAN-120' AND day_utc = date('now')"
+        ).fetchall()
+        return float(rows[0]["net_qty"]) if rows else 0.0
+
+    def on_hand() -> float:
+        row = office.execute(
+            "SELECT qty FROM office_stock_on_hand WHERE item = 'FAN-120' AND location = 'A-04'"
+        ).fetchone()
+        return float(row["qty"])
+
+    start_hand, start_received = on_hand(), received_today()
+    with Scanning(receiving, most=24) as scanning:
+        # Read while they land: the office sees receipts as they come.
+        assert wait_for(lambda: received_today() - start_received >= 2, 15)
+        assert wait_for(lambda: scanning.sent == 24, 15)
+    assert wait_for(lambda: floor.count("STORES-1") >= 26, 10)
+    assert wait_for(lambda: received_today() - start_received == 6, 5)
+    assert on_hand() - start_hand == 6
+    last = office.execute("SELECT * FROM office_scans ORDER BY scan DESC LIMIT 4").fetchall()
+    assert [(r["station"], r["barcode"], r["status"]) for r in last] == [
+        ("STORES", code.decode(), "accepted") for code in reversed(ITEMS)
+    ]
+    orders = {r["work_order"]: dict(r) for r in office.execute("SELECT * FROM office_open_orders")}
+    # The demo's released order has not started: it waits at the first stage of its route.
+    released = next(r for r in orders.values() if r["status"] == "released")
+    first = office.execute(
+        "SELECT stage, seq FROM work_order_stages WHERE work_order = ? ORDER BY seq LIMIT 1",
+        (released["work_order"],),
+    ).fetchone()
+    assert (released["current_stage"], released["current_seq"]) == (first["stage"], first["seq"])
+    # The office cannot write through its read-only connection.
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        office.execute("DELETE FROM stock")
+    office.close()
