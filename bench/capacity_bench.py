@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import os
 import random
 import shutil
@@ -343,19 +344,26 @@ def _measure(
     started = time.monotonic()
     watcher.start()
     interval = 1 / rate
-    phases = [started + n * interval / len(fleet) for n in range(len(fleet))]
+    # Each scanner's next scan, soonest first: the feeder sleeps until one is due, so
+    # this process's own load stays small beside what it measures.
+    due = [(started + n * interval / len(fleet), n) for n in range(len(fleet))]
+    heapq.heapify(due)
     next_probe = started + 0.25
     deadline = started + seconds
     offered = 0
     while (now := time.monotonic()) < deadline:
-        for n, s in enumerate(fleet):
-            if now >= phases[n]:
-                s.sent.append(time.monotonic())
-                os.write(s.master, s.lines[s.count % len(s.lines)] + b"\r\n")
-                s.count += 1
-                offered += 1
-                phases[n] += interval
-        if now >= next_probe:
+        at, n = due[0]
+        if at > now and next_probe > now:
+            time.sleep(min(at, next_probe, deadline) - now)
+            continue
+        if at <= now:
+            s = fleet[n]
+            s.sent.append(now)
+            os.write(s.master, s.lines[s.count % len(s.lines)] + b"\r\n")
+            s.count += 1
+            offered += 1
+            heapq.heapreplace(due, (at + interval, n))
+        if next_probe <= now:
             order, _, barcode, _ = pairs[len(probes) % len(pairs)]
             process_batch(
                 probe_conn,
@@ -363,7 +371,6 @@ def _measure(
             )
             probes.append((time.time(), order))
             next_probe += 0.5
-        time.sleep(0.002)
     elapsed = time.monotonic() - started
     for cost in costs:
         cost.end()
