@@ -213,3 +213,23 @@ def test_serving_off_the_loopback_needs_a_password_file(db_path: Path) -> None:
     assert refused.returncode == 1
     assert "refusing to serve on 0.0.0.0 without a password file" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_password_file_a_person_must_fix_is_named_with_its_line(
+    db_path: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "office.passwords"
+    broken.write_text("# the office\nmaria:plain:secret\n")
+    refused = subprocess.run(
+        [*SHOPFLOOR, "serve", "--db", str(db_path), "--passwords", str(broken), "--port", "1"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert f"{broken}:2: not a password entry" in refused.stderr, refused.stderr
+    short = subprocess.run(
+        [*SHOPFLOOR, "passwd", "--file", str(tmp_path / "new.passwords"), "--password-stdin",
+         "maria"],
+        input="short\n", capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    assert not (tmp_path / "new.passwords").exists()

@@ -131,7 +131,11 @@ class Passwords:
         if token in self._proven:
             return True
         entry = self.entries.get(name)
-        if entry is None or not entry.matches(password):
+        if entry is None:
+            # As slow as a wrong password: the answer's time does not tell who exists.
+            _derive(password, b"\0" * SALT_BYTES, N, R, P, KEY_BYTES)
+            return False
+        if not entry.matches(password):
             return False
         self._proven.add(token)
         return True
