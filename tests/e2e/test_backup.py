@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +78,12 @@ def receiving(
     floor.wait_journal("STORES-1", 2)
     yield pty
     assert listener.stop() == 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def shopfloor(*args: str) -> subprocess.CompletedProcess[str]:
@@ -253,3 +263,70 @@ def test_litestream_replicates_while_scanning_and_restores_the_same_record(
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     copy.close()
     check_passes(restored)
+
+
+def test_datasette_serves_the_office_views_read_only_beside_a_running_plant(
+    listen: ListenFactory, ptys: Callable[[], Pty], demo_template: Path, tmp_path: Path
+) -> None:
+    # Datasette names the database after its file: the metadata's is `shopfloor`.
+    db = tmp_path / "plant" / "shopfloor.db"
+    db.parent.mkdir()
+    shutil.copy(demo_template, db)
+    db.chmod(0o600)
+    floor = Floor(db)
+    pty = ptys()
+    sign_in(db, "STORES", "B1001")
+    start_and_wait_connected(listen, floor, "--scanner", f"STORES={pty.path}", names=("STORES-1",))
+    pty.write(b"CMD:MODE:RECEIVE\r\nA-04\r\n")
+    port = free_port()
+    metadata = Path(__file__).parents[2] / "docs" / "datasette-metadata.json"
+    with (tmp_path / "datasette.log").open("wb") as log:
+        served = subprocess.Popen(
+            [str(Path(sys.executable).parent / "datasette"), "serve", str(db), "--metadata",
+             str(metadata), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/shopfloor"
+
+    def get(path: str) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as answer:
+                return int(answer.status), json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, None
+        except OSError:
+            return 0, None
+
+    try:
+        assert wait_for(lambda: get(".json")[0] == 200, 30, 0.2), (
+            tmp_path / "datasette.log"
+        ).read_text()
+        latest = "/office_scans.json?_shape=array&_sort_desc=scan&_size=4"
+        with Scanning(pty, most=16) as scanning:
+            # Read while they land: each read sees the scans committed so far.
+            seen: list[int] = []
+            for _ in range(3):
+                assert wait_for(lambda: scanning.sent >= 4 * (len(seen) + 1), 10)
+                status, rows = get(latest)
+                assert status == 200
+                seen.append(rows[0]["scan"])
+            assert wait_for(lambda: scanning.sent == 16, 10)
+        assert seen == sorted(seen) and seen[0] < seen[-1], seen
+        assert wait_for(lambda: floor.count("STORES-1") == 18, 10)
+        status, rows = get(latest)
+        assert [(r["barcode"], r["status"]) for r in rows] == [
+            (code.decode(), "accepted") for code in reversed(ITEMS)
+        ]
+        status, orders = get("/office_open_orders.json?_shape=array&_size=max")
+        assert status == 200 and len(orders) == floor.scalar(
+            "SELECT COUNT(*) FROM work_orders WHERE status IN "
+            "('released', 'in_progress', 'on_hold')"
+        )
+        # Badges are not the office's to read, nor is SQL of its own.
+        assert get("/operators.json")[0] == 403
+        assert get(".json?sql=select+badge+from+operators")[0] == 403
+    finally:
+        served.terminate()
+        served.wait(10)
+        floor.close()
+    check_passes(db)
