@@ -26,6 +26,7 @@ import pytest
 from db.connection import connect
 from tests.conftest import wait_for
 from tests.e2e.conftest import SHOPFLOOR
+from tests.serial_devices import is_listening
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -191,6 +192,11 @@ def test_the_board_in_a_browser_shows_scans_from_another_process(
 
 
 def test_a_wrong_password_is_refused(served: str, chromium: Any) -> None:
+    # Served on the loopback only, by default: no socket on every address.
+    port = int(served.rsplit(":", 1)[1])
+    assert is_listening(port)
+    with open("/proc/net/tcp") as table:
+        assert f"00000000:{port:04X}" not in table.read()
     context = chromium.new_context(http_credentials={"username": NAME, "password": "guess"})
     local_only(context)
     page = context.new_page()
