@@ -8,6 +8,7 @@
     python -m bench ssi             SSI scanners under kill -9, against the lines protocol
     python -m bench shortages       shortages netted on the big record (--small: 200,000)
     python -m bench forecast        the completion forecast on 5,000 open orders
+    python -m bench capacity        scanners through ser2net, listen and apps on one server
 
 Options after the names go to the record benchmark (see `python -m bench record -h`);
 the others run with their defaults. Exit status 0 when every target is met.
@@ -31,6 +32,7 @@ BENCHES = {
     "ssi": "bench.ssi_bench",
     "shortages": "bench.shortages_bench",
     "forecast": "bench.forecast_bench",
+    "capacity": "bench.capacity_bench",
 }
 
 
@@ -50,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{name}]", flush=True)
         module = importlib.import_module(module_name)
         run = cast(Callable[[list[str]], int], module.main)
-        alone = name in ("record", "faults", "ssi", "shortages", "forecast") and len(names) == 1
-        status = run(options if alone else [])
+        alone = name in ("record", "faults", "ssi", "shortages", "forecast", "capacity")
+        status = run(options if alone and len(names) == 1 else [])
         if status:
             failed.append(name)
     if failed:

@@ -340,7 +340,15 @@ class Listener:
     # Each scan's outcome, one line each; None: said through on_event.
     on_scan: Callable[[str], None] | None = None
     links: list[ScannerLink] = field(default_factory=list)
+    # For a service manager (db.notify): `on_ready` once every scanner was opened or
+    # found missing, with the names of those missing; `on_alive` after each heartbeat
+    # that committed while nothing waited for the database, every `heartbeat_s`.
+    on_ready: Callable[[list[str]], None] | None = None
+    on_alive: Callable[[], None] | None = None
+    heartbeat_s: float = HEARTBEAT_S
     _stopped: threading.Event = field(default_factory=threading.Event)
+    _first_states: dict[str, bool] = field(default_factory=dict)
+    _first_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def held(self) -> int:
@@ -370,7 +378,7 @@ class Listener:
         for config in self.scanners:
             link = ScannerLink(
                 self.db_path, config, on_result=self._result_logger(config),
-                on_event=self.on_event,
+                on_state=self._first_state, on_event=self.on_event,
             )  # fmt: skip
             self.links.append(link)
             link.start()
@@ -383,14 +391,27 @@ class Listener:
 
         return say
 
+    def _first_state(self, state: LinkChanged) -> None:
+        # Called on each reader's thread, after its Devices row was written.
+        with self._first_lock:
+            if state.scanner in self._first_states or self.on_ready is None:
+                return
+            self._first_states[state.scanner] = state.connected
+            if len(self._first_states) < len(self.scanners):
+                return
+        self.on_ready([name for name, up in self._first_states.items() if not up])
+
     def _heartbeat(self) -> None:
         conn = connect(self.db_path)
         names = [config.name for config in self.scanners]
-        while not self._stopped.wait(HEARTBEAT_S):
+        while not self._stopped.wait(self.heartbeat_s):
             try:
                 mark_alive(conn, names)
             except sqlite3.Error as exc:  # a busy moment must not end the listener
                 self.on_event(f"heartbeat not written: {exc}")
+                continue
+            if self.on_alive is not None and self.held == 0:
+                self.on_alive()
         conn.close()
 
     def stop(self) -> None:

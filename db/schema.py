@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 LOCATION_KINDS = ("receiving", "storeroom", "stage", "finished", "shipping", "scrap")
 ROLES = ("storeroom", "operator", "supervisor", "coordinator")
@@ -627,6 +627,62 @@ def m008_order_receipts(db: Database) -> None:
     _run(db, _order_link_triggers())
 
 
+# What the office reads (docs/office-views.md): plain names, quantities in their unit,
+# times as UTC text; views only, so a reader's SELECT never changes the record.
+_V9 = f"""
+CREATE VIEW office_stock_on_hand AS
+SELECT s.item, i.description, i.uom, s.location, l.name AS location_name,
+       l.kind AS location_kind, s.lot, s.qty_milli / 1000.0 AS qty
+FROM stock s JOIN items i ON i.sku = s.item JOIN locations l ON l.code = s.location
+WHERE s.qty_milli != 0;
+
+CREATE VIEW office_open_orders AS
+WITH route AS (
+    SELECT s.work_order, s.seq, s.stage, s.done_milli, s.scrap_milli,
+           COALESCE(LAG(s.done_milli) OVER (PARTITION BY s.work_order ORDER BY s.seq),
+                    w.qty_milli) AS arrived_milli
+    FROM work_order_stages s JOIN work_orders w ON w.number = s.work_order
+    WHERE w.status IN {_in(OPEN_STATUSES)}
+), waiting AS (
+    SELECT work_order, MIN(seq) AS seq FROM route
+    WHERE done_milli + scrap_milli < arrived_milli GROUP BY work_order
+)
+SELECT w.number AS work_order, w.product, i.description, w.qty_milli / 1000.0 AS qty,
+       w.due, w.priority, w.status,
+       (SELECT r.stage FROM route r WHERE r.work_order = w.number AND r.seq = q.seq)
+           AS current_stage,
+       q.seq AS current_seq,
+       (SELECT COUNT(*) FROM route r WHERE r.work_order = w.number) AS stages,
+       (SELECT r.done_milli / 1000.0 FROM route r WHERE r.work_order = w.number
+         ORDER BY r.seq DESC LIMIT 1) AS completed,
+       CASE WHEN w.due < date('now') THEN 1 ELSE 0 END AS late,
+       w.board_short AS short_of_material,
+       strftime('%Y-%m-%dT%H:%M:%SZ', w.last_activity_ms / 1000.0, 'unixepoch')
+           AS last_activity_utc
+FROM work_orders w JOIN items i ON i.sku = w.product
+LEFT JOIN waiting q ON q.work_order = w.number
+WHERE w.status IN {_in(OPEN_STATUSES)};
+
+CREATE VIEW office_movements_by_day AS
+SELECT date(m.time_ms / 1000, 'unixepoch') AS day_utc, m.kind, m.item,
+       COUNT(*) AS movements, SUM(m.reverses IS NOT NULL) AS reversals,
+       SUM(CASE WHEN m.reverses IS NULL THEN m.qty_milli ELSE -m.qty_milli END) / 1000.0
+           AS net_qty
+FROM movements m
+GROUP BY day_utc, m.kind, m.item;
+
+CREATE VIEW office_scans AS
+SELECT j.id AS scan, strftime('%Y-%m-%dT%H:%M:%fZ', j.time_ms / 1000.0, 'unixepoch') AS time_utc,
+       j.station, j.scanner, j.source, CAST(j.raw AS TEXT) AS barcode,
+       COALESCE(o.status, 'pending') AS status, o.message
+FROM scan_journal j LEFT JOIN scan_outcomes o ON o.scan = j.id;
+"""
+
+
+def m009_office_views(db: Database) -> None:
+    _run(db, _V9)
+
+
 def migrations() -> Migrations:
     """The migration set, in order; add new ones at the end and bump SCHEMA_VERSION."""
     from sqlite_utils.migrations import Migrations
@@ -640,6 +696,7 @@ def migrations() -> Migrations:
     steps()(m006_lot_dates)
     steps()(m007_ssi_counts)
     steps()(m008_order_receipts)
+    steps()(m009_office_views)
     return steps
 
 

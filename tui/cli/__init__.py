@@ -56,6 +56,8 @@ class _FloorGroup(click.Group):
         "cancel": ("tui.cli.supervisor", "cancel"),
         "forecast": ("tui.cli.coordinator", "forecast_cmd"),
         "due": ("tui.cli.coordinator", "due_cmd"),
+    } | {
+        name: ("tui.cli.server", name) for name in ("serve", "passwd", "units", "backup", "restore")
     }
 
     def make_context(
@@ -371,6 +373,7 @@ def listen(
     import time
 
     from db.listen import ConfigError, Listener, load_config, parse_scanner_option
+    from tui.cli.server import service_hooks
 
     open_db(db_path).close()
     try:
@@ -388,7 +391,8 @@ def listen(
     def say_nothing(line: str) -> None:
         pass
 
-    listener = Listener(db_path, scanners, on_event=say, on_scan=say_nothing if quiet else None)
+    listener = Listener(db_path, scanners, on_event=say, on_scan=say_nothing if quiet else None,
+                        **service_hooks(len(scanners), say))  # fmt: skip
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
