@@ -500,7 +500,15 @@ def demo(db_path: str, pace: float, station: str | None) -> None:
             sim.close()
 
 
-for _report in (reports.status, reports.stock, reports.movements, reports.scans, reports.check):
+for _report in (
+    reports.status,
+    reports.stock,
+    reports.movements,
+    reports.scans,
+    reports.check,
+    reports.progress,
+    reports.report,
+):
     cli.add_command(_report)
 
 
