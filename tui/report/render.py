@@ -48,7 +48,11 @@ def _hours(value: float) -> str:
 
 
 def _visible(value: Any) -> Any:
-    return visible(value) if isinstance(value, str) else value
+    """Text from the record with its control characters as escapes; our own markup (the
+    charts) as it is. Autoescape then escapes the text."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return visible(value)
 
 
 # Markdown reads these as syntax (and < & as HTML); a backslash makes each a character.
@@ -220,8 +224,8 @@ def _csv_rows(report: DayReport) -> Iterator[dict[str, Any]]:
         }  # fmt: skip
     for scan in report.rejected:
         yield {
-            "section": "rejected_scan", "time": iso_time(scan.time_ms), "who": scan.station,
-            "item": scan.raw, "detail": scan.reason,
+            "section": "rejected_scan", "time": iso_time(scan.time_ms), "item": scan.raw,
+            "detail": f"at {scan.station}: {scan.reason}",
         }  # fmt: skip
     for change in report.due_changes:
         yield {
