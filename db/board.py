@@ -24,8 +24,8 @@ Definitions the board shows (kept here so the screen and the tests agree):
   its consuming stage — the route's first when the bill names none — completed, by
   more than the one thousandth a backflush may round away): the completions ran, or
   will run, without it;
-- late: due before today; at risk: not late, due within `AT_RISK_DAYS` days and less
-  than half done.
+- late: due before today. Whether an order will make its date (at risk, tight), and
+  whether it is idle, is the forecast's to say (db/forecast.py).
 """
 
 from __future__ import annotations
@@ -34,12 +34,10 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from db.board_columns import BOARD_MATERIAL, BOARD_STAGES
 from db.schema import OPEN_STATUSES
-
-AT_RISK_DAYS = 2
 
 _OPEN = f"w.status IN {OPEN_STATUSES!r}"
 
@@ -115,21 +113,10 @@ class BoardRow:
     def late(self, today: date) -> bool:
         return is_late(self.due, today)
 
-    def at_risk(self, today: date) -> bool:
-        return is_at_risk(self.due, self.progress, today)
-
 
 def is_late(due: str, today: date) -> bool:
     """Due before today (due dates are ISO dates, so they compare as text)."""
     return due < today.isoformat()
-
-
-def is_at_risk(due: str, progress: float, today: date) -> bool:
-    """Not late, due within `AT_RISK_DAYS` days, and less than half done."""
-    if is_late(due, today):
-        return False
-    soon = (today + timedelta(days=AT_RISK_DAYS)).isoformat()
-    return due <= soon and progress < 0.5
 
 
 def route_progress(qty_milli: int, stages: Sequence[StageTotals]) -> float:

@@ -469,6 +469,52 @@ def _local(t: float) -> datetime:
     return datetime.fromtimestamp(t).astimezone()
 
 
+class LiveForecast:
+    """The forecast a live board shows. Judging every order again costs a full forecast
+    (5,000 open orders: ~100 ms), so it is made again when the board reads every order,
+    when a change comes and the last one is `after_change_ms` old, and when it is
+    `stale_ms` old (idle marks come with time alone); between them, the orders a change
+    touched are judged again against the last plan (`Forecast.rejudge`): a due date
+    moved shows its risk at once. Use from one thread."""
+
+    def __init__(self, *, after_change_ms: int = 5_000, stale_ms: int = 15_000) -> None:
+        self.after_change_ms = after_change_ms
+        self.stale_ms = stale_ms
+        self.result: Forecast | None = None
+        self.made_ms = 0
+
+    def update(
+        self,
+        conn: sqlite3.Connection,
+        orders: Sequence[BoardRow],
+        touched: Sequence[BoardRow],
+        *,
+        full_read: bool,
+        now_ms: int,
+    ) -> tuple[bool, dict[str, OrderForecast]]:
+        """(whether every order was forecast again, the forecasts that are new): `orders`
+        every open order as the board holds them now, `touched` those a change touched."""
+        age = now_ms - self.made_ms
+        limit = self.after_change_ms if touched else self.stale_ms
+        result = self.result
+        if (
+            result is None
+            or full_read
+            or not 0 <= age < limit
+            or any(row.number not in result.orders for row in touched)
+        ):
+            self.result = forecast(conn, now_ms=now_ms, rows=orders)
+            self.made_ms = now_ms
+            return True, self.result.orders
+        changed = {}
+        for row in touched:
+            again = result.rejudge(row, now_ms=now_ms)
+            if again is not None:
+                changed[row.number] = again
+                result.orders[row.number] = again
+        return False, changed
+
+
 def forecast_orders(
     conn: sqlite3.Connection, numbers: Iterable[str] | None = None, *, now_ms: int | None = None
 ) -> list[OrderForecast]:

@@ -158,7 +158,9 @@ def test_a_stage_with_neither_measure_nor_standard_uses_the_plant_fallback(tmp_p
     result = forecast(conn, now_ms=ms(MONDAY))
     assert (result.plant_per_hour, result.plant_basis) == (2.0, "plant default")
     wc = result.orders["WC"]  # 4 units at ASSY, 2 an hour, first in ASSY's queue
-    assert [(s.source, s.per_hour, s.work_hours) for s in result.stages("WC")] == [("plant", 2.0, 2.0)]
+    assert [(s.source, s.per_hour, s.work_hours) for s in result.stages("WC")] == [
+        ("plant", 2.0, 2.0)
+    ]
     assert wc.projected_finish == at(7, 8)
     set_setting(conn, "forecast_fallback_per_hour", "4")
     assert forecast(conn, now_ms=ms(MONDAY)).orders["WC"].projected_finish == at(7, 7)

@@ -5,8 +5,11 @@ processes touched since, so a burst of scans costs a few small reads and a few r
 rows. Before that first full read it reads one screenful (the orders due first) and
 paints it, so a plant with thousands of open orders shows its board at once.
 
-Typing filters (order, product, description, stage, status); F7/F8/F9 sort by due
-date, priority or current stage; Enter opens the order.
+Its marks come from the forecast (db/forecast.py, kept by `LiveForecast`): late, at
+risk, idle, on hold, short of material. Typing filters (order, product, description,
+stage, status); F10 steps the filter through the marks (late, risk, short, idle);
+F7/F8/F9 sort by due date, priority or current stage in the plant's route order;
+Enter opens the order.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Static
 
 from db.board import BoardDelta, BoardRow, LiveBoard, board_rows
+from db.forecast import LiveForecast, OrderForecast
+from db.stages import stage_sequence
 from tui.floor_screen import FloorScreen
 from tui.watching import FloorClock
-from tui.widgets.board_table import BoardTable, Palette, SortKey
+from tui.widgets.board_table import MARK_FILTERS, BoardTable, Palette, SortKey
 from tui.widgets.text_input import TextInput
 
 TIME_REFRESH_SECONDS = 20.0
@@ -38,6 +43,16 @@ class FirstScreenful:
     rows: list[BoardRow]
 
 
+@dataclass(frozen=True)
+class BoardRead:
+    """What changed on the board, and in the forecast behind its marks."""
+
+    delta: BoardDelta
+    forecasts: dict[str, OrderForecast]
+    every: bool  # every open order was forecast again (else: the touched ones judged)
+    stages: list[str] | None  # the plant's stages in route order, on a full read
+
+
 class BoardScreen(FloorScreen):
     """Every open work order: where it is, how far, late or at risk, short of material."""
 
@@ -46,7 +61,10 @@ class BoardScreen(FloorScreen):
         # Shown beside the filter rather than in the footer, which keeps room for F1-F6.
         Binding("f7", "sort('due')", "Sort by due", id="sort_due", show=False),
         Binding("f8", "sort('priority')", "Sort by priority", id="sort_priority", show=False),
-        Binding("f9", "sort('stage')", "Sort by stage", id="sort_stage", show=False),
+        # Shown in the footer: what a coordinator looks for first, orders by where they are
+        # and orders by what is wrong with them.
+        Binding("f9", "sort('stage')", "Stage", id="sort_stage"),
+        Binding("f10", "next_mark", "Marks", id="mark_filter"),
         Binding("enter", "open_order", "Open order", id="open_order", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
         # Ctrl+T works while the filter has the focus (it takes a plain "t" as text);
@@ -64,6 +82,7 @@ class BoardScreen(FloorScreen):
         self.clock = clock or FloorClock()
         # Used only by the load worker (one at a time, under the reader lock).
         self.live = LiveBoard()
+        self.live_forecast = LiveForecast()
         self._first_shown = False
 
     # ------------------------------------------------------------ widgets
@@ -87,7 +106,8 @@ class BoardScreen(FloorScreen):
             yield TextInput(placeholder="filter: order, product, stage…", id="board-filter")
             yield Static("", id="board-sort")
         yield BoardTable(clock=self.clock, id="board-table")
-        yield Footer()
+        # Compact: the board's own keys (F9, F10) and every screen's F-key in 80 columns.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         theme = self.app.current_theme
@@ -102,21 +122,44 @@ class BoardScreen(FloorScreen):
         self.set_interval(TIME_REFRESH_SECONDS, self._clock_moved)
 
     def _clock_moved(self) -> None:
-        # "12m ago" ages, and at midnight orders turn late: the words and the counts.
+        # "12m ago" ages, and at midnight orders turn late: the words and the counts; the
+        # forecast is made again (orders turn idle with time alone).
         self.table.refresh_times()
         self._show_summary()
+        if self._first_shown:
+            self.reload()
 
     def on_resize(self, event: events.Resize) -> None:
         self.table.set_width(event.size.width)
 
     # ------------------------------------------------------------ data
 
-    def load(self, conn: sqlite3.Connection) -> BoardDelta | FirstScreenful:
+    def load(self, conn: sqlite3.Connection) -> BoardRead | FirstScreenful:
         if not self._first_shown:
             return FirstScreenful(board_rows(conn, limit=FIRST_SCREENFUL))
-        return self.live.refresh(conn)
+        delta = self.live.refresh(conn)
+        every, forecasts = self.live_forecast.update(
+            conn,
+            list(self.live.orders.values()),
+            delta.rows,
+            full_read=delta.full,
+            now_ms=self.clock.now_ms(),
+        )
+        stages = [code for code, _ in stage_sequence(conn)] if delta.full else None
+        return BoardRead(delta, forecasts, every, stages)
 
-    def show(self, result: BoardDelta | FirstScreenful) -> None:
+    def show(self, read: BoardRead | FirstScreenful) -> None:
+        if isinstance(read, FirstScreenful):
+            self._show_delta(read)
+            return
+        if read.stages is not None:
+            self.table.set_stage_order(read.stages)
+        self._show_delta(read.delta)
+        if read.every or read.forecasts:
+            self.table.set_forecasts(read.forecasts, every=read.every)
+            self._show_summary()
+
+    def _show_delta(self, result: BoardDelta | FirstScreenful) -> None:
         if isinstance(result, FirstScreenful):
             self._first_shown = True
             self.table.replace_all(result.rows)
@@ -136,6 +179,7 @@ class BoardScreen(FloorScreen):
         parts.append(f"⚠ {sum(f.late for f in flags)} late")
         parts.append(f"◷ {sum(f.at_risk for f in flags)} at risk")
         parts.append(f"✗ {sum(f.short for f in flags)} short")
+        parts.append(f"◌ {sum(f.idle for f in flags)} idle")
         parts.append(f"⏸ {sum(f.on_hold for f in flags)} on hold")
         shown = self.table.row_count
         if shown != len(self.table.orders):
@@ -192,9 +236,17 @@ class BoardScreen(FloorScreen):
         self.table.set_sort(key)
         self._show_sort()
 
+    def action_next_mark(self) -> None:
+        marks = MARK_FILTERS
+        self.table.set_mark_filter(marks[(marks.index(self.table.mark_filter) + 1) % len(marks)])
+        self._show_sort()
+        self._show_summary()
+
     def _show_sort(self) -> None:
+        mark = self.table.mark_filter
+        only = f" · only {mark}" if mark else ""
         self.query_one("#board-sort", Static).update(
-            f"by {self.table.sort_by} · F7 due F8 priority F9 stage · ^T traveler"
+            f"by {self.table.sort_by}{only} · F7 due F8 priority · ^T traveler"
         )
 
     def action_clear_filter(self) -> None:

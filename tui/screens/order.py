@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,14 +23,14 @@ from textual.widgets import Footer, Header, Static
 from db.board import (
     Marks,
     arrived_at,
+    board_rows,
     changes_since,
     current_marks,
     current_stage,
-    is_at_risk,
-    is_late,
     route_progress,
 )
 from db.connection import connect
+from db.forecast import OrderForecast, forecast
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
 from db.schema import OPEN_STATUSES
@@ -38,7 +39,7 @@ from tui.formatting import ago
 from tui.plain import as_text
 from tui.watching import FloorClock
 from tui.widgets.bars import bar, bar_with_percent
-from tui.widgets.board_table import AT_RISK, LATE, STATUS_WORDS
+from tui.widgets.board_table import AT_RISK, IDLE, LATE, STATUS_WORDS
 from tui.widgets.cell_table import CellTable
 
 if TYPE_CHECKING:
@@ -53,6 +54,18 @@ class Unchanged:
 
 
 UNCHANGED = Unchanged()
+
+
+@dataclass(frozen=True)
+class OrderRead:
+    """The order as read, and its forecast (None once it is closed)."""
+
+    detail: OrderDetail | None
+    forecast: OrderForecast | None
+
+
+# How the order screen words a forecast's risk beside the order's status.
+RISK_WORDS = {"late": LATE, "at_risk": AT_RISK, "tight": "◔ TIGHT", "on_track": ""}
 
 
 def _time(ms: int) -> str:
@@ -78,6 +91,7 @@ class OrderScreen(FloorScreen):
         self.number = number
         self.clock = clock or FloorClock()
         self.detail: OrderDetail | None = None
+        self.forecast: OrderForecast | None = None
         self._marks: Marks | None = None  # what the last read saw; used by the load worker
 
     # ------------------------------------------------------------ widgets
@@ -141,7 +155,7 @@ class OrderScreen(FloorScreen):
 
     # ------------------------------------------------------------ data
 
-    def load(self, conn: sqlite3.Connection) -> OrderDetail | None | Unchanged:
+    def load(self, conn: sqlite3.Connection) -> OrderRead | Unchanged:
         # Every commit on the floor re-reads; only one that touched this order redraws,
         # so a person scrolling its movements is not thrown back to the top.
         conn.execute("BEGIN")
@@ -154,27 +168,34 @@ class OrderScreen(FloorScreen):
                     self._marks = marks
                     return UNCHANGED
             detail = order_detail(conn, self.number)
+            planned = None
+            if detail is not None and detail.status in OPEN_STATUSES:
+                # The queue at every stage decides this order's finish: the whole floor
+                # is forecast, from the same commit as the order.
+                planned = forecast(
+                    conn, now_ms=self.clock.now_ms(), rows=board_rows(conn)
+                ).orders.get(self.number)
         finally:
             conn.execute("COMMIT")
         self._marks = marks
-        return detail
+        return OrderRead(detail, planned)
 
-    def show(self, result: OrderDetail | None | Unchanged) -> None:
-        if isinstance(result, Unchanged):
+    def show(self, read: OrderRead | Unchanged) -> None:
+        if isinstance(read, Unchanged):
             return
+        result = read.detail
         before, self.detail = self.detail, result
+        self.forecast = read.forecast
         if result is None:
             self.title_bar.update(as_text(f"ORDER {self.number}: not found"))
             return
-        today = self.clock.today()
         status = STATUS_WORDS.get(result.status, result.status)
-        marks = ""
         progress = route_progress(result.qty_milli, result.stages)
-        if result.status in OPEN_STATUSES:
-            if is_late(result.due, today):
-                marks = f"  {LATE}"
-            elif is_at_risk(result.due, progress, today):
-                marks = f"  {AT_RISK}"
+        planned = read.forecast
+        marks = ""
+        if planned is not None:
+            words = [RISK_WORDS[planned.risk], IDLE if planned.idle else ""]
+            marks = "".join(f"  {word}" for word in words if word)
         self.title_bar.update(
             as_text(
                 f"ORDER {result.number} · {result.product} × {qty_text(result.qty_milli)} · "
@@ -182,11 +203,18 @@ class OrderScreen(FloorScreen):
             )
         )
         stage = current_stage(result.qty_milli, result.stages) or "all stages done"
+        # The forecast first after the due date: in 80 columns the facts have two lines.
+        outlook = ""
+        if planned is not None:
+            finish = planned.projected_finish.strftime("%m-%d %H:%M")
+            held = f", held at {planned.holding_stage}" if planned.holding_stage else ""
+            outlook = f" · finish {finish} (slack {planned.slack_hours:+.1f} h{held})"
         self.query_one("#order-facts", Static).update(
             as_text(
-                f"{result.description} · due {result.due} · priority {result.priority} · "
-                f"at {stage} · {bar_with_percent(progress, 16)} · "
-                f"last activity {ago(result.last_activity_ms, self.clock.now_ms())}"
+                f"due {result.due}{outlook} · priority {result.priority} · at {stage} · "
+                f"{bar_with_percent(progress, 16)} · "
+                f"last activity {ago(result.last_activity_ms, self.clock.now_ms())} · "
+                f"{result.description}"
             )
         )
         # A table is refilled only when what it lists changed: an issue to this order

@@ -20,6 +20,7 @@ from typing import Literal
 from rich.text import Text
 
 from db.board import BoardRow, current_stage
+from db.forecast import OrderForecast
 from tui.formatting import ago, quantity, quantity_text
 from tui.plain import as_text
 from tui.watching import FloorClock
@@ -28,6 +29,9 @@ from tui.widgets.line_table import CELL_PADDING, LineColumn, LineTable
 
 SortKey = Literal["due", "priority", "stage"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "priority", "stage")
+# The marks the board filters by, in the order a key steps through them (None: every order).
+MarkFilter = Literal["late", "risk", "short", "idle"]
+MARK_FILTERS: tuple[MarkFilter | None, ...] = (None, "late", "risk", "short", "idle")
 
 STATUS_WORDS = {"released": "released", "in_progress": "in progress", "on_hold": "ON HOLD"}
 
@@ -35,22 +39,35 @@ STATUS_WORDS = {"released": "released", "in_progress": "in progress", "on_hold":
 LATE = "⚠ LATE"
 AT_RISK = "◷ AT RISK"
 HOLD = "⏸ HOLD"
-HELD = "⏸HOLD"  # beside another mark
+IDLE = "◌ IDLE"
+# Beside another mark, in the 11 cells an 80-column board has: "⚠LATE ⏸HOLD".
+SHORT_WORDS = {LATE: "⚠LATE", AT_RISK: "◷RISK", HOLD: "⏸HOLD", IDLE: "◌IDLE"}
 
 
 @dataclass(frozen=True, slots=True)
 class Flags:
-    """What the board's heading counts for one order."""
+    """What the board marks one order with, counts in its heading and filters by: late
+    by its due date; at risk and idle by the forecast (db/forecast.py), when there is
+    one; short of material by the board's own columns."""
 
     late: bool
     at_risk: bool
     short: bool
     on_hold: bool
+    idle: bool
 
     @classmethod
-    def of(cls, row: BoardRow, today: date) -> Flags:
+    def of(cls, row: BoardRow, forecast: OrderForecast | None, today: date) -> Flags:
         late = row.late(today)
-        return cls(late, not late and row.at_risk(today), row.short, row.status == "on_hold")
+        at_risk = forecast is not None and not late and forecast.risk == "at_risk"
+        idle = forecast is not None and forecast.idle
+        return cls(late, at_risk, row.short, row.status == "on_hold", idle)
+
+    def has(self, mark: MarkFilter | None) -> bool:
+        if mark is None:
+            return True
+        return {"late": self.late, "risk": self.at_risk, "short": self.short,
+                "idle": self.idle}[mark]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -129,15 +146,21 @@ def matches(row: BoardRow, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
-def sort_key(key: SortKey) -> Callable[[BoardRow], tuple[object, ...]]:
+def sort_key(
+    key: SortKey, stage_rank: dict[str, int] | None = None
+) -> Callable[[BoardRow], tuple[object, ...]]:
+    """The board's order: by due date, by priority, or by the stage each order is at in
+    the plant's route order (`stage_rank`, db.stages.stage_sequence; done orders last)."""
     if key == "priority":
         return lambda r: (r.priority, r.due, r.number)
     if key == "stage":
+        ranks = stage_rank or {}
 
         def by_stage(r: BoardRow) -> tuple[object, ...]:
             stage = r.current_stage
-            position = [code for code, _, _ in r.stages].index(stage) if stage else len(r.stages)
-            return (position, stage or "~", r.due, r.priority, r.number)
+            if stage is None:
+                return (len(ranks) + 1, "~", r.due, r.priority, r.number)
+            return (ranks.get(stage, len(ranks)), stage, r.due, r.priority, r.number)
 
         return by_stage
     return lambda r: (r.due, r.priority, r.number)
@@ -162,6 +185,11 @@ class BoardTable(LineTable):
         self.orders: dict[str, BoardRow] = {}
         self.query_words: list[str] = []
         self.sort_by: SortKey = "due"
+        self.mark_filter: MarkFilter | None = None
+        # The plant's stages in route order (db.stages.stage_sequence): code -> place.
+        self.stage_rank: dict[str, int] = {}
+        # Each open order's forecast (db/forecast.py), as the screen's reads bring them.
+        self.forecasts: dict[str, OrderForecast] = {}
         self.colours = Palette()
         self.fitted: list[tuple[Column, int]] = []
         self._has_strip = False
@@ -178,9 +206,16 @@ class BoardTable(LineTable):
 
     def visible_rows(self) -> list[BoardRow]:
         """What the filter lets through, in the chosen order."""
-        rows = [r for r in self.orders.values() if matches(r, self.query_words)]
-        rows.sort(key=sort_key(self.sort_by))
+        rows = [r for r in self.orders.values() if self._shows(r)]
+        rows.sort(key=sort_key(self.sort_by, self.stage_rank))
         return rows
+
+    def _shows(self, row: BoardRow) -> bool:
+        if self.mark_filter is not None:
+            flags = self.flags.get(row.number)
+            if flags is None or not flags.has(self.mark_filter):
+                return False
+        return matches(row, self.query_words)
 
     def get_cell(self, number: str, column_key: str) -> Text:
         """What the order's cell in that column says now (whether or not it is in view)."""
@@ -193,7 +228,7 @@ class BoardTable(LineTable):
     # ------------------------------------------------------------ cells
 
     def row_version(self, key: str) -> object:
-        return self.orders[key]
+        return self.orders[key], self.forecasts.get(key)
 
     def row_cells(self, key: str) -> list[Text]:
         return self.cells(self.orders[key], self.clock.today(), self.clock.now_ms())
@@ -253,7 +288,7 @@ class BoardTable(LineTable):
         if key == "last":
             return ago(row.last_activity_ms, now_ms, short=width < 7)
         if key == "marks":
-            return self._marks(row, today)
+            return self._marks(row)
         raise KeyError(key)
 
     def _stages_text(self, row: BoardRow, width: int) -> str:
@@ -269,22 +304,31 @@ class BoardTable(LineTable):
                 return text
         return " ".join(d for _, d in done) + f" /{qty}"
 
-    def _marks(self, row: BoardRow, today: date) -> Text:
+    def _marks(self, row: BoardRow) -> Text:
+        flags = self.flags.get(row.number)
+        if flags is None:
+            return Text()
         error = f"bold {self.colours.error}"
         warning = f"bold {self.colours.warning}"
-        late, at_risk = row.late(today), row.at_risk(today)
-        if row.status == "on_hold":
-            # Both marks in the 11 cells an 80-column board has.
-            if late:
-                return Text.assemble(("⚠LATE", error), " ", (HELD, warning))
-            if at_risk:
-                return Text.assemble(("◷RISK", warning), " ", (HELD, warning))
-            return Text(HOLD, style=warning)
-        if late:
-            return Text(LATE, style=error)
-        if at_risk:
-            return Text(AT_RISK, style=warning)
-        return Text()
+        marks = [
+            (word, style)
+            for word, style, shown in (
+                (LATE, error, flags.late),
+                (AT_RISK, warning, flags.at_risk),
+                (HOLD, warning, flags.on_hold),
+                (IDLE, warning, flags.idle),
+            )
+            if shown
+        ]
+        if len(marks) == 1:
+            return Text(marks[0][0], style=marks[0][1])
+        # Two marks at most: late or at risk, and on hold or idle (idle is in progress).
+        parts: list[tuple[str, str] | str] = []
+        for word, style in marks:
+            if parts:
+                parts.append(" ")
+            parts.append((SHORT_WORDS[word], style))
+        return Text.assemble(*parts)
 
     # ------------------------------------------------------------ layout
 
@@ -308,6 +352,34 @@ class BoardTable(LineTable):
         self._judge_all()
         self._rebuild()
 
+    def set_forecasts(self, forecasts: dict[str, OrderForecast], *, every: bool) -> None:
+        """Bring in forecasts: every open order's (`every`), or those judged again. A
+        changed mark moves an order in or out of a mark filter."""
+        if every:
+            self.forecasts = dict(forecasts)
+        else:
+            self.forecasts.update(forecasts)
+        before = self.flags
+        self._judge_all()
+        if self.mark_filter is not None and before != self.flags:
+            self._rebuild()
+        else:
+            for number in forecasts if not every else self.orders:
+                if self.has_row(number) and before.get(number) != self.flags.get(number):
+                    self.refresh_row(number)
+
+    def set_mark_filter(self, mark: MarkFilter | None) -> None:
+        self.mark_filter = mark
+        self._rebuild()
+
+    def set_stage_order(self, stages: list[str]) -> None:
+        """The plant's stages in route order, for the sort by stage."""
+        rank = {code: n for n, code in enumerate(stages)}
+        if rank != self.stage_rank:
+            self.stage_rank = rank
+            if self.sort_by == "stage":
+                self._rebuild()
+
     def set_filter(self, text: str) -> None:
         words = text.lower().split()
         if words != self.query_words:
@@ -321,7 +393,7 @@ class BoardTable(LineTable):
     def apply(self, changed: Iterable[BoardRow], removed: Iterable[str]) -> None:
         """Bring in a delta: only the lines of the touched orders are redrawn, unless an
         order came, went or moved, when the view is redrawn (from the kept lines)."""
-        order = sort_key(self.sort_by)
+        order = sort_key(self.sort_by, self.stage_rank)
         moved = False
         redraw: list[str] = []
         today = self.clock.today()
@@ -333,8 +405,8 @@ class BoardTable(LineTable):
             before = self.orders.get(row.number)
             present = self.has_row(row.number)
             self.orders[row.number] = row
-            self.flags[row.number] = Flags.of(row, today)
-            show = matches(row, self.query_words)
+            self.flags[row.number] = Flags.of(row, self.forecasts.get(row.number), today)
+            show = self._shows(row)
             if show != present or (show and before is not None and order(before) != order(row)):
                 moved = True
             elif present:
@@ -359,4 +431,8 @@ class BoardTable(LineTable):
 
     def _judge_all(self) -> None:
         today = self.clock.today()
-        self.flags = {number: Flags.of(row, today) for number, row in self.orders.items()}
+        forecasts = self.forecasts
+        self.flags = {
+            number: Flags.of(row, forecasts.get(number), today)
+            for number, row in self.orders.items()
+        }
