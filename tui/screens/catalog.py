@@ -52,6 +52,9 @@ SCREENS: tuple[FloorScreenEntry, ...] = (
                      "tui.screens.inbox", "InboxScreen", ("now_ms",)),
     FloorScreenEntry("devices", "f6", "Devices", "Devices", "scanners and their state",
                      "tui.screens.devices", "DevicesScreen", ("now_ms",)),
+    FloorScreenEntry("schedule", "f11", "Schedule", "Schedule",
+                     "projected finish of every order, each stage's load and throughput",
+                     "tui.screens.schedule", "ScheduleScreen", ("now_ms",)),
 )  # fmt: skip
 
 BY_MODE = {entry.mode: entry for entry in SCREENS}
