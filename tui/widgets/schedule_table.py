@@ -56,8 +56,9 @@ def timeline(
     now: float, finish: float, due: float, end: float, width: int
 ) -> tuple[str, int, int | None]:
     """The bar's characters over [now, end] in `width` cells, how many are filled, and
-    where the due mark is (None: beyond the scale). Filled to the projected finish; the due date's end is `┃`,
-    `◀` at the start when it has passed; `▶` at the end when the finish is beyond."""
+    where the due mark is (None: beyond the scale). Filled to the projected finish; the
+    due date's end is `┃`, `◀` at the start when it has passed; `▶` at the end when the
+    finish is beyond the scale."""
     span = max(end - now, 1.0)
 
     def cell(t: float) -> float:
