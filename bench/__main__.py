@@ -5,6 +5,7 @@
     python -m bench record --small  the same on 200,000 movements, a quick run
     python -m bench scan labels     those two
     python -m bench faults          the record under faults (kill -9, a lock, a full disk, ...)
+    python -m bench forecast        the completion forecast on 5,000 open orders
 
 Options after the names go to the record benchmark (see `python -m bench record -h`);
 the others run with their defaults. Exit status 0 when every target is met.
@@ -25,6 +26,7 @@ BENCHES = {
     "labels": "bench.labels_bench",
     "tui": "bench.tui_bench",
     "faults": "bench.faults_bench",
+    "forecast": "bench.forecast_bench",
 }
 
 
@@ -44,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{name}]", flush=True)
         module = importlib.import_module(module_name)
         run = cast(Callable[[list[str]], int], module.main)
-        status = run(options if name in ("record", "faults") and len(names) == 1 else [])
+        alone = name in ("record", "faults", "forecast") and len(names) == 1
+        status = run(options if alone else [])
         if status:
             failed.append(name)
     if failed:

@@ -41,8 +41,10 @@ from datetime import date, datetime, timedelta
 from db.board import BoardRow, board_rows, current_stage
 from db.calendar import StageClock, WorkingDays
 from db.connection import now_ms as wall_ms
+from db.connection import transaction
 from db.forward_pass import ForwardPass, Job, StepTime
-from db.roles import setting
+from db.refusals import LedgerError
+from db.roles import require_role, set_setting, setting
 from db.stages import stage_sequence
 
 RISKS = ("late", "at_risk", "tight", "on_track")
@@ -78,17 +80,49 @@ class ForecastSettings:
         return int(hours) * 60 + int(minutes)
 
 
+def set_forecast_setting(
+    conn: sqlite3.Connection, name: str, value: str, *, by: str, reason: str
+) -> int | float | str:
+    """A supervisor's change of one of the forecast's knobs, kept with who, when and why
+    in `setting_changes` (as db.roles keeps the negative-stock setting)."""
+    if name not in {spec.name for spec in fields(ForecastSettings)}:
+        known = ", ".join(spec.name for spec in fields(ForecastSettings))
+        raise LedgerError(f"{name} is not a forecast setting; choose from {known}")
+    try:
+        parsed = parse_setting(name, value.strip())
+    except ValueError as exc:
+        raise LedgerError(str(exc)) from None
+    key = f"forecast_{name}"
+    with transaction(conn):
+        require_role(conn, by, "settings")
+        if not reason.strip():
+            raise LedgerError("say why the setting changes: the reason is kept with it")
+        old = setting(conn, key, str(getattr(ForecastSettings(), name)))
+        conn.execute(
+            "INSERT INTO setting_changes (time_ms, key, old_value, new_value, by_operator, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (wall_ms(), key, old, str(parsed), by, reason.strip()),
+        )
+        set_setting(conn, key, str(parsed))
+    return parsed
+
+
 def parse_setting(name: str, text: str) -> int | float | str:
     """A forecast setting's value from text, or ValueError saying what it must be."""
     if name in ("days", "min_completions"):
+        if not text.isascii() or not text.isdigit():
+            raise ValueError(f"{name} must be a whole number from 1 to 60")
         number = int(text)
         if not 1 <= number <= 60:
             raise ValueError(f"{name} must be a whole number from 1 to 60")
         return number
     if name in ("fallback_per_hour", "idle_days"):
-        amount = float(text)
-        if not 0 < amount <= 10_000:
-            raise ValueError(f"{name} must be a number above 0")
+        try:
+            amount = float(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number above 0, up to 10000") from None
+        if not 0 < amount <= 10_000:  # NaN fails this too
+            raise ValueError(f"{name} must be a number above 0, up to 10000")
         return amount
     if name == "shift_start":
         try:
@@ -178,6 +212,7 @@ class Forecast:
     clocks: dict[str, StageClock] = field(repr=False)
     plan: ForwardPass = field(repr=False)
     _deadlines: dict[str, float] = field(default_factory=dict, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def judge(self, o: int) -> OrderForecast:
         """The `o`-th planned order's forecast: finish, slack, holding stage, risk, idle."""
@@ -219,7 +254,9 @@ class Forecast:
         """The order's route stage by stage as planned: what is left, the queue ahead, the
         rate and its source, the hours (empty for an order not in the forecast)."""
         plan = self.plan
-        index = next((o for o, row in enumerate(plan.rows) if row.number == number), None)
+        if not self._index:
+            self._index.update((row.number, o) for o, row in enumerate(plan.rows))
+        index = self._index.get(number)
         if index is None:
             return ()
         result = []

@@ -97,9 +97,14 @@ class ForwardPass:
         rank = [0] * len(rows)
         for place, o in enumerate(by_urgency):
             rank[o] = place
+        # A job's queue key: its order's rank, then its step and part; each order's keys
+        # span the same width, so the rank decides whatever the lengths of the routes.
+        width = 2 * max((len(row.stages) for row in rows), default=1)
         active: dict[str, list[Job]] = {s: [] for s in self.sequence}
         held: dict[str, list[Job]] = {s: [] for s in self.sequence}
         routes: dict[tuple[StageTotals, ...], tuple[str, ...]] = {}
+        # per (product, route): each step's stage, hours per thousandth, setup hours
+        route_steps: dict[tuple[str, tuple[str, ...]], list[tuple[str, float, float]]] = {}
         route_times: dict[tuple[str, tuple[str, ...]], list[StepTime]] = {}
         jobs_of, times_of = self.jobs, self.times
         for o, row in enumerate(rows):
@@ -107,16 +112,21 @@ class ForwardPass:
             codes = routes.get(stages)
             if codes is None:
                 codes = routes[stages] = tuple(code for code, _, _ in stages)
-            times = route_times.get((row.product, codes))
-            if times is None:
-                times = route_times[(row.product, codes)] = self.step_times(row.product, codes)
+            key = (row.product, codes)
+            steps_of = route_steps.get(key)
+            if steps_of is None:
+                times = route_times[key] = self.step_times(row.product, codes)
+                steps_of = route_steps[key] = [
+                    (t.stage, 1 / (1000 * t.per_hour) if t.per_hour else 0.0, t.setup_hours)
+                    for t in times
+                ]
             queue = held if row.status == "on_hold" else active
             qty = row.qty_milli
-            place = rank[o] * 4 * len(stages)
+            place = rank[o] * width
             steps: list[list[Job]] = []
             scrapped = 0
             arrived = qty
-            for i, (stage, done, scrap) in enumerate(stages):
+            for i, (_, done, scrap) in enumerate(stages):
                 scrapped += scrap
                 remaining = qty - scrapped - done
                 if remaining <= 0:
@@ -126,28 +136,27 @@ class ForwardPass:
                 waiting = arrived - done - scrap
                 waiting = 0 if waiting < 0 else remaining if waiting > remaining else waiting
                 arrived = done
-                step = times[i]
-                per_hour = step.per_hour
-                setup = 0.0 if done or scrap else step.setup_hours
-                jobs: list[Job] = []
+                stage, per_milli, setup = steps_of[i]
+                if done or scrap:
+                    setup = 0.0  # the stage has begun on the order: set up already
                 target = queue.get(stage)
                 if waiting:
-                    hours = waiting / 1000 / per_hour if per_hour else 0.0
-                    job = Job(o, i, 0, place + 4 * i, waiting, hours + setup, now)
-                    jobs.append(job)
+                    job = Job(o, i, 0, place + 2 * i, waiting, waiting * per_milli + setup, now)
                     setup = 0.0
-                    if target is not None:
-                        target.append(job)
-                if remaining > waiting:
-                    units = remaining - waiting
-                    hours = units / 1000 / per_hour if per_hour else 0.0
-                    job = Job(o, i, 1, place + 4 * i + 1, units, hours + setup, -1.0)
-                    jobs.append(job)
-                    if target is not None:
-                        target.append(job)
+                    if remaining > waiting:
+                        units = remaining - waiting
+                        later = Job(o, i, 1, place + 2 * i + 1, units, units * per_milli, -1.0)
+                        jobs = [job, later]
+                    else:
+                        jobs = [job]
+                else:
+                    jobs = [Job(o, i, 1, place + 2 * i + 1, remaining,
+                                remaining * per_milli + setup, -1.0)]  # fmt: skip
+                if target is not None:
+                    target += jobs
                 steps.append(jobs)
             jobs_of.append(steps)
-            times_of.append(times)
+            times_of.append(route_times[key])
         self.finish = [now] * len(rows)
         free = {stage: self.clocks[stage].hours_at(now) for stage in self.sequence}
         for queue in (active, held):
@@ -178,7 +187,9 @@ class ForwardPass:
                     continue
                 ready, later = [], []
                 for job in jobs:
-                    at = self._ready_time(job)
+                    at = job.ready_t
+                    if at < 0:
+                        at = self._ready_time(job)
                     if at < 0:
                         later.append(job)
                     else:

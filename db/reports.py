@@ -1,8 +1,9 @@
 """Read-side queries behind the command line's reports: status, stock, movements, scans,
-stage progress.
+stage progress and the forecast.
 
 Each returns plain dicts in the JSON shapes of SPEC §6 (quantities as exact numbers,
-times as ISO-8601 UTC), so `--json` output and the human tables share one source.
+times as ISO-8601 UTC; a forecast's times in local time with their offset, as a plant
+reads a finish), so `--json` output and the human tables share one source.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from db.completions import require_stage, stage_completions
+from db.forecast import Forecast, OrderForecast, StageForecast, forecast
 from db.quantity import json_number
 from db.schema import OPEN_STATUSES
+
+
+class UnknownOrder(LookupError):
+    """A work order number the record does not hold."""
 
 
 def iso_time(ms: int | None) -> str | None:
@@ -29,8 +35,16 @@ def raw_text(raw: bytes) -> str:
 
 
 def status(
-    conn: sqlite3.Connection, *, open_only: bool = False, number: str | None = None
+    conn: sqlite3.Connection,
+    *,
+    open_only: bool = False,
+    number: str | None = None,
+    now_ms: int | None = None,
+    with_forecast: bool = True,
 ) -> list[dict[str, Any]]:
+    """Work orders and their stage progress; an open order's row carries its forecast
+    (projected_finish, risk, idle, holding_stage), a closed one's nulls and false.
+    UnknownOrder for a `number` the record does not hold."""
     today = date.today().isoformat()
     where, params = [], []
     if open_only:
@@ -44,6 +58,11 @@ def status(
         "ORDER BY due, priority, number",
         params,
     ).fetchall()
+    if number and not orders:
+        raise UnknownOrder(f"no work order {number}")
+    planned: dict[str, OrderForecast] = {}
+    if with_forecast and any(o["status"] in OPEN_STATUSES for o in orders):
+        planned = forecast(conn, now_ms=now_ms).orders
     stage_rows = conn.execute(
         "SELECT s.work_order, s.seq, s.stage, s.done_milli, s.scrap_milli "
         f"FROM work_order_stages s JOIN work_orders w ON w.number = s.work_order {clause} "
@@ -73,9 +92,76 @@ def status(
                 "stages": own,
                 "completed": own[-1]["done"] if own else 0,
                 "late": o["status"] in OPEN_STATUSES and o["due"] < today,
+                **_outlook(planned.get(o["number"])),
             }
         )
     return result
+
+
+def _outlook(planned: OrderForecast | None) -> dict[str, Any]:
+    if planned is None:
+        return {"projected_finish": None, "risk": None, "idle": False, "holding_stage": None}
+    return {
+        "projected_finish": local_time(planned.finish_ts),
+        "risk": planned.risk,
+        "idle": planned.idle,
+        "holding_stage": planned.holding_stage,
+    }
+
+
+def local_time(seconds: float) -> str:
+    """ISO 8601 local time with its offset, to the minute: "2026-11-20T11:05:00+01:00"."""
+    return datetime.fromtimestamp(seconds).astimezone().isoformat(timespec="seconds")
+
+
+def forecast_report(
+    conn: sqlite3.Connection, *, number: str | None = None, now_ms: int | None = None
+) -> tuple[Forecast, list[dict[str, Any]]]:
+    """Every open order's forecast (or one order's), stage by stage, most at risk first.
+    UnknownOrder for a number the record does not hold, LookupError for a closed one."""
+    result = forecast(conn, now_ms=now_ms)
+    if number is not None and number not in result.orders:
+        row = conn.execute("SELECT status FROM work_orders WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise UnknownOrder(f"no work order {number}")
+        raise LookupError(
+            f"work order {number} is {row['status'].replace('_', ' ')}: only open orders "
+            "are forecast"
+        )
+    rank = {risk: n for n, risk in enumerate(("late", "at_risk", "tight", "on_track"))}
+    chosen = [result.orders[number]] if number is not None else sorted(
+        result.orders.values(), key=lambda o: (rank[o.risk], o.finish_ts, o.number)
+    )  # fmt: skip
+    rows = []
+    for planned in chosen:
+        rows.append(
+            {
+                "number": planned.number,
+                "product": planned.product,
+                "due": planned.due,
+                "priority": planned.priority,
+                "status": planned.status,
+                **_outlook(planned),
+                "slack_hours": planned.slack_hours,
+                "stages": [_stage(s) for s in result.stages(planned.number)],
+            }
+        )
+    return result, rows
+
+
+def _stage(stage: StageForecast) -> dict[str, Any]:
+    return {
+        "stage": stage.stage,
+        "remaining": json_number(stage.remaining_milli),
+        "waiting": json_number(stage.waiting_milli),
+        "orders_ahead": stage.orders_ahead,
+        "wait_hours": stage.wait_hours,
+        "work_hours": stage.work_hours,
+        "rate_per_hour": None if stage.per_hour is None else round(stage.per_hour, 3),
+        "source": stage.source,
+        "start": None if stage.start is None else stage.start.isoformat(timespec="seconds"),
+        "finish": None if stage.finish is None else stage.finish.isoformat(timespec="seconds"),
+    }
 
 
 def stock(

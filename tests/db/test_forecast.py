@@ -229,3 +229,21 @@ def test_settings_that_do_not_parse_keep_their_defaults(tmp_path: Path) -> None:
     assert (settings.days, settings.shift_start) == (5, "07:30")
     # The shift starts at 07:30: WC's 2 hours at ASSY end at 09:30.
     assert forecast(conn, now_ms=ms(at(7, 7, 30))).orders["WC"].projected_finish == at(7, 9, 30)
+
+
+def test_priority_decides_at_a_stage_whatever_the_length_of_the_routes(tmp_path: Path) -> None:
+    """At ASSY on Monday 06:00: W1 (P2's one-step route, priority 1), W2 (P1's two steps,
+    CUT done, priority 2), W3 (one step, priority 3), all there. ASSY takes them in
+    priority order: W1 60 + 4 × 15 min = 2 h, W2 10 × 6 min = 1 h (09:00), W3 60 + 15 min
+    (10:15)."""
+    orders = (
+        "number,product,qty,due,priority,barcode\n"
+        "W1,P2,4,2030-01-07,1,\nW2,P1,10,2030-01-07,2,\nW3,P2,1,2030-01-07,3,\n"
+    )
+    conn = connect(plant(tmp_path, orders=orders))
+    with clock(fixed(ms(at(4, 10)))):
+        progress.report_progress(conn, "W2", "CUT", 10_000, origin=OPERATOR)
+    result = forecast(conn, now_ms=ms(MONDAY))
+    assert [result.orders[n].projected_finish for n in ("W1", "W2", "W3")] == [
+        at(7, 8), at(7, 9), at(7, 10, 15),
+    ]  # fmt: skip

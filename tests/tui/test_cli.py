@@ -11,6 +11,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,10 @@ from tui.cli import cli
 
 pytestmark = pytest.mark.timeout(60)
 
-STATUS_KEYS = ["number", "product", "qty", "due", "status", "stages", "completed", "late"]
+STATUS_KEYS = [
+    "number", "product", "qty", "due", "status", "stages", "completed", "late",
+    "projected_finish", "risk", "idle", "holding_stage",
+]  # fmt: skip
 STAGE_KEYS = ["seq", "stage", "done", "scrap"]
 STOCK_KEYS = ["item", "location", "lot", "qty"]
 MOVEMENT_KEYS = [
@@ -102,6 +106,10 @@ def floor(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
+def forecast_of(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row[key] for key in ("projected_finish", "risk", "idle", "holding_stage")}
+
+
 def test_status_json(floor: Path) -> None:
     rows = as_json("status", "--db", str(floor))
     assert [list(r) for r in rows] == [STATUS_KEYS] * 3
@@ -110,16 +118,22 @@ def test_status_json(floor: Path) -> None:
         {"number": "WO2", "product": "P1", "qty": 2.5, "due": "2020-01-10", "status": "done",
          "stages": [{"seq": 10, "stage": "CUT", "done": 2.5, "scrap": 0},
                     {"seq": 20, "stage": "ASSY", "done": 2.5, "scrap": 0}],
-         "completed": 2.5, "late": False},
+         "completed": 2.5, "late": False,
+         "projected_finish": None, "risk": None, "idle": False, "holding_stage": None},
         {"number": "WO1", "product": "P1", "qty": 10, "due": "2020-06-01",
          "status": "in_progress",
          "stages": [{"seq": 10, "stage": "CUT", "done": 4, "scrap": 1},
                     {"seq": 20, "stage": "ASSY", "done": 0, "scrap": 0}],
-         "completed": 0, "late": True},
+         "completed": 0, "late": True, **forecast_of(rows[1])},
         {"number": "WO3", "product": "P2", "qty": 4, "due": "2030-02-01", "status": "released",
          "stages": [{"seq": 10, "stage": "ASSY", "done": 0, "scrap": 0}],
-         "completed": 0, "late": False},
+         "completed": 0, "late": False, **forecast_of(rows[2])},
     ]  # fmt: skip
+    # The forecast runs on the wall clock here (tests/tui/test_cli_forecast.py has its
+    # figures): the late order is late, the one due in 2030 on track.
+    assert (rows[1]["risk"], rows[2]["risk"]) == ("late", "on_track")
+    for row in rows[1:]:
+        assert datetime.fromisoformat(row["projected_finish"]).tzinfo is not None
     assert [r["number"] for r in as_json("status", "--db", str(floor), "--open")] == [
         "WO1",
         "WO3",

@@ -43,12 +43,17 @@ _T = TypeVar("_T")
 
 
 class _FloorGroup(click.Group):
-    """Loads `labels` (Pillow, python-barcode) only when asked for: the TUI starts faster.
+    """Loads `labels` (Pillow, python-barcode) and the coordinator's commands (the
+    forecast) only when asked for: the TUI starts faster.
 
     Every error message click prints quotes its input as text (a path, a code, a value).
     """
 
-    LAZY = {"labels": ("tui.cli.labels", "labels")}
+    LAZY = {
+        "labels": ("tui.cli.labels", "labels"),
+        "forecast": ("tui.cli.coordinator", "forecast_cmd"),
+        "due": ("tui.cli.coordinator", "due_cmd"),
+    }
 
     def make_context(
         self,

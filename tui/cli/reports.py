@@ -22,22 +22,33 @@ from tui.plain import visible
 @click.option("--open", "open_only", is_flag=True, help="Only released, in progress, on hold.")
 @click.option("--order", "number", help="One work order.")
 def status(db_path: str, as_json: bool, open_only: bool, number: str | None) -> None:
-    """Work orders and their stage progress."""
+    """Work orders and their stage progress, with each open order's forecast."""
     from db import reports
 
-    rows = reports.status(open_db(db_path), open_only=open_only, number=number)
+    try:
+        rows = reports.status(open_db(db_path), open_only=open_only, number=number)
+    except reports.UnknownOrder as exc:
+        raise click.ClickException(
+            f"{exc}: check the number (`shopfloor status` lists them)"
+        ) from None
 
     def human() -> str:
         def stages(r: dict[str, Any]) -> str:
             return " ".join(f"{s['stage']}:{s['done']}" for s in r["stages"])
 
+        def finish(r: dict[str, Any]) -> str:
+            return (r["projected_finish"] or "")[:16].replace("T", " ")
+
         return table(
             [
                 [r["number"], r["product"], r["qty"], r["due"], r["status"],
-                 "LATE" if r["late"] else "", r["completed"], stages(r)]
+                 "LATE" if r["late"] else "", r["completed"], stages(r), finish(r),
+                 (r["risk"] or "").replace("_", " "), "idle" if r["idle"] else "",
+                 r["holding_stage"]]
                 for r in rows
             ],
-            ["order", "product", "qty", "due", "status", "late", "completed", "stages (done)"],
+            ["order", "product", "qty", "due", "status", "late", "completed", "stages (done)",
+             "projected finish", "risk", "idle", "holding"],
         )  # fmt: skip
 
     emit(as_json, rows, human)
