@@ -42,7 +42,6 @@ from db import progress, reports, supervision
 from db.check import check
 from db.connection import clock, connect
 from db.day_report import DayReport, day_report
-from db.forecast import forecast
 from db.ledger import Origin
 from db.pipeline import ScanInput, process_batch
 from db.refusals import LedgerError
@@ -152,8 +151,8 @@ def test_the_plant_s_day_worked_out_by_hand(made: tuple[Path, DayReport]) -> Non
 
 def test_the_figures_equal_status_and_check(made: tuple[Path, DayReport]) -> None:
     """Over every day with postings the report's completions and scrap add up to the
-    stage totals `status` shows; its finished, late and at-risk orders are status's and
-    the forecast's; its check is `check`'s."""
+    stage totals `status` shows; its finished, late and at-risk orders, their projected
+    finish and holding stage are status's; its check is `check`'s."""
     path, report = made
     conn = connect(path)
     friday = day_report(conn, date(2026, 1, 2), now_ms=MADE)
@@ -177,12 +176,14 @@ def test_the_figures_equal_status_and_check(made: tuple[Path, DayReport]) -> Non
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reports, "date", _OnTheDay)  # status judges late against today
-        late_in_status = {r["number"] for r in reports.status(conn) if r["late"]}
-    assert {o.number for o in report.late} == late_in_status
-    risks = forecast(conn, now_ms=MADE).orders
-    assert {o.number for o in report.at_risk} == {
-        n for n, o in risks.items() if o.risk == "at_risk"
-    }
+        judged = reports.status(conn, now_ms=MADE)
+    assert {o.number for o in report.late} == {r["number"] for r in judged if r["late"]}
+    for risk, orders in (("late", report.late), ("at_risk", report.at_risk)):
+        assert [(o.number, o.projected_finish.isoformat(), o.holding_stage) for o in orders] == [
+            (r["number"], r["projected_finish"], r["holding_stage"])
+            for r in sorted(judged, key=lambda r: (r["projected_finish"] or "", r["number"]))
+            if r["risk"] == risk
+        ]
     found = check(conn)
     assert found.ok and report.check.ok
     assert (report.check.movements, report.check.progress_entries) == (
