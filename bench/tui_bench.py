@@ -284,11 +284,11 @@ def board_refresh(db_path: Path, runs: int) -> tuple[Figure, Figure]:
     live = LiveBoard()
     live.refresh(reader)
     # The marks come with the refresh: the touched orders judged again against the last
-    # forecast (a full forecast is bench/forecast_bench.py's figure). Its clock stands
-    # still, so every run times the same path.
+    # forecast (a full forecast runs in a read of its own, bench/forecast_bench.py's
+    # figure).
     marks = LiveForecast()
     frozen = now_ms()
-    marks.update(reader, list(live.orders.values()), [], full_read=True, now_ms=frozen)
+    marks.update(reader, list(live.orders.values()), [], full=True, now_ms=frozen)
     delta_sql = BARE_BOARD.format(only=BARE_ONLY)
     refresh: list[float] = []
     bare: list[float] = []
@@ -299,7 +299,7 @@ def board_refresh(db_path: Path, runs: int) -> tuple[Figure, Figure]:
         started = time.perf_counter_ns()
         delta = live.refresh(reader)
         every, _ = marks.update(
-            reader, list(live.orders.values()), delta.rows, full_read=delta.full, now_ms=frozen
+            reader, list(live.orders.values()), delta.rows, full=delta.full, now_ms=frozen
         )
         refresh.append((time.perf_counter_ns() - started) / 1e6)
         if every:

@@ -507,18 +507,27 @@ def _local(t: float) -> datetime:
 
 
 class LiveForecast:
-    """The forecast a live board shows. Judging every order again costs a full forecast
-    (5,000 open orders: ~100 ms), so it is made again when the board reads every order,
-    when a change comes and the last one is `after_change_ms` old, and when it is
-    `stale_ms` old (idle marks come with time alone); between them, the orders a change
-    touched are judged again against the last plan (`Forecast.rejudge`): a due date
-    moved shows its risk at once. Use from one thread."""
+    """The forecast a live board shows. A full forecast costs ~100 ms at 5,000 open orders,
+    too much for every commit's refresh, so `update` forecasts every order only when the
+    board reads every order (`full`) or a change brings an order it has not planned; for
+    the orders a change touched it judges them again against the last plan
+    (`Forecast.rejudge`): a due date moved shows its risk at once. `due` tells the board
+    when to ask for a full one: `after_change_ms` after a change, `stale_ms` without (idle
+    marks come with time alone). Use from one thread."""
 
     def __init__(self, *, after_change_ms: int = 5_000, stale_ms: int = 15_000) -> None:
         self.after_change_ms = after_change_ms
         self.stale_ms = stale_ms
         self.result: Forecast | None = None
         self.made_ms = 0
+        self.changed = False  # something was judged again since the last full forecast
+
+    def due(self, now_ms: int) -> bool:
+        """Whether a full forecast is due (never before the first)."""
+        if self.result is None:
+            return False
+        age = now_ms - self.made_ms
+        return not 0 <= age < (self.after_change_ms if self.changed else self.stale_ms)
 
     def update(
         self,
@@ -526,22 +535,16 @@ class LiveForecast:
         orders: Sequence[BoardRow],
         touched: Sequence[BoardRow],
         *,
-        full_read: bool,
+        full: bool,
         now_ms: int,
     ) -> tuple[bool, dict[str, OrderForecast]]:
         """(whether every order was forecast again, the forecasts that are new): `orders`
         every open order as the board holds them now, `touched` those a change touched."""
-        age = now_ms - self.made_ms
-        limit = self.after_change_ms if touched else self.stale_ms
         result = self.result
-        if (
-            result is None
-            or full_read
-            or not 0 <= age < limit
-            or any(row.number not in result.orders for row in touched)
-        ):
+        if result is None or full or any(row.number not in result.orders for row in touched):
             self.result = forecast(conn, now_ms=now_ms, rows=orders)
             self.made_ms = now_ms
+            self.changed = False
             return True, self.result.orders
         changed = {}
         for row in touched:
@@ -549,6 +552,7 @@ class LiveForecast:
             if again is not None:
                 changed[row.number] = again
                 result.orders[row.number] = again
+        self.changed = self.changed or bool(touched)
         return False, changed
 
 

@@ -30,8 +30,9 @@ from pathlib import Path
 import pytest
 
 from db import ledger, progress, supervision
+from db.board import board_rows
 from db.connection import clock, connect
-from db.forecast import ForecastSettings, forecast
+from db.forecast import ForecastSettings, LiveForecast, forecast
 from db.masterdata import import_dir
 from db.roles import set_setting
 from db.schema import init_db
@@ -212,8 +213,6 @@ def test_a_due_date_moved_out_is_judged_again_at_once(tmp_path: Path) -> None:
     result = forecast(conn, now_ms=ms(MONDAY))
     with clock(fixed(ms(MONDAY))):
         supervision.change_due_date(conn, "WD", "2030-01-09", by="B-COORD", reason="customer")
-    from db.board import board_rows
-
     row = next(r for r in board_rows(conn) if r.number == "WD")
     again = result.rejudge(row)
     assert again is not None
@@ -247,3 +246,23 @@ def test_priority_decides_at_a_stage_whatever_the_length_of_the_routes(tmp_path:
     assert [result.orders[n].projected_finish for n in ("W1", "W2", "W3")] == [
         at(7, 8), at(7, 9), at(7, 10, 15),
     ]  # fmt: skip
+
+
+def test_a_live_forecast_judges_touched_orders_and_says_when_a_full_one_is_due(
+    tmp_path: Path,
+) -> None:
+    conn = connect(plant(tmp_path))
+    live = LiveForecast(after_change_ms=5_000, stale_ms=15_000)
+    start = ms(MONDAY)
+    assert not live.due(start)  # nothing before the board's first full read
+    every, made = live.update(conn, board_rows(conn), [], full=True, now_ms=start)
+    assert every and made["WD"].risk == "at_risk"
+    assert not live.due(start + 14_999) and live.due(start + 15_000)
+    with clock(fixed(start)):
+        supervision.change_due_date(conn, "WD", "2030-01-09", by="B-COORD", reason="customer")
+    wd = [r for r in board_rows(conn) if r.number == "WD"]
+    every, made = live.update(conn, board_rows(conn), wd, full=False, now_ms=start + 1_000)
+    assert not every and list(made) == ["WD"] and made["WD"].risk == "on_track"
+    assert not live.due(start + 4_999) and live.due(start + 5_000)  # a change: sooner
+    every, _ = live.update(conn, board_rows(conn), [], full=True, now_ms=start + 5_000)
+    assert every and not live.due(start + 10_000)

@@ -32,6 +32,9 @@ from tui.widgets.board_table import MARK_FILTERS, BoardTable, Palette, SortKey
 from tui.widgets.text_input import TextInput
 
 TIME_REFRESH_SECONDS = 20.0
+# How often the board asks whether a full forecast is due (LiveForecast.due): it runs in
+# the next read, not in the refresh a commit causes, so a scan reaches the screen as fast.
+FORECAST_CHECK_SECONDS = 5.0
 # Orders painted before the full read: more lines than the tallest kiosk shows.
 FIRST_SCREENFUL = 100
 
@@ -83,6 +86,7 @@ class BoardScreen(FloorScreen):
         # Used only by the load worker (one at a time, under the reader lock).
         self.live = LiveBoard()
         self.live_forecast = LiveForecast()
+        self._forecast_wanted = False  # set on the UI thread, taken by the next read
         self._first_shown = False
 
     # ------------------------------------------------------------ widgets
@@ -120,14 +124,17 @@ class BoardScreen(FloorScreen):
         self._show_sort()
         self.filter_input.focus()
         self.set_interval(TIME_REFRESH_SECONDS, self._clock_moved)
+        self.set_interval(FORECAST_CHECK_SECONDS, self._forecast_if_due)
+
+    def _forecast_if_due(self) -> None:
+        if self.live_forecast.due(self.clock.now_ms()):
+            self._forecast_wanted = True
+            self.reload()
 
     def _clock_moved(self) -> None:
-        # "12m ago" ages, and at midnight orders turn late: the words and the counts; the
-        # forecast is made again (orders turn idle with time alone).
+        # "12m ago" ages, and at midnight orders turn late: the words and the counts.
         self.table.refresh_times()
         self._show_summary()
-        if self._first_shown:
-            self.reload()
 
     def on_resize(self, event: events.Resize) -> None:
         self.table.set_width(event.size.width)
@@ -138,11 +145,12 @@ class BoardScreen(FloorScreen):
         if not self._first_shown:
             return FirstScreenful(board_rows(conn, limit=FIRST_SCREENFUL))
         delta = self.live.refresh(conn)
+        wanted, self._forecast_wanted = self._forecast_wanted, False
         every, forecasts = self.live_forecast.update(
             conn,
             list(self.live.orders.values()),
             delta.rows,
-            full_read=delta.full,
+            full=delta.full or wanted,
             now_ms=self.clock.now_ms(),
         )
         stages = [code for code, _ in stage_sequence(conn)] if delta.full else None
