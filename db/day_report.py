@@ -145,12 +145,14 @@ class OpenRejection:
 
 @dataclass(frozen=True, slots=True)
 class DueChange:
+    """A due date moved on the day. Who by name only: the report is handed out, and a
+    badge is what signs a person in (badge labels are written 0600 for that reason)."""
+
     time_ms: int
     work_order: str
     old_due: str
     new_due: str
-    by_operator: str
-    by_name: str | None
+    by: str
     reason: str
 
 
@@ -224,9 +226,9 @@ def _finished(conn: sqlite3.Connection, day: date) -> tuple[FinishedOrder, ...]:
 def _due_changes(conn: sqlite3.Connection, day: date) -> tuple[DueChange, ...]:
     start, end = local_day_ms(day)
     return tuple(
-        DueChange(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
+        DueChange(int(r[0]), r[1], r[2], r[3], r[4] or "an operator no longer listed", r[5])
         for r in conn.execute(
-            "SELECT d.time_ms, d.work_order, d.old_due, d.new_due, d.by_operator, o.name, "
+            "SELECT d.time_ms, d.work_order, d.old_due, d.new_due, o.name, "
             "d.reason FROM due_date_changes d LEFT JOIN operators o ON o.badge = d.by_operator "
             "WHERE d.time_ms >= ? AND d.time_ms < ? ORDER BY d.id",
             (start, end),

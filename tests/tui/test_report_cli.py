@@ -88,6 +88,10 @@ def test_json_loads_with_the_figures_and_the_hostile_text_as_it_was(
     assert [r["raw"] for r in report["rejected"]] == [HOSTILE_SCAN]
     assert [c["reason"] for c in report["due_changes"]] == [HOSTILE_REASON.strip()]
     assert report["check"]["ok"] is True
+    # The report is handed out: people by name, never by the badge that signs them in.
+    for badge in ("B-COORD", "B-OP"):
+        for fmt in ("md", "html", "csv", "json"):
+            assert badge not in written[fmt].read_text(), (badge, fmt)
     assert "\x1b" not in written["json"].read_text()  # written as \u001b, read back as it was
 
 

@@ -230,7 +230,7 @@ def _csv_rows(report: DayReport) -> Iterator[dict[str, Any]]:
     for change in report.due_changes:
         yield {
             "section": "due_change", "work_order": change.work_order, "due": change.new_due,
-            "who": change.by_name or change.by_operator, "time": iso_time(change.time_ms),
+            "who": change.by, "time": iso_time(change.time_ms),
             "detail": f"from {change.old_due}: {change.reason}",
         }  # fmt: skip
     yield {

@@ -38,6 +38,7 @@ from tui.widgets.schedule_table import ScheduleTable, due_end
 HISTORY_DAYS = 14  # the throughput plot's days, the last one today
 # The order bars' scale reaches the latest finish or due date, but no further than this.
 LONGEST_SCALE_DAYS = 28
+REFORECAST_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,10 @@ class ScheduleScreen(FloorScreen):
         """The highlighted stage's code: its throughput is plotted."""
         return self._stage
 
+    def on_mount(self) -> None:
+        # Orders turn idle, and plans age, with time alone: read again now and then.
+        self.set_interval(REFORECAST_SECONDS, self.reload)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Reading the forecast…", id="schedule-heading", classes="floor-heading")
@@ -121,7 +126,11 @@ class ScheduleScreen(FloorScreen):
         now = self._now()
         delta = self.live.refresh(conn)
         open_orders = list(self.live.orders.values())
-        self.live_forecast.update(conn, open_orders, delta.rows, full_read=delta.full, now_ms=now)
+        # Every order forecast again on a full read and when the last full one is old
+        # (a reload runs in this worker, off the UI thread); else the touched orders are
+        # judged again against the last plan, so a moved due date shows at once.
+        full = delta.full or self.live_forecast.due(now)
+        self.live_forecast.update(conn, open_orders, delta.rows, full=full, now_ms=now)
         result = self.live_forecast.result
         assert result is not None  # update() made one if there was none
         loads = stages.stage_loads(conn, now_ms=now, days=HISTORY_DAYS, open_orders=open_orders)
