@@ -278,9 +278,21 @@ def _reasons(
 
 
 def _shortages(conn: sqlite3.Connection, result: Forecast) -> tuple[ShortageLine, ...] | None:
-    """SEAM: db/shortages.py (issue 11, item 3) nets every open order's components
-    against stock and supply; until it is merged into this branch the report says that
-    its shortages are not netted here (None), rather than guess them a second way."""
+    """SEAM: db/shortages.py (issue 11, item 3, branch `shortages`) nets every open
+    order's components against stock and supply; until it is merged into this branch the
+    report says its shortages are not netted (None) rather than guess them a second way.
+    Once merged this is, field for field (every template and format already reads these):
+
+        lines = shortages.shortages(conn)  # stage starts: the forecast's, when it names them
+        return tuple(
+            ShortageLine(s.work_order, s.item, s.uom, s.stage, s.answer, s.required_milli,
+                         s.issued_milli, s.to_issue_milli, s.from_stock_milli,
+                         s.from_supply_milli, s.short_milli,
+                         tuple(SupplyLine(p.number, p.due, p.supplier, p.qty_milli, p.in_time)
+                               for p in s.supply))
+            for s in lines if s.answer != "issued"
+        )
+    """
     return None
 
 
