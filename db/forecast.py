@@ -27,110 +27,28 @@ and idle: it is in progress, and nothing was posted to it for `idle_days` workin
 of the stage it is at (one by default: a whole working day's hours of that stage).
 
 One read of the open orders (the board's rows, db/board.py), one aggregate over the
-recent stage completions and one pass in Python: 5,000 open orders in well under the
-time of a board refresh of SPEC §7's budget for a forecast (bench/forecast_bench.py).
+recent stage completions and one pass in Python (db/forward_pass.py): 5,000 open orders
+within 200 ms (bench/forecast_bench.py). The board, the order screen and the command
+line show it; `Forecast.load()` is each stage's planned hours per working day. Its
+settings are db/forecast_settings.py's.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from db.board import BoardRow, board_rows, current_stage
 from db.calendar import StageClock, WorkingDays
 from db.connection import now_ms as wall_ms
-from db.connection import transaction
+from db.forecast_settings import ForecastSettings
 from db.forward_pass import ForwardPass, Job, StepTime
-from db.refusals import LedgerError
-from db.roles import require_role, set_setting, setting
 from db.stages import stage_sequence
 
 RISKS = ("late", "at_risk", "tight", "on_track")
 SOURCES = ("measured", "standard", "plant")
-
-
-@dataclass(frozen=True)
-class ForecastSettings:
-    """The forecast's knobs, kept in the settings table under `forecast_<name>`."""
-
-    days: int = 5  # working days of completions a measured rate looks back over
-    min_completions: int = 5  # completions a stage needs in them before it counts
-    fallback_per_hour: float = 2.0  # units per working hour when nothing else is known
-    idle_days: float = 1.0  # working days of its stage without a posting: the order is idle
-    shift_start: str = "06:00"  # when a working day's hours begin (local time)
-
-    @classmethod
-    def read(cls, conn: sqlite3.Connection) -> ForecastSettings:
-        """The settings table's values; one that does not parse keeps its default."""
-        values: dict[str, object] = {}
-        for spec in fields(cls):
-            text = setting(conn, f"forecast_{spec.name}")
-            if text:
-                try:
-                    values[spec.name] = parse_setting(spec.name, text)
-                except ValueError:
-                    continue
-        return cls(**values)  # type: ignore[arg-type]
-
-    @property
-    def shift_start_min(self) -> int:
-        hours, minutes = self.shift_start.split(":")
-        return int(hours) * 60 + int(minutes)
-
-
-def set_forecast_setting(
-    conn: sqlite3.Connection, name: str, value: str, *, by: str, reason: str
-) -> int | float | str:
-    """A supervisor's change of one of the forecast's knobs, kept with who, when and why
-    in `setting_changes` (as db.roles keeps the negative-stock setting)."""
-    if name not in {spec.name for spec in fields(ForecastSettings)}:
-        known = ", ".join(spec.name for spec in fields(ForecastSettings))
-        raise LedgerError(f"{name} is not a forecast setting; choose from {known}")
-    try:
-        parsed = parse_setting(name, value.strip())
-    except ValueError as exc:
-        raise LedgerError(str(exc)) from None
-    key = f"forecast_{name}"
-    with transaction(conn):
-        require_role(conn, by, "settings")
-        if not reason.strip():
-            raise LedgerError("say why the setting changes: the reason is kept with it")
-        old = setting(conn, key, str(getattr(ForecastSettings(), name)))
-        conn.execute(
-            "INSERT INTO setting_changes (time_ms, key, old_value, new_value, by_operator, "
-            "reason) VALUES (?, ?, ?, ?, ?, ?)",
-            (wall_ms(), key, old, str(parsed), by, reason.strip()),
-        )
-        set_setting(conn, key, str(parsed))
-    return parsed
-
-
-def parse_setting(name: str, text: str) -> int | float | str:
-    """A forecast setting's value from text, or ValueError saying what it must be."""
-    if name in ("days", "min_completions"):
-        if not text.isascii() or not text.isdigit():
-            raise ValueError(f"{name} must be a whole number from 1 to 60")
-        number = int(text)
-        if not 1 <= number <= 60:
-            raise ValueError(f"{name} must be a whole number from 1 to 60")
-        return number
-    if name in ("fallback_per_hour", "idle_days"):
-        try:
-            amount = float(text)
-        except ValueError:
-            raise ValueError(f"{name} must be a number above 0, up to 10000") from None
-        if not 0 < amount <= 10_000:  # NaN fails this too
-            raise ValueError(f"{name} must be a number above 0, up to 10000")
-        return amount
-    if name == "shift_start":
-        try:
-            parsed = datetime.strptime(text, "%H:%M")
-        except ValueError:
-            raise ValueError("shift_start must be a time of day as HH:MM") from None
-        return parsed.strftime("%H:%M")
-    raise ValueError(f"{name} is not a forecast setting")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +99,6 @@ class OrderForecast:
     def projected_finish(self) -> datetime:
         """When its last unit is projected to be done (local time, with its offset)."""
         return _local(self.finish_ts)
-
-    @property
-    def marks(self) -> tuple[str, ...]:
-        """What the board marks the order with, most urgent first."""
-        risk = () if self.risk in ("on_track", "tight") else (self.risk,)
-        return risk + (("idle",) if self.idle else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +190,7 @@ class Forecast:
                     time.per_hour,
                     time.source,
                     _local(self._start_of(jobs)),
-                    _local(max(job.finish_t for job in jobs)),
+                    _local(jobs[-1].finish_t),
                 )
             )
         return tuple(result)
@@ -398,14 +310,14 @@ def _judge(
     if deadline is None:
         deadline = _deadline(due)
     if last is None:
-        slack = (deadline - finish) / 3600
-        day_hours = 24.0
+        slack, day_hours = (deadline - finish) / 3600, 24.0
     else:
         slack = last.hours_at(deadline) - last.hours_at(finish)
-        if finish > deadline and slack >= 0:
-            slack = -1e-6  # finishing after the due date outside working hours is still late
         day_hours = last.hours_per_day
-    slack = round(slack, 3) if abs(slack) >= 5e-4 else (0.0 if finish <= deadline else -0.001)
+    slack = round(slack, 3)
+    if finish > deadline and slack >= 0:
+        # After the due date, if outside the stage's hours (the night after it): no slack.
+        slack = -0.001
     if due < today.isoformat():
         return slack, "late"
     if finish > deadline:
@@ -556,14 +468,7 @@ class LiveForecast:
         return False, changed
 
 
-def forecast_orders(
-    conn: sqlite3.Connection, numbers: Iterable[str] | None = None, *, now_ms: int | None = None
-) -> list[OrderForecast]:
-    """The forecast of every open order (or of those among `numbers`), most urgent risk
-    first, then by projected finish."""
-    result = forecast(conn, now_ms=now_ms)
-    chosen = result.orders.values() if numbers is None else (
-        result.orders[n] for n in numbers if n in result.orders
-    )  # fmt: skip
+def most_urgent_first(orders: Iterable[OrderForecast]) -> list[OrderForecast]:
+    """Late, then at risk, then tight, then on track; each by projected finish."""
     rank = {risk: n for n, risk in enumerate(RISKS)}
-    return sorted(chosen, key=lambda o: (rank[o.risk], o.projected_finish, o.number))
+    return sorted(orders, key=lambda o: (rank[o.risk], o.finish_ts, o.number))

@@ -39,7 +39,7 @@ class Job:
     still to come from the step before (part 1)."""
 
     __slots__ = ("order", "step", "part", "rank", "units", "hours", "ready_t", "ready",
-                 "start", "turn", "finish_t")  # fmt: skip
+                 "start", "turn", "finish_t", "followed")  # fmt: skip
     # Set when the stage plans the job: when its units are there and when the stage
     # starts on them (its working hours), and its turn (how many jobs the stage took
     # before it).
@@ -59,6 +59,9 @@ class Job:
         self.hours = hours
         self.ready_t = ready_t  # wall time the units are at the stage; -1: not known yet
         self.finish_t = -1.0  # -1: not planned yet
+        # Part 0 with a part 1 behind it: the step's finish is part 1's, so this one's
+        # finish in wall time is never asked for (and not worked out).
+        self.followed = False
 
 
 class ForwardPass:
@@ -146,6 +149,7 @@ class ForwardPass:
                     if remaining > waiting:
                         units = remaining - waiting
                         later = Job(o, i, 1, place + 2 * i + 1, units, units * per_milli, -1.0)
+                        job.followed = True
                         jobs = [job, later]
                     else:
                         jobs = [job]
@@ -212,8 +216,10 @@ class ForwardPass:
             return free
         clock = self.clocks[stage]
         hours_at, time_at = clock.hours_at, clock.time_at
+        now = self.now
+        now_hours = hours_at(now)
         for job in jobs:
-            job.ready = hours_at(job.ready_t)
+            job.ready = now_hours if job.ready_t == now else hours_at(job.ready_t)
         jobs.sort(key=_by_ready)
         finish_of = self.finish
         heap: list[int] = []
@@ -230,12 +236,12 @@ class ForwardPass:
             job = jobs[heappop(heap) % n]
             job.start = t
             job.turn = len(finishes)
-            if job.hours:
-                t += job.hours
-                job.finish_t = time_at(t)
-            else:
-                job.finish_t = job.ready_t
+            t += job.hours
             finishes.append(t)
+            if job.followed:
+                job.finish_t = job.ready_t  # planned; its step ends with its part 1
+                continue
+            job.finish_t = time_at(t) if job.hours else job.ready_t
             if job.finish_t > finish_of[job.order]:
                 finish_of[job.order] = job.finish_t
         return t

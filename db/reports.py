@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from db.completions import require_stage, stage_completions
-from db.forecast import Forecast, OrderForecast, StageForecast, forecast
+from db.forecast import Forecast, OrderForecast, StageForecast, forecast, most_urgent_first
 from db.quantity import json_number
 from db.schema import OPEN_STATUSES
 
@@ -128,10 +128,9 @@ def forecast_report(
             f"work order {number} is {row['status'].replace('_', ' ')}: only open orders "
             "are forecast"
         )
-    rank = {risk: n for n, risk in enumerate(("late", "at_risk", "tight", "on_track"))}
-    chosen = [result.orders[number]] if number is not None else sorted(
-        result.orders.values(), key=lambda o: (rank[o.risk], o.finish_ts, o.number)
-    )  # fmt: skip
+    chosen = (
+        [result.orders[number]] if number is not None else most_urgent_first(result.orders.values())
+    )
     rows = []
     for planned in chosen:
         rows.append(

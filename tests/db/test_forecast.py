@@ -32,7 +32,8 @@ import pytest
 from db import ledger, progress, supervision
 from db.board import board_rows
 from db.connection import clock, connect
-from db.forecast import ForecastSettings, LiveForecast, forecast
+from db.forecast import LiveForecast, forecast
+from db.forecast_settings import ForecastSettings
 from db.masterdata import import_dir
 from db.roles import set_setting
 from db.schema import init_db

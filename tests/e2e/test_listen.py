@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,14 @@ def test_listen_drives_an_issue_flow(
         ("THERM-1", "WIP-ASSY", None): 1,
     }
     status_after = {r["number"]: r for r in shopfloor_json(db_path, "status")}
-    changed = {n for n in status_after if status_after[n] != status_before[n]}
+    # What the record holds of each order; the forecast's fields project from the clock
+    # (and the queue), so they move for orders nobody touched.
+    projected = ("projected_finish", "risk", "idle", "holding_stage")
+
+    def recorded(row: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in row.items() if key not in projected}
+
+    changed = {n for n in status_after if recorded(status_after[n]) != recorded(status_before[n])}
     assert changed == {"WO-24003"}
     assert status_after["WO-24003"]["status"] == "in_progress"
     assert status_after["WO-24003"]["stages"] == status_before["WO-24003"]["stages"]

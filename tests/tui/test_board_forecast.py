@@ -12,7 +12,9 @@ The demo plant is frozen at 2026-11-18 11:00 (a Wednesday; conftest), its stages
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
@@ -20,7 +22,8 @@ from db.board import board_rows
 from db.connection import connect
 from db.forecast import forecast
 from db.stages import stage_sequence
-from tests.conftest import BUILT_MS, TODAY, make_app, settle
+from tests.conftest import BUILT_MS, TODAY, make_app, settle, wait_until
+from tests.e2e.conftest import SHOPFLOOR
 from tests.tui.test_tui_app import board_of, cell_text, fill_dialog, open_order
 from tui.screens.board import BoardScreen
 from tui.widgets.board_table import AT_RISK, LATE
@@ -91,8 +94,6 @@ async def test_moving_a_due_date_out_shows_the_risk_of_the_new_date_at_once(
     finish = order.projected_finish.date()
     short_of_it = (finish.toordinal() - 1, finish.isoformat())
     assert short_of_it[0] > TODAY.toordinal() + 2, "a date out beyond the old two-day window"
-    from datetime import date
-
     not_enough = date.fromordinal(short_of_it[0]).isoformat()
     enough = date.fromordinal(finish.toordinal() + 7).isoformat()
     app = make_app(demo_db)
@@ -158,3 +159,29 @@ async def test_the_board_sorts_by_stage_in_the_plants_route_order(
         assert places == sorted(places)
         # PANEL-DIN skips WELD and PAINT: its ASSY still comes after every WELD.
         assert route.index("ASSY") > route.index("WELD")
+
+
+async def test_a_due_date_moved_from_the_command_line_shows_on_an_open_board(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """`shopfloor due` in another process: the open board's mark follows at once."""
+    planned = forecast(db, now_ms=BUILT_MS)
+    number, order = next(
+        (n, o) for n, o in sorted(planned.orders.items())
+        if o.risk == "at_risk" and o.status == "released"
+    )  # fmt: skip
+    later = date.fromordinal(order.projected_finish.date().toordinal() + 7).isoformat()
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = board_of(app)
+        assert cell_text(table, number, "marks") == AT_RISK
+        moved = subprocess.run(
+            [*SHOPFLOOR, "due", "--db", demo_db, number, later, "--reason", "customer agreed",
+             "--badge", "B4001"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert moved.returncode == 0, moved.stderr
+        await wait_until(pilot, lambda: table.orders[number].due == later, seconds=5)
+        await wait_until(pilot, lambda: not table.flags[number].at_risk, seconds=2)
+        assert cell_text(table, number, "marks") == ""

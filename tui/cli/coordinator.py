@@ -103,7 +103,7 @@ def forecast_cmd(
 def _change_settings(conn: Any, changes: tuple[str, ...], badge: str | None, reason: str) -> None:
     """Each NAME=VALUE of --set, all or none, as the supervisor's recorded changes."""
     from db.connection import transaction
-    from db.forecast import set_forecast_setting
+    from db.forecast_settings import set_forecast_setting
     from db.refusals import LedgerError
 
     if not badge:

@@ -399,6 +399,7 @@ class BoardTable(LineTable):
         today = self.clock.today()
         for number in removed:
             self.flags.pop(number, None)
+            self.forecasts.pop(number, None)
             if self.orders.pop(number, None) is not None and self.has_row(number):
                 moved = True
         for row in changed:
