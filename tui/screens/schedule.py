@@ -28,7 +28,14 @@ from textual_plotext import PlotextPlot
 from db import stages
 from db.board import LiveBoard
 from db.connection import now_ms as wall_clock
-from db.forecast import RISKS, DayLoad, LiveForecast, OrderForecast, StageRate
+from db.forecast import (
+    RISKS,
+    DayLoad,
+    LiveForecast,
+    OrderForecast,
+    StageRate,
+    most_urgent_first,
+)
 from db.stages import StageLoad
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.plain import as_text, visible
@@ -64,10 +71,6 @@ class ScheduleView:
     stages: list[StagePlan]
     now_ms: int
     today: date
-
-
-def _rank(order: OrderForecast) -> tuple[int, float, str]:
-    return (RISKS.index(order.risk), order.finish_ts, order.number)
 
 
 class ScheduleScreen(FloorScreen):
@@ -137,8 +140,9 @@ class ScheduleScreen(FloorScreen):
         planned = result.load()
         plans = [self._stage_plan(load, result.rates, planned, result.plant_per_hour)
                  for load in loads]  # fmt: skip
-        orders = sorted((result.orders[row.number] for row in open_orders
-                         if row.number in result.orders), key=_rank)  # fmt: skip
+        orders = most_urgent_first(
+            result.orders[row.number] for row in open_orders if row.number in result.orders
+        )
         today = datetime.fromtimestamp(now / 1000).astimezone().date()
         return ScheduleView(orders, plans, now, today)
 
