@@ -119,3 +119,15 @@ def test_schedule_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int
         await open_schedule(pilot)
 
     assert snap_compare(make_app(demo_db, live=False), terminal_size=size, run_before=run_before)
+
+
+async def test_enter_on_an_order_opens_it(demo_db: str) -> None:
+    from tui.screens.order import OrderScreen
+
+    app = make_app(demo_db, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_schedule(pilot)
+        first = screen.orders_table.keys[0]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen))
+        assert isinstance(app.screen, OrderScreen) and app.screen.number == first

@@ -54,7 +54,7 @@ SCREENS: tuple[FloorScreenEntry, ...] = (
                      "tui.screens.devices", "DevicesScreen", ("now_ms",)),
     FloorScreenEntry("schedule", "f11", "Schedule", "Schedule",
                      "projected finish of every order, each stage's load and throughput",
-                     "tui.screens.schedule", "ScheduleScreen", ("now_ms",)),
+                     "tui.screens.schedule", "ScheduleScreen", ("clock",)),
 )  # fmt: skip
 
 BY_MODE = {entry.mode: entry for entry in SCREENS}

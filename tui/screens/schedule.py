@@ -6,14 +6,14 @@ keeps it): per open order, most at risk first, a bar from now to its projected f
 with its due date marked (tui/widgets/schedule_table.py); per stage its planned load in
 hours on each of the next working days against the hours it works a day, the rate the
 forecast used and where that rate came from; and the highlighted stage's throughput
-history, units completed per day, plotted by textual-plotext. Reads run in `load` (a
-worker thread); another process's commit re-reads through the live board.
+history, units completed per day, plotted by textual-plotext. Enter on an order opens
+it. Reads run in `load` (a worker thread); another process's commit re-reads through
+the live board.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,7 +27,6 @@ from textual_plotext import PlotextPlot
 
 from db import stages
 from db.board import LiveBoard
-from db.connection import now_ms as wall_clock
 from db.forecast import (
     RISKS,
     DayLoad,
@@ -39,6 +38,7 @@ from db.forecast import (
 from db.stages import StageLoad
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.plain import as_text, visible
+from tui.watching import FloorClock
 from tui.widgets.bars import load_strip
 from tui.widgets.schedule_table import ScheduleTable, due_end
 
@@ -81,9 +81,9 @@ class ScheduleScreen(FloorScreen):
     AUTO_FOCUS = "#schedule-orders"
     HORIZONTAL_BREAKPOINTS = NARROW_OR_WIDE
 
-    def __init__(self, db_path: str, *, now_ms: Callable[[], int] | None = None) -> None:
+    def __init__(self, db_path: str, *, clock: FloorClock | None = None) -> None:
         super().__init__(db_path)
-        self._now = now_ms or wall_clock
+        self.clock = clock or FloorClock()
         self._view: ScheduleView | None = None
         self._stage: str | None = None
         self._plotted: tuple[object, ...] = ()
@@ -126,7 +126,7 @@ class ScheduleScreen(FloorScreen):
     # ------------------------------------------------------------ reading
 
     def load(self, conn: sqlite3.Connection) -> ScheduleView:
-        now = self._now()
+        now = self.clock.now_ms()
         delta = self.live.refresh(conn)
         open_orders = list(self.live.orders.values())
         # Every order forecast again on a full read and when the last full one is old
@@ -257,6 +257,13 @@ class ScheduleScreen(FloorScreen):
         self.plot.refresh()
 
     # ------------------------------------------------------------ events
+
+    @on(ScheduleTable.Chosen, "#schedule-orders")
+    def _order_chosen(self, event: ScheduleTable.Chosen) -> None:
+        # Imported when first needed, as the board does.
+        from tui.screens.order import OrderScreen
+
+        self.app.push_screen(OrderScreen(self.db_path, event.key, clock=self.clock))
 
     @on(DataTable.RowHighlighted, "#schedule-stages")
     def _stage_highlighted(self, event: DataTable.RowHighlighted) -> None:
