@@ -28,6 +28,7 @@ from db.connection import now_ms as wall_ms
 from db.forecast import Forecast, OrderForecast, forecast
 from db.inbox import rejected_scans
 from db.quantity import text as qty_text
+from db.refusals import LedgerError
 from db.stages import stage_loads
 from db.times import local_date, local_day_ms
 
@@ -267,7 +268,8 @@ def _reasons(
             )
         reasons.append(f"{_hours(held.work_hours)} of work left at {held.stage}{rate}")
     if order.idle:
-        reasons.append("idle: nothing posted for a working day")
+        days = result.settings.idle_days
+        reasons.append(f"idle: nothing posted for {days:g} working day{'s' if days != 1 else ''}")
     for line in short:
         if line.answer == "short":
             reasons.append(f"short of {line.item}: {qty_text(line.short_milli)} {line.uom}")
@@ -306,6 +308,10 @@ def day_report(
     """The report of `day` (today by default), every department's or `stage`'s only."""
     made = wall_ms() if now_ms is None else now_ms
     day = day or local_date(made)
+    if day > local_date(made):
+        raise LedgerError(
+            f"{day.isoformat()} has not come yet: a day's report is of today or before"
+        )
     if stage is not None:
         require_stage(conn, stage)
     # check() reads in its own transaction; the rest reads from one commit after it.
