@@ -148,6 +148,21 @@ def test_markdown_has_its_sections_and_escapes_markup(written: dict[str, Path]) 
     assert row.count(" | ") == 5
 
 
+def test_without_the_check_every_format_says_it_was_not_run(tmp_path: Path) -> None:
+    path = str(floor(tmp_path))
+    for fmt in ("md", "html", "csv", "json"):
+        result = invoke("report", "--db", path, "--date", DAY, "--no-check", "--format", fmt)
+        assert result.exit_code == 0, result.output
+        if fmt == "json":
+            assert json.loads(result.output)["check"] is None
+        elif fmt == "csv":
+            assert "check" not in {
+                row["section"] for row in csv.DictReader(result.output.splitlines())
+            }
+        else:
+            assert "Record check: not run." in " ".join(result.output.split())
+
+
 def test_bad_arguments_get_one_line(tmp_path: Path) -> None:
     path = str(floor(tmp_path))
     both, report = ("report", "progress"), ("report",)

@@ -239,7 +239,16 @@ def _local_clock(iso: str) -> str:
 @click.option(
     "--out", default="-", show_default=True, metavar="PATH", help="The file to write; - for stdout."
 )
-def report(db_path: str, day: str | None, stage: str | None, fmt: str | None, out: str) -> None:
+@click.option(
+    "--check/--no-check",
+    "with_check",
+    default=True,
+    show_default=True,
+    help="Run `shopfloor check` and report what it found (it reads the whole ledger).",
+)
+def report(
+    db_path: str, day: str | None, stage: str | None, fmt: str | None, out: str, with_check: bool
+) -> None:
     """The day's report for every department (or one) and the plant.
 
     Per department: what it completed (orders, units), scrap, its queue and the hours
@@ -260,7 +269,7 @@ def report(db_path: str, day: str | None, stage: str | None, fmt: str | None, ou
     fmt = fmt or (suffix if suffix in FORMATS else "md")
     conn = open_db(db_path)
     try:
-        made = day_report(conn, chosen, stage=stage)
+        made = day_report(conn, chosen, stage=stage, with_check=with_check)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
     document = render(made, fmt)

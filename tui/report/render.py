@@ -233,12 +233,14 @@ def _csv_rows(report: DayReport) -> Iterator[dict[str, Any]]:
             "who": change.by, "time": iso_time(change.time_ms),
             "detail": f"from {change.old_due}: {change.reason}",
         }  # fmt: skip
-    yield {
-        "section": "check", "units": report.check.movements,
-        "detail": ("ok" if report.check.ok else "FAILED: " + "; ".join(report.check.differences))
-        + f" ({report.check.movements} movements, {report.check.progress_entries} progress "
-        "entries checked)",
-    }  # fmt: skip
+    found = report.check
+    if found is not None:
+        yield {
+            "section": "check", "units": found.movements,
+            "detail": ("ok" if found.ok else "FAILED: " + "; ".join(found.differences))
+            + f" ({found.movements} movements, {found.progress_entries} progress "
+            "entries checked)",
+        }  # fmt: skip
 
 
 def csv_document(report: DayReport) -> str:
