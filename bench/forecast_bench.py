@@ -11,13 +11,16 @@ work orders of six-stage routes, cached in bench/.cache/), timed turn about:
    every order judged;
 2. the same rows read bare: one SELECT of the open orders and their stage totals.
 
-Printed as the forecast's median, the bare SELECT's, and their ratio. Target: the
-forecast ≤ 200 ms. Exit status 0 when it is met.
+Printed as the forecast's median, the bare SELECT's, and their ratio, and the forecast's
+own CPU time (a shared machine's load inflates wall times). Target: the forecast
+≤ 200 ms. Exit status 0 when it is met.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
 
 from bench.common import alternate, say
 from bench.record_bench import FULL_MOVEMENTS, OPEN, SMALL_MOVEMENTS, cached_record
@@ -46,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     timed, bare = alternate(
         lambda: forecast(conn), lambda: conn.execute(BARE).fetchall(), args.runs, warmup=3
     )
+    cpu = []
+    for _ in range(args.runs):
+        started = time.process_time()
+        forecast(conn)
+        cpu.append((time.process_time() - started) * 1000)
     conn.close()
     met = timed.median <= TARGET_MS
     say(
@@ -54,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'' if met else '  MISSED'}  ({len(made.orders):,} orders, {stage_rows:,} stage rows,"
         f" p99 {timed.p99:.1f} ms)"
     )
+    # On a shared machine the wall clock counts the other processes' turns too: the
+    # process's own CPU time says what the forecast costs.
+    say(f"{'  its CPU time':<24} {statistics.median(cpu):.2f} ms (median of {args.runs})")
     return 0 if met else 1
 
 

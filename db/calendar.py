@@ -27,7 +27,7 @@ class WorkingDays:
     """The plant's working days from `first` on, each with its shift start (epoch seconds,
     local time), laid out as far as a caller asks."""
 
-    def __init__(self, first: date, overrides: dict[str, bool], shift_start_min: int) -> None:
+    def __init__(self, first: date, overrides: dict[date, bool], shift_start_min: int) -> None:
         self.first = first
         self.overrides = overrides
         self.shift_start = timedelta(minutes=shift_start_min)
@@ -38,7 +38,7 @@ class WorkingDays:
     @classmethod
     def read(cls, conn: sqlite3.Connection, first: date, shift_start_min: int) -> WorkingDays:
         overrides = {
-            str(day): bool(working)
+            date.fromisoformat(day): bool(working)
             for day, working in conn.execute(
                 "SELECT date, working FROM calendar WHERE date >= ?", (first.isoformat(),)
             )
@@ -46,7 +46,7 @@ class WorkingDays:
         return cls(first, overrides, shift_start_min)
 
     def working(self, day: date) -> bool:
-        override = self.overrides.get(day.isoformat())
+        override = self.overrides.get(day)
         return day.weekday() in WEEKDAYS if override is None else override
 
     def _extend(self, days: int) -> None:
@@ -54,14 +54,16 @@ class WorkingDays:
         if (stop - self.first).days > MAX_DAYS:
             raise ValueError("the forecast runs beyond fifty years: check the rates")
         day = self._next
+        one_day = timedelta(days=1)
+        working = self.working
         while day < stop:
-            if self.working(day):
+            if working(day):
                 # A naive datetime is local time: the shift starts at the same clock time
                 # on either side of a daylight-saving change.
                 start = datetime(day.year, day.month, day.day) + self.shift_start
                 self.starts.append(start.timestamp())
                 self.days.append(day)
-            day += timedelta(days=1)
+            day += one_day
         self._next = stop
 
     def upto_index(self, k: int) -> None:
