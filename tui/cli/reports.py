@@ -229,7 +229,7 @@ def _local_clock(iso: str) -> str:
 @click.command()
 @db_option
 @date_option
-@stage_option
+@click.option("--stage", help="Only this department (stage code); the plant's part stays whole.")
 @click.option(
     "--format",
     "fmt",
