@@ -353,20 +353,34 @@ class BoardTable(LineTable):
         self._rebuild()
 
     def set_forecasts(self, forecasts: dict[str, OrderForecast], *, every: bool) -> None:
-        """Bring in forecasts: every open order's (`every`), or those judged again. A
-        changed mark moves an order in or out of a mark filter."""
+        """Bring in forecasts: every open order's (`every`), or those judged again (only
+        their flags are judged again: 5,000 orders' on every commit would cost the UI
+        thread). A changed mark moves an order in or out of a mark filter."""
+        before = self.flags
         if every:
             self.forecasts = dict(forecasts)
+            self._judge_all()
+            changed = [n for n in self.orders if before.get(n) != self.flags.get(n)]
         else:
             self.forecasts.update(forecasts)
-        before = self.flags
-        self._judge_all()
-        if self.mark_filter is not None and before != self.flags:
+            today = self.clock.today()
+            changed = []
+            for number, planned in forecasts.items():
+                row = self.orders.get(number)
+                if row is None:
+                    continue
+                flags = Flags.of(row, planned, today)
+                if flags != before.get(number):
+                    self.flags[number] = flags
+                    changed.append(number)
+        if not changed:
+            return
+        if self.mark_filter is not None:
             self._rebuild()
-        else:
-            for number in forecasts if not every else self.orders:
-                if self.has_row(number) and before.get(number) != self.flags.get(number):
-                    self.refresh_row(number)
+            return
+        for number in changed:
+            if self.has_row(number):
+                self.refresh_row(number)
 
     def set_mark_filter(self, mark: MarkFilter | None) -> None:
         self.mark_filter = mark
