@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APP := $(VENV)/.app
 STAMP := $(VENV)/.installed
-SOURCES := $(shell find db devices tui -name '*.py' -o -name '*.tcss' -o -name '*.j2')
+SOURCES := $(shell find db devices tui -name '*.py' -o -name '*.tcss' -o -name '*.j2' -o -name '*.css')
 
 .PHONY: demo fresh-demo test check bench clean
 

@@ -1,5 +1,5 @@
 """Read-side queries behind the command line's reports: status, stock, movements, scans,
-and the forecast.
+stage progress and the forecast.
 
 Each returns plain dicts in the JSON shapes of SPEC §6 (quantities as exact numbers,
 times as ISO-8601 UTC; a forecast's times in local time with their offset, as a plant
@@ -12,6 +12,7 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
+from db.completions import require_stage, stage_completions
 from db.forecast import Forecast, OrderForecast, StageForecast, forecast, most_urgent_first
 from db.quantity import json_number
 from db.schema import OPEN_STATUSES
@@ -261,4 +262,28 @@ def scans(
             "message": r["message"],
         }
         for r in rows
+    ]
+
+
+def progress(
+    conn: sqlite3.Connection, day: date, *, stage: str | None = None
+) -> list[dict[str, Any]]:
+    """`shopfloor progress`: a day's stage completions that still stand (db.completions)."""
+    if stage is not None:
+        require_stage(conn, stage)
+    return [
+        {
+            "id": c.id,
+            "time": iso_time(c.time_ms),
+            "operator": c.operator,
+            "operator_name": c.operator_name,
+            "station": c.station,
+            "work_order": c.work_order,
+            "product": c.product,
+            "seq": c.seq,
+            "stage": c.stage,
+            "units": json_number(c.units_milli),
+            "scrap": json_number(c.scrap_milli),
+        }
+        for c in stage_completions(conn, day, stage=stage)
     ]

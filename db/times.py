@@ -4,7 +4,7 @@ today, "11-20 14:05" before). How long ago is worded in tui/formatting.py.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 
 def day_start_ms(now_ms: int, *, days_back: int = 0) -> int:
@@ -22,3 +22,15 @@ def clock_time(ms: int, *, now_ms: int) -> str:
     if day_start_ms(now_ms) <= ms < day_start_ms(now_ms, days_back=-1):
         return stamp.strftime("%H:%M:%S")
     return stamp.strftime("%m-%d %H:%M")
+
+
+def local_day_ms(day: date) -> tuple[int, int]:
+    """[start, end) of a local calendar day in UTC milliseconds (a DST day is 23 or 25 h)."""
+    start = datetime(day.year, day.month, day.day).astimezone()
+    end = (datetime(day.year, day.month, day.day) + timedelta(days=1)).astimezone()
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def local_date(ms: int) -> date:
+    """The local calendar day holding `ms`."""
+    return datetime.fromtimestamp(ms / 1000).astimezone().date()

@@ -41,7 +41,8 @@ pytestmark = pytest.mark.timeout(120)
 # From the smallest terminal a kiosk may have to the largest, up and down, so every
 # breakpoint (the screens change columns at 100 and 120) is crossed both ways.
 SIZES = [(160, 48), (80, 24), (60, 20), (120, 40), (200, 60), (100, 30), (60, 20), (200, 60)]
-SCREENS = ("board", "order", "scan", "stock", "stages", "inbox", "devices", "shortages")
+SCREENS = ("board", "order", "scan", "stock", "stages", "inbox", "devices", "shortages",
+           "schedule")  # fmt: skip
 
 
 class LiveFloor:

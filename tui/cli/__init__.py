@@ -522,7 +522,15 @@ def demo(db_path: str, pace: float, station: str | None, fresh: bool) -> None:
             sim.close()
 
 
-for _report in (reports.status, reports.stock, reports.movements, reports.scans, reports.check):
+for _report in (
+    reports.status,
+    reports.stock,
+    reports.movements,
+    reports.scans,
+    reports.check,
+    reports.progress,
+    reports.report,
+):
     cli.add_command(_report)
 for _material in (material.shortages, material.picklist, material.packing_slip):
     cli.add_command(_material)

@@ -58,6 +58,9 @@ SCREENS: tuple[FloorScreenEntry, ...] = (
     FloorScreenEntry("shortages", "f12", "Short", "Shortages",
                      "short components, the orders they hold up, their supply",
                      "tui.screens.shortages", "ShortagesScreen", ("clock",), footer=False),
+    FloorScreenEntry("schedule", "f11", "Schedule", "Schedule",
+                     "projected finish of every order, each stage's load and throughput",
+                     "tui.screens.schedule", "ScheduleScreen", ("clock",), footer=False),
 )  # fmt: skip
 
 BY_MODE = {entry.mode: entry for entry in SCREENS}

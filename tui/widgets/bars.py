@@ -44,3 +44,13 @@ def stage_strip(qty_milli: int, stages: Sequence[StageTotals]) -> str:
             level = 1  # started shows, however little
         glyphs.append(_LEVELS[level])
     return "".join(glyphs)
+
+
+def load_strip(fractions: Sequence[float], width: int) -> str:
+    """One glyph per day, from `·` (nothing planned) to `█` (a full day's hours), `width`
+    glyphs; days past the plan are blank."""
+    glyphs = []
+    for share in fractions[:width]:
+        level = round(min(max(share, 0.0), 1.0) * 8)
+        glyphs.append(_LEVELS[level if level or share <= 0 else 1])
+    return "".join(glyphs).ljust(width)
