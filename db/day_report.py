@@ -280,22 +280,41 @@ def _reasons(
 
 
 def _shortages(conn: sqlite3.Connection, result: Forecast) -> tuple[ShortageLine, ...] | None:
-    """SEAM: db/shortages.py (issue 11, item 3, branch `shortages`) nets every open
-    order's components against stock and supply; until it is merged into this branch the
-    report says its shortages are not netted (None) rather than guess them a second way.
-    Once merged this is, field for field (every template and format already reads these):
+    """db.shortages' netting, every open order's components not yet issued in full, with
+    the answer a coordinator acts on: to pick (the stores have it), on order (in time),
+    supply late, or short (nothing covers it)."""
+    from db import shortages
 
-        lines = shortages.shortages(conn)  # stage starts: the forecast's, when it names them
-        return tuple(
-            ShortageLine(s.work_order, s.item, s.uom, s.stage, s.answer, s.required_milli,
-                         s.issued_milli, s.to_issue_milli, s.from_stock_milli,
-                         s.from_supply_milli, s.short_milli,
-                         tuple(SupplyLine(p.number, p.due, p.supplier, p.qty_milli, p.in_time)
-                               for p in s.supply))
-            for s in lines if s.answer != "issued"
+    lines = []
+    for line in shortages.shortages(conn):
+        if line.to_issue_milli <= 0:
+            continue  # issued in full
+        if line.short_milli > 0:
+            answer = "short"
+        elif line.from_supply_milli > 0:
+            answer = "on_order" if all(p.in_time for p in line.supply) else "supply_late"
+        else:
+            answer = "to_pick"
+        lines.append(
+            ShortageLine(
+                line.work_order,
+                line.item,
+                line.uom,
+                line.stage,
+                answer,
+                line.required_milli,
+                line.issued_milli,
+                line.to_issue_milli,
+                line.from_stock_milli,
+                line.from_supply_milli,
+                line.short_milli,
+                tuple(
+                    SupplyLine(p.number, p.due, p.supplier, p.qty_milli, p.in_time)
+                    for p in line.supply
+                ),
+            )  # fmt: skip
         )
-    """
-    return None
+    return tuple(lines)
 
 
 def day_report(

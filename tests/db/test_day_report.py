@@ -144,7 +144,20 @@ def test_the_plant_s_day_worked_out_by_hand(made: tuple[Path, DayReport]) -> Non
     assert (change.by, change.reason) == ("Cora Coord", HOSTILE_REASON.strip())
     assert report.rejected_total == 1
     assert [(r.station, r.raw) for r in report.rejected] == [("CUT-1", HOSTILE_SCAN)]
-    assert report.shortages is None  # the seam: not netted until db/shortages.py is here
+    # Shortages are db.shortages' netting, line for line (what `shopfloor shortages` says).
+    from db import shortages
+    from db.connection import connect
+
+    conn = connect(made[0])
+    try:
+        netted = [line for line in shortages.shortages(conn) if line.to_issue_milli > 0]
+    finally:
+        conn.close()
+    assert report.shortages is not None
+    assert [(s.work_order, s.item, s.to_issue_milli, s.short_milli) for s in report.shortages] == [
+        (n.work_order, n.item, n.to_issue_milli, n.short_milli) for n in netted
+    ]
+    assert all((s.answer == "short") == (s.short_milli > 0) for s in report.shortages)
 
 
 def test_the_figures_equal_status_and_check(made: tuple[Path, DayReport]) -> None:
