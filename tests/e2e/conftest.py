@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from db.connection import connect
 from db.demo import create_demo_db
 from db.pipeline import process_scan
 from tests.conftest import wait_for
+from tests.e2e.terminal import SHOPFLOOR as INSTALLED_SHOPFLOOR
+from tests.e2e.terminal import Terminal
 from tests.serial_devices import Pty
 from tui.cli import cli
 
@@ -215,3 +218,23 @@ def start_and_wait_connected(
     up = wait_for(lambda: all(floor.connected(n) for n in names), 15, 0.02)
     assert up, listener.output()
     return listener
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        raise AssertionError("these tests drive the real terminal app through tmux: install it")
+    term = Terminal(tmp_path)
+    yield term
+    term.stop()
+
+
+@pytest.fixture
+def plant(tmp_path: Path) -> Path:
+    """A demo plant made by the command line, as a person would make one."""
+    path = tmp_path / "plant.db"
+    subprocess.run(
+        [INSTALLED_SHOPFLOOR, "init", "--demo", "--db", str(path)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return path

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import SHOPFLOOR, Terminal, plant, terminal
+from tests.e2e.terminal import SHOPFLOOR, Terminal
 
 pytestmark = pytest.mark.timeout(120)
-
-__all__ = ["plant", "terminal"]  # the tmux module's fixtures, used here by name
 
 
 def shopfloor(*args: str) -> subprocess.CompletedProcess[str]:

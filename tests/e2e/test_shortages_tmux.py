@@ -5,31 +5,13 @@ held up, and a receipt scanned by another process clears them on screen."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import SHOPFLOOR, Terminal
+from tests.e2e.terminal import SHOPFLOOR, Terminal
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    term = Terminal(tmp_path)
-    yield term
-    term.stop()
-
-
-@pytest.fixture
-def plant(tmp_path: Path) -> Path:
-    path = tmp_path / "plant.db"
-    subprocess.run(
-        [SHOPFLOOR, "init", "--demo", "--db", str(path)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return path
 
 
 def scan(path: Path, station: str, *codes: str) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.test_tmux import Terminal
+from tests.e2e.terminal import Terminal
 from tests.serial_devices import require_tool
 
 pytestmark = pytest.mark.timeout(120)

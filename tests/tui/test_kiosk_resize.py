@@ -29,7 +29,7 @@ from db.demo import scan_script
 from db.pipeline import ScanInput, process_batch
 from db.scanners import record_scanner
 from tests.conftest import make_app, settle, wait_until
-from tests.e2e.test_tmux import SHOPFLOOR, Terminal
+from tests.e2e.terminal import SHOPFLOOR, Terminal
 from tui.app import ShopfloorApp, crash_log_path, run_kiosk
 from tui.dialogs import SupervisorDialog
 from tui.screens.devices import DevicesScreen

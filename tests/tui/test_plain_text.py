@@ -37,7 +37,7 @@ from db.pipeline import ScanInput, process_batch
 from db.scanners import record_scanner
 from db.schema import init_db
 from tests.conftest import make_app, settle, wait_until
-from tests.e2e.test_tmux import Terminal
+from tests.e2e.terminal import Terminal
 from tui.app import ShopfloorApp
 from tui.plain import as_text, json_text, visible
 
