@@ -21,6 +21,7 @@ from db import ledger, progress, roles
 from db.ledger import Origin
 from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
+from db.refusals import LedgerError
 from db.resolve import Resolved, resolve
 from db.schema import MODES
 from db.sessions import Session
@@ -28,7 +29,15 @@ from devices.decode import Scan
 
 
 class Rejected(Exception):
-    """A scan that cannot act; the message says what to scan instead."""
+    """A scan that cannot act; the message says what to scan instead.
+
+    `then` changes the session although the scan was refused (the pipeline otherwise
+    puts the session back as it was): a refused traveler must not leave the previous
+    order in place for the next CMD:DONE to post to."""
+
+    def __init__(self, message: str, *, then: Callable[[Session], None] | None = None) -> None:
+        super().__init__(message)
+        self.then = then
 
 
 def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int) -> str:
@@ -115,6 +124,11 @@ def _nobody_signed_in(session: Session, text: str) -> Rejected:
     return Rejected(
         f"scan your badge first: nobody is signed in at {session.station} ({shown!r} was not used)"
     )
+
+
+def _forget_order(session: Session) -> None:
+    session.work_order = None
+    session.qty_milli = None
 
 
 def _origin(session: Session, scan_id: int) -> Origin:
@@ -244,6 +258,12 @@ def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int)
         raise _nobody_signed_in(session, scan.text or "")
     if found.kind == "work_order":
         order = ledger.work_order(conn, found.code)
+        if session.mode in _POSTS_TO_THE_ORDER:
+            # Found: a green ✓ for an order on hold, the refusal only at the next item.
+            try:
+                ledger.require_active(order)
+            except LedgerError as refused:
+                raise Rejected(str(refused), then=_forget_order) from None
         session.work_order = found.code
         note = "" if order["status"] in ("released", "in_progress") else f" ({order['status']})"
         return f"work order {found.code}: {order['product']} × {qty_text(order['qty_milli'])}{note}"
@@ -394,10 +414,16 @@ def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
         raise Rejected("scan QTY: with the counted quantity first, then the item")
     roles.require_role(conn, item.session.operator, "adjust")
     bin_code = item.location()
+    was = ledger.on_hand(conn, item.sku, bin_code, item.lot)
     moved = ledger.adjust(
         conn, item.sku, bin_code, item.qty_milli, lot=item.lot, origin=item.origin
     )
-    return f"counted {item.what} in {bin_code}" + ("" if moved else " (matches the record)")
+    counted = f"counted {item.what} in {bin_code}"
+    if not moved:
+        return counted + " (matches the record)"
+    difference = item.qty_milli - was
+    sign = "+" if difference > 0 else "−"
+    return f"{counted}, was {qty_text(was)}: {sign}{qty_text(abs(difference))} adjusted"
 
 
 def _ship(conn: sqlite3.Connection, item: _ItemScan) -> str:
@@ -445,6 +471,10 @@ def _progress(conn: sqlite3.Connection, item: _ItemScan) -> str:
         "to move material scan a mode first"
     )
 
+
+# The modes whose next scans post to the work order: a traveler scanned there is refused
+# at once when its order takes no postings (on hold, cancelled, done).
+_POSTS_TO_THE_ORDER = frozenset({"ISSUE", "PROGRESS", "SCRAP"})
 
 _ITEM_ACTIONS: dict[str, ItemAction] = {
     "RECEIVE": _receive,

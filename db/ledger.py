@@ -375,9 +375,11 @@ def return_material(
         ).fetchone()
         if row is None or row["held"] < qty_milli:
             held = 0 if row is None else row["held"]
+            what = f"{item}{' lot ' + lot if lot else ''}"
+            if held <= 0:
+                raise LedgerError(f"work order {number} holds none of {what}: nothing to return")
             raise LedgerError(
-                f"work order {number} holds {qty_text(held)} of {item}"
-                f"{' lot ' + lot if lot else ''}; scan a smaller QTY"
+                f"work order {number} holds {qty_text(held)} of {what}; scan a smaller QTY"
             )
         return post(
             conn, "return", item, qty_milli, from_location=row["location"],

@@ -255,6 +255,8 @@ def interpret_and_record(
         conn.execute("ROLLBACK TO scan")
         conn.execute("RELEASE scan")
         session.restore(before)
+        if isinstance(exc, Rejected) and exc.then is not None:
+            exc.then(session)
         prompt = prompt_for(conn, session)
         _outcome(conn, scan_id, "rejected", str(exc), session.context_json())
         return ScanResult(scan_id, "rejected", str(exc), prompt)

@@ -1237,3 +1237,39 @@ def test_the_demo_plant_and_its_simulated_scanners_keep_every_bin_stocked(
         )
     assert issued >= 20, "the stores rounds issued material"
     assert [tuple(row) for row in conn.execute(negative)] == []
+
+
+def test_an_order_that_takes_no_postings_is_refused_when_its_traveler_is_scanned(
+    conn: sqlite3.Connection,
+) -> None:
+    """Found: a green ✓ for an order on hold first, the refusal only at the next item."""
+    from db.supervision import set_hold
+
+    set_hold(conn, CABINET_ORDER, True, by="B3001", reason="paint check")
+    accept(conn, "STORES", "B1001")
+    [refused] = scan(conn, "STORES", CABINET_ORDER)
+    assert refused.status == "rejected" and "is on hold" in refused.message
+    assert session(conn, "STORES")["work_order"] is None, "the order is not taken as context"
+    # Nor is the order scanned before it left in place for the next item to post to.
+    accept(conn, "STORES", BRACKET_ORDER)
+    [again] = scan(conn, "STORES", CABINET_ORDER)
+    assert again.status == "rejected" and session(conn, "STORES")["work_order"] is None
+    # RETURN may still take material back from it.
+    [taken] = scan(conn, "STORES", "CMD:MODE:RETURN", CABINET_ORDER)[1:]
+    assert taken.status == "accepted"
+
+
+def test_count_says_the_difference(conn: sqlite3.Connection) -> None:
+    """Found: COUNT said only what was counted, not what changed."""
+    accept(conn, "STORES", "B1001", "CMD:MODE:COUNT")
+    [down] = accept(conn, "STORES", "QTY:7850", SCREW)[1:]
+    assert down.message.endswith("counted 7850 SCR-M4X10 in A-01, was 7880: −30 adjusted")
+    [up] = accept(conn, "STORES", "QTY:7852.5", SCREW)[1:]
+    assert up.message.endswith("was 7850: +2.5 adjusted")
+
+
+def test_returning_what_the_order_never_held_says_so(conn: sqlite3.Connection) -> None:
+    accept(conn, "STORES", "B1001", "CMD:MODE:RETURN", CABINET_ORDER, "A-04")
+    [refused] = scan(conn, "STORES", FAN)
+    assert refused.status == "rejected"
+    assert f"{CABINET_ORDER} holds none of {FAN}: nothing to return" in refused.message
