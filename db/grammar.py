@@ -345,25 +345,23 @@ def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, sc
 def _receive(conn: sqlite3.Connection, item: _ItemScan) -> str:
     to = item.location()
     number = item.session.purchase_order
-    if number is None:
-        ledger.receive(
-            conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin,
-            expiry=item.expiry, produced=item.produced,
-        )  # fmt: skip
-        return f"received {item.what} into {to}"
-    line = conn.execute(
-        "SELECT qty_milli, received_milli FROM purchase_orders WHERE number = ? AND item = ?",
-        (number, item.sku),
-    ).fetchone()
-    if line is None:
-        raise Rejected(
-            f"{item.sku} is not on purchase order {number}: scan CMD:CANCEL to receive it "
-            "without one, or the purchase order it came on"
-        )
+    line = None
+    if number is not None:
+        line = conn.execute(
+            "SELECT qty_milli, received_milli FROM purchase_orders WHERE number = ? AND item = ?",
+            (number, item.sku),
+        ).fetchone()
+        if line is None:
+            raise Rejected(
+                f"{item.sku} is not on purchase order {number}: scan CMD:CANCEL to receive it "
+                "without one, or the purchase order it came on"
+            )
     movement = ledger.receive(
         conn, item.sku, item.qty_milli, to, lot=item.lot, origin=item.origin,
         expiry=item.expiry, produced=item.produced,
     )  # fmt: skip
+    if number is None or line is None:
+        return f"received {item.what} into {to}"
     conn.execute(
         "INSERT INTO order_receipts (movement, purchase_order, item) VALUES (?, ?, ?)",
         (movement, number, item.sku),
