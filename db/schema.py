@@ -31,6 +31,7 @@ from db.schema_supply import (
     m007_ssi_counts,
     m008_order_receipts,
     m009_office_views,
+    m014_material_held_index,
 )
 from db.vocabulary import (
     LOCATION_KINDS,
@@ -60,7 +61,7 @@ __all__ = [
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 14
 
 
 def migrations() -> Migrations:
@@ -77,6 +78,7 @@ def migrations() -> Migrations:
     steps()(m007_ssi_counts)
     steps()(m008_order_receipts)
     steps()(m009_office_views)
+    steps()(m014_material_held_index)
     return steps
 
 
