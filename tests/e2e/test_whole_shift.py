@@ -227,6 +227,8 @@ class Station:
             ),
             f"scan {outcome.scan} ({code}) on its row with {words!r}",
         )
+        # Its scans arrive: the station never says its scanner is lost or has no reader.
+        assert "⚠ scanner" not in self.terminal.last_screen, self.terminal.last_screen
         return outcome
 
 
