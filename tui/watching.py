@@ -133,6 +133,7 @@ class LocalScanner:
     The same link as `shopfloor listen` (db.listen.ScannerLink: reader, feed, Devices
     row); the outcome of each line, the scanner's state and the scans held while the
     database refuses writes go to the app as messages via `post`, safe from any thread.
+    Like the listener it says it is alive every `heartbeat_s` (db.scanners' rule).
     """
 
     def __init__(
@@ -143,18 +144,24 @@ class LocalScanner:
         url: str,
         station: str,
         post: Callable[[Message], object],
+        heartbeat_s: float | None = None,
     ) -> None:
         # Here, not at the top: only an app reading its own scanner needs pyserial and the
         # scan pipeline, and every app's start would otherwise wait for them.
         from db.listen import ScannerLink
+        from db.scanners import HEARTBEAT_S
         from devices.reader import ScannerConfig
 
         self.post = post
+        self.db_path = str(db_path)
         self.config = ScannerConfig(name=name, url=url, station=station)
         self.link = ScannerLink(
-            str(db_path), self.config, on_result=self._result, on_state=self._state,
+            self.db_path, self.config, on_result=self._result, on_state=self._state,
             on_held=self._held,
         )  # fmt: skip
+        self.heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
+        self._stopped = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, name=f"heartbeat {name}", daemon=True)
 
     @property
     def reader(self) -> ScannerReader:
@@ -163,9 +170,28 @@ class LocalScanner:
     def start(self) -> None:
         # The reader's first state report (connected, or why not) records the scanner.
         self.link.start()
+        self._heartbeat.start()
 
     def stop(self) -> None:
+        self._stopped.set()
         self.link.stop()
+        if self._heartbeat.is_alive():
+            self._heartbeat.join(timeout=5)
+
+    def _beat(self) -> None:
+        """Found: 15 s after it connected, a kiosk's own scanner showed as "no reader" on
+        its station screen while its scans went on arriving: nothing said it was alive."""
+        from db.scanners import mark_alive
+
+        conn = connect(self.db_path)
+        try:
+            while not self._stopped.wait(self.heartbeat_s):
+                try:
+                    mark_alive(conn, [self.config.name])
+                except sqlite3.Error:
+                    continue  # a busy moment: the next beat says it
+        finally:
+            conn.close()
 
     def _result(self, line: FedLine, result: ScanResult) -> None:
         self.post(ScanRecorded(result.scan_id, line.station, result.status, result.message))
