@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
+from db.context_labels import NUMBER_PAD
 from db.quantity import from_milli
 from db.quantity import text as qty_text
 from db.schema import MODES, OPEN_STATUSES
@@ -337,14 +338,20 @@ _COMMAND_HINTS: dict[str, tuple[str, str]] = {
     "SIGNOUT": ("Sign out", "End your session at this station"),
 }
 QUANTITIES = (*range(1, 11), 12, 20, 24, 25, 50, 100)
+# The number pad laid out as a calculator's keys, read row by row on a four-column sheet.
+_PAD_ORDER = ("7", "8", "9", "CLR", "4", "5", "6", ".", "1", "2", "3", "0")
+_PAD_TITLES = {"CLR": "Clear: start again", ".": "Decimal point"}
 
 
 def command_sheet() -> list[tuple[str, list[Label]]]:
-    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities.
+    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities, and
+    the Number pad that builds any other quantity key by key (db.context_labels).
 
     Modes follow the schema's order; a mode or command without words here fails the
-    tests, so the sheet never lags the grammar.
+    tests, so the sheet never lags the grammar; the pad prints every key the grammar
+    reads (`NUMBER_PAD`, in the order of a calculator's keys).
     """
+    pad = sorted(NUMBER_PAD, key=_PAD_ORDER.index)
     return [
         (
             "Modes",
@@ -361,4 +368,5 @@ def command_sheet() -> list[tuple[str, list[Label]]]:
             ],
         ),
         ("Quantities", [Label(f"QTY:{n}", f"Quantity {n}") for n in QUANTITIES]),
+        ("Number pad", [Label(f"NUM:{key}", _PAD_TITLES.get(key, key)) for key in pad]),
     ]
