@@ -124,7 +124,10 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
     if session.qty_milli is not None:
         extra += f" (next QTY {qty_text(session.qty_milli)})"
     if typed is not None:
-        extra += f" (next QTY {typed} from the number pad: more NUM: keys, or NUM:CLR)"
+        # With an order in PROGRESS / SCRAP the words below already name the number.
+        named = session.mode in ("PROGRESS", "SCRAP") and wo is not None
+        said = "" if named else f"next QTY {typed} from the number pad: "
+        extra += f" ({said}more NUM: keys, or NUM:CLR)"
     if session.lot:
         extra += f" (next LOT {session.lot})"
     if session.operator is None:
