@@ -149,7 +149,10 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
 
     A pick is one component of the product's bill of materials: qty per unit × the
     order's quantity, exact, in the component's unit, with the component's registry
-    barcode, ordered by the stage that consumes it (unstaged components last).
+    barcode, ordered by the stage that consumes it (unstaged components last). Beside
+    it a `QTY:` barcode of what is still to issue (the order screen's shortfall: the
+    need in thousandths less what was issued net of returns), so issuing the line is
+    two scans; none once the line is fully issued.
     """
     order = conn.execute(
         "SELECT w.number, w.barcode, w.product, w.qty_milli, w.due, w.priority, "
@@ -172,9 +175,12 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
         first_seq.setdefault(stage.code, stage.seq)
     ordered = from_milli(order["qty_milli"])
     rows = conn.execute(
-        "SELECT b.component, b.qty_per_milli, b.stage, i.description, i.uom, i.barcode "
+        "SELECT b.component, b.qty_per_milli, b.stage, i.description, i.uom, i.barcode, "
+        "(b.qty_per_milli * ? + 500) / 1000 - COALESCE((SELECT SUM(m.issued_milli - "
+        "m.returned_milli) FROM work_order_materials m WHERE m.work_order = ? "
+        "AND m.item = b.component), 0) AS to_issue "
         "FROM bill_of_materials b JOIN items i ON i.sku = b.component WHERE b.product = ?",
-        (order["product"],),
+        (order["qty_milli"], number, order["product"]),
     ).fetchall()
     rows.sort(
         key=lambda r: (
@@ -191,6 +197,7 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
             uom=r["uom"],
             barcode=r["barcode"],
             stage=r["stage"],
+            issue_barcode=f"QTY:{qty_text(r['to_issue'])}" if r["to_issue"] > 0 else None,
         )
         for r in rows
     )
