@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
+from db.context_labels import NUMBER_PAD
 from db.quantity import from_milli
 from db.quantity import text as qty_text
 from db.schema import MODES, OPEN_STATUSES
@@ -148,7 +149,10 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
 
     A pick is one component of the product's bill of materials: qty per unit × the
     order's quantity, exact, in the component's unit, with the component's registry
-    barcode, ordered by the stage that consumes it (unstaged components last).
+    barcode, ordered by the stage that consumes it (unstaged components last). Beside
+    it a `QTY:` barcode of what is still to issue (the order screen's shortfall: the
+    need in thousandths less what was issued net of returns), so issuing the line is
+    two scans; none once the line is fully issued.
     """
     order = conn.execute(
         "SELECT w.number, w.barcode, w.product, w.qty_milli, w.due, w.priority, "
@@ -171,9 +175,12 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
         first_seq.setdefault(stage.code, stage.seq)
     ordered = from_milli(order["qty_milli"])
     rows = conn.execute(
-        "SELECT b.component, b.qty_per_milli, b.stage, i.description, i.uom, i.barcode "
+        "SELECT b.component, b.qty_per_milli, b.stage, i.description, i.uom, i.barcode, "
+        "(b.qty_per_milli * ? + 500) / 1000 - COALESCE((SELECT SUM(m.issued_milli - "
+        "m.returned_milli) FROM work_order_materials m WHERE m.work_order = ? "
+        "AND m.item = b.component), 0) AS to_issue "
         "FROM bill_of_materials b JOIN items i ON i.sku = b.component WHERE b.product = ?",
-        (order["product"],),
+        (order["qty_milli"], number, order["product"]),
     ).fetchall()
     rows.sort(
         key=lambda r: (
@@ -190,6 +197,7 @@ def traveler(conn: sqlite3.Connection, number: str) -> Traveler:
             uom=r["uom"],
             barcode=r["barcode"],
             stage=r["stage"],
+            issue_barcode=f"QTY:{qty_text(r['to_issue'])}" if r["to_issue"] > 0 else None,
         )
         for r in rows
     )
@@ -337,14 +345,20 @@ _COMMAND_HINTS: dict[str, tuple[str, str]] = {
     "SIGNOUT": ("Sign out", "End your session at this station"),
 }
 QUANTITIES = (*range(1, 11), 12, 20, 24, 25, 50, 100)
+# The number pad laid out as a calculator's keys, read row by row on a four-column sheet.
+_PAD_ORDER = ("7", "8", "9", "CLR", "4", "5", "6", ".", "1", "2", "3", "0")
+_PAD_TITLES = {"CLR": "Clear: start again", ".": "Decimal point"}
 
 
 def command_sheet() -> list[tuple[str, list[Label]]]:
-    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities.
+    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities, and
+    the Number pad that builds any other quantity key by key (db.context_labels).
 
     Modes follow the schema's order; a mode or command without words here fails the
-    tests, so the sheet never lags the grammar.
+    tests, so the sheet never lags the grammar; the pad prints every key the grammar
+    reads (`NUMBER_PAD`, in the order of a calculator's keys).
     """
+    pad = sorted(NUMBER_PAD, key=_PAD_ORDER.index)
     return [
         (
             "Modes",
@@ -361,4 +375,5 @@ def command_sheet() -> list[tuple[str, list[Label]]]:
             ],
         ),
         ("Quantities", [Label(f"QTY:{n}", f"Quantity {n}") for n in QUANTITIES]),
+        ("Number pad", [Label(f"NUM:{key}", _PAD_TITLES.get(key, key)) for key in pad]),
     ]

@@ -1,9 +1,10 @@
 """The scan grammar of SPEC §4: what one scan does at a station in its session.
 
 `interpret` reads a decoded scan: a `CMD:` (one handler per command, from `_COMMANDS`),
-a `QTY:` or `LOT:` for the next action, a `PO:` purchase order (RECEIVE) or `SO:` sales
-order (SHIP) the next receipts or shipments count against (or its bare number, when
-no barcode in the registry is that), a badge, a work order, a location, or an item,
+a context label for the next action (`QTY:`, `LOT:`, the number pad's `NUM:`; handled
+in db.context_labels), a `PO:` purchase order (RECEIVE) or `SO:` sales order (SHIP)
+the next receipts or shipments count against (or its bare number, when no barcode
+in the registry is that), a badge, a work order, a location, or an item,
 which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
 changes the session in place and posts through db.ledger and db.progress; `Rejected`
 says what to scan instead. The pipeline (db/pipeline.py) runs it inside a savepoint
@@ -17,27 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from db import ledger, progress, roles
+from db import context_labels, ledger, progress, roles
 from db.ledger import Origin
-from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
-from db.refusals import LedgerError
+from db.refusals import LedgerError, Rejected
 from db.resolve import Resolved, resolve
 from db.schema import MODES
 from db.sessions import Session
 from devices.decode import Scan
-
-
-class Rejected(Exception):
-    """A scan that cannot act; the message says what to scan instead.
-
-    `then` changes the session although the scan was refused (the pipeline otherwise
-    puts the session back as it was): a refused traveler must not leave the previous
-    order in place for the next CMD:DONE to post to."""
-
-    def __init__(self, message: str, *, then: Callable[[Session], None] | None = None) -> None:
-        super().__init__(message)
-        self.then = then
 
 
 def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int) -> str:
@@ -46,27 +34,18 @@ def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: i
         raise Rejected((scan.problem or "not a barcode") + "; scan the label again")
     text = scan.text
     upper = text.upper()
-    if session.operator is None and upper.startswith(("CMD:", "QTY:", "LOT:", "PO:", "SO:")):
+    if session.operator is None and upper.startswith(
+        ("CMD:", "QTY:", "LOT:", "NUM:", "PO:", "SO:")
+    ):
         raise _nobody_signed_in(session, text)
     if upper.startswith("CMD:"):
         return _command(conn, session, upper[4:], scan_id)
     if upper.startswith("QTY:"):
-        try:
-            milli = to_milli(text[4:])
-        except QuantityError:
-            raise Rejected(
-                f"{text!r} is not a quantity; scan a QTY: label from the command sheet"
-            ) from None
-        if milli < 0 or (milli == 0 and session.mode != "COUNT"):
-            raise Rejected(f"{text!r}: a quantity must be more than zero")
-        session.qty_milli = milli
-        return f"quantity {qty_text(milli)} for the next action"
+        return context_labels.quantity(session, text)
     if upper.startswith("LOT:"):
-        lot = text[4:].strip()
-        if not lot:
-            raise Rejected("LOT: label without a lot; scan the lot label again")
-        session.lot = lot
-        return f"lot {lot} for the next action"
+        return context_labels.lot(session, text)
+    if upper.startswith("NUM:"):
+        return context_labels.number_key(session, text)
     if upper.startswith("PO:"):
         return _purchase_order(conn, session, text[3:].strip())
     if upper.startswith("SO:"):
@@ -129,6 +108,7 @@ def _nobody_signed_in(session: Session, text: str) -> Rejected:
 def _forget_order(session: Session) -> None:
     session.work_order = None
     session.qty_milli = None
+    session.typed_qty = None
 
 
 def _origin(session: Session, scan_id: int) -> Origin:
@@ -178,6 +158,7 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
     stage = home["stage"] if home else None
     if not stage:
         raise Rejected(f"station {session.station} is not at a stage; report at a stage station")
+    context_labels.take_number(session)
     kind = "done" if session.mode == "PROGRESS" else "scrap"
     entry = progress.report_progress(
         conn, session.work_order, stage, session.qty_milli, kind=kind,
@@ -317,6 +298,7 @@ ItemAction = Callable[[sqlite3.Connection, _ItemScan], str]
 
 
 def _item_action(conn: sqlite3.Connection, session: Session, found: Resolved, scan_id: int) -> str:
+    context_labels.take_number(session)
     if session.qty_milli is None and found.qty_problem is not None:
         raise Rejected(found.qty_problem)
     qty = session.qty_milli if session.qty_milli is not None else (found.qty_milli or 1000)
@@ -409,7 +391,10 @@ def _scrap(conn: sqlite3.Connection, item: _ItemScan) -> str:
 
 def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
     if item.session.qty_milli is None:
-        raise Rejected("scan QTY: with the counted quantity first, then the item")
+        raise Rejected(
+            "scan QTY: (or the number pad's NUM: keys) with the counted quantity first, "
+            "then the item"
+        )
     roles.require_role(conn, item.session.operator, "adjust")
     bin_code = item.location()
     was = ledger.on_hand(conn, item.sku, bin_code, item.lot)

@@ -1,5 +1,6 @@
 """Station sessions: each station's sticky context between scans (who is signed in, the
-mode, the work order, locations, the next QTY and LOT), kept in the database so a
+mode, the work order, locations, the next QTY and LOT, the number being built on the
+number pad), kept in the database so a
 kiosk sees what a headless reader does and a restart loses nothing; and `prompt_for`,
 what the person at the station should scan next.
 """
@@ -28,18 +29,20 @@ class Session:
     lot: str | None = None
     purchase_order: str | None = None  # RECEIVE: receipts count against it
     sales_order: str | None = None  # SHIP: shipments leave against it
+    typed_qty: str | None = None  # the number pad's number so far, as scanned ("12.")
     # The station's master-data row, read once with the session: not part of the context.
     home: sqlite3.Row | None = field(default=None, repr=False, compare=False)
 
     def clear_context(self) -> None:
         self.work_order = self.location = self.to_location = self.lot = None
         self.qty_milli = None
+        self.typed_qty = None
         self.purchase_order = self.sales_order = None
 
     def copy(self) -> Session:
         return Session(self.station, self.mode, self.operator, self.work_order, self.location,
                        self.to_location, self.qty_milli, self.lot, self.purchase_order,
-                       self.sales_order, self.home)  # fmt: skip
+                       self.sales_order, self.typed_qty, self.home)  # fmt: skip
 
     def restore(self, other: Session) -> None:
         """Back to an earlier state in place: a rejected scan keeps the context it found."""
@@ -47,18 +50,21 @@ class Session:
         self.location, self.to_location = other.location, other.to_location
         self.qty_milli, self.lot = other.qty_milli, other.lot
         self.purchase_order, self.sales_order = other.purchase_order, other.sales_order
+        self.typed_qty = other.typed_qty
 
     def context(self) -> tuple[object, ...]:
         """The sticky context as a plain tuple: cheap to compare under a burst."""
         return (self.mode, self.operator, self.work_order, self.location, self.to_location,
-                self.qty_milli, self.lot, self.purchase_order, self.sales_order)  # fmt: skip
+                self.qty_milli, self.lot, self.purchase_order, self.sales_order,
+                self.typed_qty)  # fmt: skip
 
     def context_json(self) -> str:
         return json.dumps(
             {"station": self.station, "mode": self.mode, "operator": self.operator,
              "work_order": self.work_order, "location": self.location,
              "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot,
-             "purchase_order": self.purchase_order, "sales_order": self.sales_order}
+             "purchase_order": self.purchase_order, "sales_order": self.sales_order,
+             "typed_qty": self.typed_qty}
         )  # fmt: skip
 
 
@@ -82,6 +88,7 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
             lot=row["lot"],
             purchase_order=row["purchase_order"],
             sales_order=row["sales_order"],
+            typed_qty=row["typed_qty"],
             home=home,
         )
     if home is None:
@@ -92,16 +99,17 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
 def save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> None:
     conn.execute(
         "INSERT INTO station_sessions (station, mode, operator, work_order, location, "
-        "to_location, qty_milli, lot, purchase_order, sales_order, prompt, updated_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "to_location, qty_milli, lot, purchase_order, sales_order, typed_qty, prompt, "
+        "updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET mode = excluded.mode, operator = excluded.operator, "
         "work_order = excluded.work_order, location = excluded.location, "
         "to_location = excluded.to_location, qty_milli = excluded.qty_milli, lot = excluded.lot, "
         "purchase_order = excluded.purchase_order, sales_order = excluded.sales_order, "
-        "prompt = excluded.prompt, updated_ms = excluded.updated_ms",
+        "typed_qty = excluded.typed_qty, prompt = excluded.prompt, "
+        "updated_ms = excluded.updated_ms",
         (session.station, session.mode, session.operator, session.work_order, session.location,
          session.to_location, session.qty_milli, session.lot, session.purchase_order,
-         session.sales_order, prompt, now_ms()),
+         session.sales_order, session.typed_qty, prompt, now_ms()),
     )  # fmt: skip
 
 
@@ -111,9 +119,15 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
     here = session.location or (home["location"] if home else None) or "?"
     stage = (home["stage"] if home else None) or "this station's stage"
     wo = session.work_order
+    typed = session.typed_qty
     extra = ""
     if session.qty_milli is not None:
         extra += f" (next QTY {qty_text(session.qty_milli)})"
+    if typed is not None:
+        # With an order in PROGRESS / SCRAP the words below already name the number.
+        named = session.mode in ("PROGRESS", "SCRAP") and wo is not None
+        said = "" if named else f"next QTY {typed} from the number pad: "
+        extra += f" ({said}more NUM: keys, or NUM:CLR)"
     if session.lot:
         extra += f" (next LOT {session.lot})"
     if session.operator is None:
@@ -138,21 +152,25 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
         else:
             text = f"Scan items to move {session.location} → {session.to_location}"
     elif mode == "PROGRESS":
-        text = (
-            "Scan the work-order traveler"
-            if wo is None
-            else f"Scan QTY: then CMD:DONE to report {wo} at {stage} (CMD:DONE alone: all waiting)"
-        )
+        if wo is None:
+            text = "Scan the work-order traveler"
+        elif typed is not None:
+            text = f"Scan CMD:DONE to report {typed} of {wo} at {stage}"
+        else:
+            text = (
+                f"Scan QTY: then CMD:DONE to report {wo} at {stage} (CMD:DONE alone: all waiting)"
+            )
     elif mode == "SCRAP":
-        text = (
-            f"Scan items to scrap from {here}, or a work order to scrap units at {stage}"
-            if wo is None
-            else f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
-        )
+        if wo is None:
+            text = f"Scan items to scrap from {here}, or a work order to scrap units at {stage}"
+        elif typed is not None:
+            text = f"Scan CMD:DONE to scrap {typed} of {wo} at {stage}"
+        else:
+            text = f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
     elif mode == "COUNT":
         text = (
-            f"Scan QTY: with the counted quantity, then the item (bin {here})"
-            if session.qty_milli is None
+            f"Scan QTY: (or NUM: keys) with the counted quantity, then the item (bin {here})"
+            if session.qty_milli is None and typed is None
             else f"Scan the item counted in {here}"
         )
     else:  # SHIP

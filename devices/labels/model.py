@@ -74,7 +74,9 @@ class TravelerStage:
 
 @dataclass(frozen=True)
 class TravelerPick:
-    """A component to issue to the order: its own barcode, and how much (already formatted)."""
+    """A component to issue to the order: its own barcode, and how much (already formatted);
+    `issue_barcode` (`QTY:n`, what is still to issue) is printed beside the item's, None
+    when nothing is left to issue."""
 
     sku: str
     description: str
@@ -82,6 +84,7 @@ class TravelerPick:
     uom: str
     barcode: str
     stage: str | None
+    issue_barcode: str | None = None
 
 
 @dataclass(frozen=True)

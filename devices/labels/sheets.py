@@ -87,11 +87,17 @@ def sheet_pdf(labels: Sequence[Label], size: LabelSize, paper: str = "A4", dpi: 
     return pages_pdf(sheet_pages(labels, size, paper, dpi), dpi, f"{len(labels)} labels")
 
 
-# Cells per group: (columns, cell height mm). Modes get wide cells so the hint reads
-# at a glance; quantities are many and short.
+# Cells per group: (columns, cell height mm). Modes get wide cells: their values are
+# the longest, and at four to a row their bars fall to two dots at 300 dpi, too fine
+# to read back. Quantities and the number pad's keys are many and short.
 # Sized so the whole sheet fits one page of A4 or Letter: one sheet to laminate.
-_COMMAND_CELLS = {"Modes": (2, 25.0), "Actions": (4, 25.0), "Quantities": (4, 18.0)}
-_HEADING_MM = 9.0
+_COMMAND_CELLS = {
+    "Modes": (3, 23.0),
+    "Actions": (4, 18.0),
+    "Quantities": (4, 15.0),
+    "Number pad": (4, 15.0),
+}
+_HEADING_MM = 8.0
 _TITLE_MM = 10.0
 
 
@@ -104,7 +110,9 @@ def command_sheet_pages(
 ) -> list[Image.Image]:
     """The command sheet: a page title, then each group's heading over a grid of its labels."""
     sheet = paper_size(paper)
-    usable_w = sheet.width_mm - 2 * PAGE_MARGIN_MM
+    # The same grid on every paper: Letter's extra width would widen the bars, and
+    # Code 128 wants taller bars for wider ones, which Letter's shorter page lacks.
+    usable_w = min(sheet.width_mm, paper_size("A4").width_mm) - 2 * PAGE_MARGIN_MM
     bottom = sheet.height_mm - PAGE_MARGIN_MM
     pages: list[Image.Image] = []
 

@@ -2,8 +2,9 @@
 
 Page one carries the order's barcode, product, quantity, due date and priority, the
 stages in routing order with boxes to write in, and the components to issue, each
-with its own barcode. Long orders flow onto further pages; every page repeats the
-order's barcode, so any page scanned sets the work order.
+with a `QTY:` barcode of what is still to issue beside its own barcode: issuing a line
+is two scans, the quantity then the item. Long orders flow onto further pages; every
+page repeats the order's barcode, so any page scanned sets the work order.
 """
 
 from __future__ import annotations
@@ -195,10 +196,10 @@ _STAGE_COLS: tuple[tuple[str, float], ...] = (
     ("Date", 0.89),
 )
 _PICK_COLS: tuple[tuple[str, float], ...] = (
-    ("Scan to issue", 0.0),
-    ("Component", 0.47),
-    ("Qty", 0.78),
-    ("Stage", 0.88),
+    ("1 · Scan qty", 0.0),
+    ("2 · Then the item", 0.28),
+    ("Component", 0.69),
+    ("Qty · stage", 0.86),
 )
 
 
@@ -238,27 +239,30 @@ def _stage_row(pen: _Pen, stage: TravelerStage) -> Callable[[ImageDraw.ImageDraw
 def _pick_row(pen: _Pen, pick: TravelerPick) -> Callable[[ImageDraw.ImageDraw, float], None]:
     def draw(d: ImageDraw.ImageDraw, y: float) -> None:
         span = pen.right - pen.left
+        where = f"the traveler's pick list (component {pick.sku})"
+        if pick.issue_barcode is None:
+            pen.text(d, _col(pen, 0.0), y + 10, "all issued", Face.BOLD, 4.5, 0.27 * span)
+        else:
+            pen.barcode(
+                d, pick.issue_barcode, _col(pen, 0.0), y + 2.0, 0.27 * span, 13.0, _PICK_BARS,
+                where, 3.6,
+            )  # fmt: skip
         pen.barcode(
-            d,
-            pick.barcode,
-            _col(pen, 0.0),
-            y + 2.0,
-            0.45 * span,
-            13.0,
-            _PICK_BARS,
-            f"the traveler's pick list (component {pick.sku})",
-            3.6,
+            d, pick.barcode, _col(pen, 0.28), y + 2.0, 0.4 * span, 13.0, _PICK_BARS, where, 3.6
         )
-        x = _col(pen, 0.47)
-        width = 0.30 * span
+        # Both barcodes keep two dots a module at 200 dpi (a 20-character sku, a
+        # QTY:16.25): the words get what is left.
+        x = _col(pen, 0.69)
+        width = 0.16 * span
         pen.text(d, x, y + 7, pick.sku, Face.BOLD, 4.8, width)
-        lines = wrap_lines(pick.description, Face.SANS, pen.px(3.8), pen.px(width), 2)
+        lines = wrap_lines(pick.description, Face.SANS, pen.px(3.4), pen.px(width), 2)
         for j, line in enumerate(lines):
-            pen.text(d, x, y + 13 + j * 5, line, Face.SANS, 3.8, width)
+            pen.text(d, x, y + 13 + j * 5, line, Face.SANS, 3.4, width)
         # The unit goes under the number: "48 sheet" in one line would be cut to "48 sh…".
-        pen.text(d, _col(pen, 0.78), y + 8, pick.quantity, Face.BOLD, 5.5, 0.095 * span)
-        pen.text(d, _col(pen, 0.78), y + 14, pick.uom, Face.SANS, 3.8, 0.095 * span)
-        pen.text(d, _col(pen, 0.88), y + 8, pick.stage or "—", Face.SANS, 4.5, 0.12 * span)
+        x, width = _col(pen, 0.86), 0.14 * span
+        pen.text(d, x, y + 8, pick.quantity, Face.BOLD, 5.5, width)
+        pen.text(d, x, y + 14, pick.uom, Face.SANS, 3.8, width)
+        pen.text(d, x, y + 20, f"at {pick.stage}" if pick.stage else "—", Face.SANS, 3.8, width)
         pen.rule(d, y + PICK_ROW_MM, 0.15)
 
     return draw

@@ -311,6 +311,9 @@ def test_command_sheet_pdf_decodes_to_the_commands(paper: str, tmp_path: Path) -
     assert len(pages) == 1
     found = zbar(pages[0])
     assert len(found) == len(COMMANDS) and set(found) == COMMANDS
+    # Every key of the number pad reads back once, whatever any other key reads as.
+    pad = sorted(v for v in found if v.startswith("NUM:"))
+    assert pad == sorted(f"NUM:{key}" for key in (*"0123456789.", "CLR"))
 
 
 def _traveler(picks: int) -> Traveler:
@@ -324,10 +327,18 @@ def _traveler(picks: int) -> Traveler:
         due="2025-03-14",
         priority=2,
         stages=tuple(TravelerStage(i + 1, c, n) for i, (c, n) in enumerate(stages)),
+        # What is still to issue differs per line (the third is fully issued), so each
+        # QTY barcode read names its line.
         picks=tuple(
             TravelerPick(
-                f"RM-{i:04d}", f"Component {i}", f"{i * 1.5:g}", "kg", f"RM-{i:04d}", "MILL"
-            )
+                f"RM-{i:04d}",
+                f"Component {i}",
+                f"{i * 1.5:g}",
+                "kg",
+                f"RM-{i:04d}",
+                "MILL",
+                None if i == 3 else f"QTY:{i * 1.5 - 0.25:g}",
+            )  # fmt: skip
             for i in range(1, picks + 1)
         ),
     )
@@ -344,7 +355,12 @@ def test_traveler_pdf_barcodes_are_the_order_and_its_picks(paper: str, tmp_path:
         # Every page carries the order's barcode: any page scanned sets the order.
         assert found.count("WO-1001") == 1, (page, found)
         picks += [v for v in found if v != "WO-1001"]
-    assert sorted(picks) == [p.barcode for p in t.picks]
+    quantities = sorted(v for v in picks if v.startswith("QTY:"))
+    assert sorted(v for v in picks if not v.startswith("QTY:")) == [p.barcode for p in t.picks]
+    # Every pick's QTY barcode reads back to its quantity still to issue; none for a
+    # line fully issued.
+    assert quantities == sorted(p.issue_barcode for p in t.picks if p.issue_barcode)
+    assert "QTY:4.25" not in quantities and len(quantities) == len(t.picks) - 1
 
 
 def test_traveler_png_is_its_first_page(tmp_path: Path) -> None:
@@ -353,7 +369,9 @@ def test_traveler_png_is_its_first_page(tmp_path: Path) -> None:
     png = traveler_png(t)
     image = Image.open(BytesIO(png))
     assert image.format == "PNG" and image.size == (1654, 2339)  # A4 at 200 dpi
-    assert sorted(zbar_png(png, tmp_path)) == ["RM-0001", "RM-0002", "WO-1001"]
+    assert sorted(zbar_png(png, tmp_path)) == [
+        "QTY:1.25", "QTY:2.75", "RM-0001", "RM-0002", "WO-1001",
+    ]  # fmt: skip
 
 
 # --- ZPL -----------------------------------------------------------------------------

@@ -22,10 +22,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from PIL import Image
 
 from db import documents
 from db.connection import connect, write
 from db.documents import command_sheet
+from db.orders import order_detail
 from db.pipeline import ScanInput, process_batch
 from db.quantity import from_milli
 from devices.decode import decode
@@ -97,6 +99,19 @@ def open_cart_order(db: sqlite3.Connection) -> str:
     return str(row["number"])
 
 
+def still_to_issue(db: sqlite3.Connection, number: str) -> dict[str, str]:
+    """Each bill line's item barcode → the `QTY:` of what the order screen says is still
+    to issue for it (lines fully issued left out)."""
+    detail = order_detail(db, number)
+    assert detail is not None
+    barcodes = dict(db.execute("SELECT sku, barcode FROM items").fetchall())
+    return {
+        barcodes[line.item]: f"QTY:{from_milli(line.short_milli)}"
+        for line in detail.materials
+        if line.short_milli > 0
+    }
+
+
 def expected_traveler_codes(db: sqlite3.Connection, number: str) -> set[str]:
     rows = db.execute(
         "SELECT i.barcode FROM work_orders w JOIN bill_of_materials b ON b.product = w.product "
@@ -104,7 +119,31 @@ def expected_traveler_codes(db: sqlite3.Connection, number: str) -> set[str]:
         (number,),
     ).fetchall()
     order = db.execute("SELECT barcode FROM work_orders WHERE number = ?", (number,)).fetchone()
-    return {order["barcode"]} | {r["barcode"] for r in rows}
+    picks = {r["barcode"] for r in rows} | set(still_to_issue(db, number).values())
+    return {order["barcode"]} | picks
+
+
+def pick_rows(page: Path) -> list[list[str]]:
+    """What zbar reads in each band of the page between two full-width rules: on a
+    traveler, one pick line's barcodes per band (stage rows read nothing)."""
+    image = Image.open(page).convert("L")
+    width, height = image.size
+    pixels = image.load()
+    assert pixels is not None
+    left, right = width // 10, width - width // 10
+    rules = [
+        y for y in range(height)
+        if all(pixels[x, y] < 128 for x in range(left, right, 7))  # type: ignore[operator]
+    ]  # fmt: skip
+    bands = [(a, b) for a, b in zip(rules, rules[1:], strict=False) if b - a > 20]
+    read = []
+    for n, (top, bottom) in enumerate(bands):
+        band = page.parent / f"{page.stem}-band{n}.png"
+        image.crop((0, top + 2, width, bottom - 1)).save(band)
+        found = zbar(band)
+        if found:
+            read.append(sorted(found))
+    return read
 
 
 # ---------------------------------------------------------------- done means
@@ -254,6 +293,54 @@ def test_travelers_as_png_one_file_per_page(
     assert {v for f in files for v in zbar(f)} == expected_traveler_codes(db, number)
 
 
+def test_each_pick_line_prints_what_is_still_to_issue_as_a_qty_barcode(
+    plant: str, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    """Issue 12: beside each item's barcode the traveler prints QTY:<what is still to
+    issue for that line>, so a line is issued with two scans from the paper."""
+    number = open_cart_order(db)
+    order_barcode = db.execute(
+        "SELECT barcode FROM work_orders WHERE number = ?", (number,)
+    ).fetchone()[0]
+    # Part of one line already issued: its QTY is what is left, not the whole need.
+    scans = ["B1002", "CMD:MODE:ISSUE", order_barcode, "A-06", "QTY:7", BOX_L_BARCODE]
+    results = process_batch(db, [ScanInput("STORES", c.encode(), source="serial") for c in scans])
+    assert [r.status for r in results] == ["accepted"] * len(scans), results
+    expected = still_to_issue(db, number)
+    need = db.execute(
+        "SELECT b.qty_per_milli * w.qty_milli / 1000 FROM work_orders w "
+        "JOIN bill_of_materials b ON b.product = w.product "
+        "WHERE w.number = ? AND b.component = 'BOX-L'",
+        (number,),
+    ).fetchone()[0]
+    assert expected[BOX_L_BARCODE] == f"QTY:{from_milli(need - 7000)}"
+
+    out = tmp_path / f"{number}.png"
+    result = run("workorders", number, "--format", "png", "--out", str(out), "--db", plant)
+    assert result.exit_code == 0, result.output
+    pages = sorted(tmp_path.glob(f"{number}*.png"))
+    lines = [row for page in pages for row in pick_rows(page) if order_barcode not in row]
+    # One band per bill line: its item's barcode and its own QTY, nothing else.
+    assert sorted(lines) == sorted(sorted([item, qty]) for item, qty in expected.items())
+
+    # The paper drives the station: the QTY read beside BOX-L, then BOX-L, issues the rest.
+    [box_line] = [row for row in lines if BOX_L_BARCODE in row]
+    [qty] = [code for code in box_line if code.startswith("QTY:")]
+    before = db.execute("SELECT MAX(id) FROM movements").fetchone()[0]
+    results = process_batch(
+        db, [ScanInput("STORES", c.encode(), source="serial") for c in (qty, BOX_L_BARCODE)]
+    )
+    assert [r.status for r in results] == ["accepted"] * 2, results
+    issued = db.execute(
+        "SELECT item, qty_milli FROM movements WHERE id > ? AND kind = 'issue'", (before,)
+    ).fetchall()
+    assert [tuple(r) for r in issued] == [("BOX-L", need - 7000)]
+    # Fully issued now: the line prints no QTY to scan.
+    assert BOX_L_BARCODE not in still_to_issue(db, number)
+    box = [p for p in documents.traveler(db, number).picks if p.sku == "BOX-L"]
+    assert [p.issue_barcode for p in box] == [None]
+
+
 # ---------------------------------------------------------------- labels
 
 
@@ -313,7 +400,7 @@ def test_command_labels_as_files_named_safely(tmp_path: Path) -> None:
     result = run("commands", "--format", "png", "--out", str(png), "--json")
     assert result.exit_code == 0 and result.stderr == f"wrote {len(COMMANDS)} labels to {png}/\n"
     report = json.loads(result.stdout)
-    assert (report["kind"], report["format"], report["count"]) == ("commands", "png", 28)
+    assert (report["kind"], report["format"], report["count"]) == ("commands", "png", 40)
     assert sorted(report["files"]) == sorted(str(p) for p in png.iterdir())
     assert len(list(png.iterdir())) == len(COMMANDS)
     assert zbar(png / "CMD_MODE_ISSUE.png") == ["CMD:MODE:ISSUE"]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from textual.app import App
+from textual.geometry import Region
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
@@ -175,6 +176,39 @@ async def test_a_rejection_is_red_rings_the_bell_and_keeps_the_context(
         assert screen.has_class("-rejected")
         assert context(screen, "operator") == "Kemal Aydin (B2001)"
         assert journal(db, "CUT-1")[-1] == ("NO-SUCH-LABEL", "rejected", "keyboard")
+
+
+async def test_the_number_pad_number_shows_large_as_it_grows(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    """Issue 12: the number built key by key on the number pad is on the station screen
+    in large digits (three rows of block glyphs) until the item scan takes it."""
+    app = make_app(demo_db, station="RECEIVING")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = station_screen(app)
+        block = screen.query_one("#scan-number")
+        assert not block.display  # nothing being built: no room taken
+        await scan(pilot, "B1001", "NUM:1", "NUM:2")
+        await wait_until(pilot, lambda: screen.number.value == "12")
+        await settle(pilot)
+        assert block.display and screen.has_class("-building")
+        assert screen.number.region.height == 3 and screen.number.region.width >= 6
+        assert context(screen, "next") == "QTY 12 (number pad)"
+        assert "next QTY 12 from the number pad" in str(screen.prompt.render())
+        await scan(pilot, "NUM:.", "NUM:5")
+        await wait_until(pilot, lambda: screen.number.value == "12.5")
+        await settle(pilot)
+        # Drawn in bold block glyphs three rows high: "12.5".
+        size = screen.number.size
+        drawn = [strip.text.rstrip() for strip in screen.number.render_lines(Region(0, 0, *size))]
+        assert drawn == ["╺┓ ╺━┓ ┏━╸", " ┃ ┏━┛ ┗━┓", "╺┻╸┗━╸•╺━┛"]
+        await scan(pilot, "NUT-M4")
+        await wait_until(pilot, lambda: not screen.has_class("-building"))
+        await settle(pilot)
+        assert not block.display and screen.number.value == ""
+        assert log_rows(screen)[0][3] == "✓ received 12.5 NUT-M4 into RCV-DOCK"
+        assert journal(db, "RECEIVING")[-1] == ("NUT-M4", "accepted", "keyboard")
 
 
 # ---------------------------------------------------------------- from elsewhere

@@ -15,12 +15,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.message import Message
-from textual.widgets import Header, Input, OptionList, Static
+from textual.widgets import Digits, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from db.connection import now_ms
@@ -33,6 +32,7 @@ from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
 from tui.watching import HELD_POLL_S, FloorClock
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.scan_input import StationPicker, WedgeInput
 from tui.widgets.scan_log import ScanLog
 
 LOG_LENGTH = 30
@@ -41,76 +41,6 @@ if TYPE_CHECKING:
     from db.feed import ScanFeed
     from db.pipeline import ScanResult
     from db.spool import FedLine
-
-
-class WedgeInput(Input):
-    """The keyboard-wedge input: Enter or Tab ends a scan.
-
-    The value is taken and cleared while the Enter key itself is handled, so the keys
-    of the next scan in a fast burst never land in the one being submitted. (Not by a
-    key binding: a focused widget's bindings run only once the key has bubbled up to
-    the app, after the input has already taken the keys that followed it in the same
-    burst — a wedge's "B1002⏎WO-1⏎" would arrive as one scan "B1002WO-1".)
-    """
-
-    BINDINGS = [Binding("tab", "submit", "Scan", show=False)]
-
-    @dataclass
-    class Scanned(Message):
-        text: str
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key in ("enter", "tab"):
-            event.stop()
-            event.prevent_default()  # Input's own key handling is not needed for these
-            await self.action_submit()
-
-    async def action_submit(self) -> None:
-        text = self.value
-        self.value = ""
-        if text.strip():
-            self.post_message(self.Scanned(text))
-
-    def _on_paste(self, event: events.Paste) -> None:
-        # A scanner that pastes (or a person pasting a list): each line is one scan.
-        event.stop()
-        for line in event.text.splitlines():
-            if line.strip():
-                self.post_message(self.Scanned(line))
-
-
-class StationPicker(OptionList):
-    """The list a terminal picks its station from.
-
-    A wedge scan typed here (keys, then Enter) is not a pick: a station's code picks
-    that station, anything else is refused aloud (`Stray`). Otherwise the Enter ending
-    a badge scan would silently pick whichever station was highlighted.
-    """
-
-    @dataclass
-    class Stray(Message):
-        text: str
-
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
-        self._typed = ""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character:
-            self._typed += event.character
-            event.stop()
-        elif event.key in ("enter", "tab") and self._typed.strip():
-            event.stop()
-            event.prevent_default()
-            typed, self._typed = self._typed.strip(), ""
-            for index, option in enumerate(self.options):
-                if (option.id or "").upper() == typed.upper():
-                    self.highlighted = index
-                    self.action_select()
-                    return
-            self.post_message(self.Stray(typed))
-        else:
-            self._typed = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +113,11 @@ class ScanScreen(FloorScreen):
     def result_line(self) -> Static:
         return self.query_one("#scan-result", Static)
 
+    @property
+    def number(self) -> Digits:
+        """The number being built on the number pad, in large digits."""
+        return self.query_one("#scan-number-digits", Digits)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("SCAN", id="scan-title", classes="screen-heading")
@@ -198,6 +133,9 @@ class ScanScreen(FloorScreen):
                 ):
                     yield Static(label, classes="context-label")
                     yield Static("—", id=f"context-{key}", classes="context-value")
+            with Vertical(id="scan-number"):
+                yield Static("QTY FROM THE NUMBER PAD", classes="context-label")
+                yield Digits("", id="scan-number-digits")
             yield Static("", id="scan-prompt")
             yield WedgeInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-held")
@@ -286,14 +224,25 @@ class ScanScreen(FloorScreen):
         after = []
         if view.qty_milli is not None:
             after.append(f"QTY {qty_text(view.qty_milli)}")
+        if view.typed_qty is not None:
+            after.append(f"QTY {view.typed_qty} (number pad)")
         if view.lot:
             after.append(f"LOT {view.lot}")
         self._set("next", " · ".join(after) or "QTY 1")
         self._set("stage", view.station.stage or "—")
         self._say("scan-prompt", f"▶ {view.prompt}")
+        self._show_number(view.typed_qty)
         self._scanners = state.scanners
         self._show_scanners()
         self._show_log(state.scans)
+
+    def _show_number(self, typed: str | None) -> None:
+        """The number pad's number, large enough to read from the work cell as it grows:
+        a wrong key is seen before the item scan posts it."""
+        if self.number.value != (typed or ""):
+            # Digits draws only digits and . — what db.context_labels lets in.
+            self.number.update(typed or "")
+        self.set_class(typed is not None, "-building")
 
     def _show_scanners(self) -> None:
         """A banner while one of this station's own scanners is not reaching the record.
