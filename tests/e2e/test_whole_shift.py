@@ -9,16 +9,17 @@ kiosk (`shopfloor --kiosk --station S --scanner PTY`, in tmux at 80x24) reads as
 serial scanner. Nothing is typed, except the supervisor's F1 and badge (a wedge
 scanner typing it) that unlock the kiosk at the end.
 
-A storeroom clerk receives at the dock; another issues the five-line traveler in 12
-scans with the badge, puts the receipt away, counts the dock bin and takes back a spare;
-an operator at assembly scraps one unit and completes the rest; the dock ships them;
-everyone signs out; an unlocked kiosk relocks after its short idle time. After each
-scan the screen shows the scan's outcome on its row, and after each step the screen
-says it in words and the record shows the posting with the person behind it.
+A storeroom clerk receives at the dock (the quantity keyed on the sheet's number pad);
+another issues the five-line traveler in 12 scans with the badge (each line's QTY
+barcode printed on the traveler, then its item), puts the receipt away, counts the
+dock bin and takes back a spare; an operator at assembly scraps one unit and completes
+the rest; the dock ships them; everyone signs out; an unlocked kiosk relocks after its
+short idle time. After each scan the screen shows the scan's outcome on its row, and
+after each step the screen says it in words and the record shows the posting with the
+person behind it.
 
-Places for what other branches add, one small function each: `pick_quantity` (the
-traveler's own pick QTY barcodes), `scrap_reason` (REASON: barcodes), and
-`sign_out_after_idle` (the station signing out by itself).
+Places for what other branches add, one small function each: `scrap_reason` (REASON:
+barcodes) and `sign_out_after_idle` (the station signing out by itself).
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def receive(station: Station, plant: Path) -> None:
     before = stock(plant)
     sign_in(station, RECEIVER, "Ana Ribeiro")
     station.shows("MODE        RECEIVE", "LOCATION    RCV-DOCK")
-    station.scan("commands", "QTY:50")
+    key_in(station, "50")
     got = station.scan("traveler", "SCR-M5X12")
     assert got.message == "received 50 SCR-M5X12 into RCV-DOCK"
     station.shows("✓ received 50 SCR-M5X12 into RCV-DOCK")
@@ -291,13 +292,16 @@ def receive(station: Station, plant: Path) -> None:
 
 
 def pick_quantity(paper: Paper, sku: str) -> tuple[str, str]:
-    """(sheet, barcode text) of the quantity to issue of `sku` to the order.
+    """(sheet, barcode text) of the quantity to issue of `sku` to the order: the QTY
+    barcode the traveler prints beside the item (what is still to issue of that line)."""
+    return "traveler", f"QTY:{PICKS[sku]}"
 
-    LEAD, after merging `numpad`: the traveler prints each pick's QTY barcode next to its
-    item, so return `("traveler", f"QTY:{PICKS[sku]}")` (or whatever text that barcode
-    decodes to) and the kit's quantities no longer need to be on the command sheet.
-    """
-    return "commands", f"QTY:{PICKS[sku]}"
+
+def key_in(station: Station, number: str) -> None:
+    """A quantity the command sheet has no QTY: label for, keyed on its number pad."""
+    for key in number:
+        station.scan("commands", f"NUM:{key}")
+    station.shows(f"QTY {number} (number pad)")
 
 
 def issue_the_traveler(station: Station, plant: Path) -> None:
@@ -352,7 +356,7 @@ def count(station: Station, plant: Path) -> None:
     station.scan("commands", "CMD:MODE:COUNT")
     station.shows("MODE        COUNT")
     station.scan("bins", "RCV-DOCK")
-    station.scan("commands", "QTY:24")
+    key_in(station, "24")
     got = station.scan("traveler", "SCR-M5X12")
     said = "counted 24 SCR-M5X12 in RCV-DOCK, was 25: −1 adjusted"
     assert got.message == said
