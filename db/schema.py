@@ -1,11 +1,13 @@
 """The schema of the floor's record: its version, the migration set (sqlite-utils
-`Migrations`; the steps live in db/schema_floor_record.py and db/schema_supply.py,
+`Migrations`; the steps live in db/schema_floor_record.py, db/schema_supply.py and
+db/schema_floor_flows.py,
 their shared SQL in db/schema_sql.py, the words they allow in db/vocabulary.py).
 
 Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
 milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
 entries, the scan journal and its outcomes) and the audit tables (due-date, status and
-setting changes, inbox resolutions, leave to issue an expired lot) are append-only:
+setting changes, inbox resolutions, leave to issue an expired lot or unplanned
+material) are append-only:
 triggers refuse UPDATE and DELETE in the database itself, so no tool, not even the
 sqlite3 shell, can rewrite history.
 Corrections are reversal entries; a work order's status moves only with its audit row.
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.connection import FileFault, connect
+from db.schema_floor_flows import m012_unplanned_material, m013_inbox_waits
 from db.schema_floor_record import (
     m001_floor_record,
     m002_board_columns,
@@ -60,7 +63,7 @@ __all__ = [
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 13
 
 
 def migrations() -> Migrations:
@@ -77,6 +80,8 @@ def migrations() -> Migrations:
     steps()(m007_ssi_counts)
     steps()(m008_order_receipts)
     steps()(m009_office_views)
+    steps()(m012_unplanned_material)
+    steps()(m013_inbox_waits)
     return steps
 
 
