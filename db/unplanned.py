@@ -133,3 +133,9 @@ def allowances(conn: sqlite3.Connection, number: str) -> list[Allowance]:
             (number,),
         )
     ]
+
+
+def last_allowance(conn: sqlite3.Connection) -> int:
+    """The newest allowance's id (0 for none): a screen that lists allowances reads again
+    when it grows, since an allowance touches no ledger table the board watches."""
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM unplanned_allowances").fetchone()[0])

@@ -94,6 +94,7 @@ class OrderScreen(FloorScreen):
         self.detail: OrderDetail | None = None
         self.forecast: OrderForecast | None = None
         self._marks: Marks | None = None  # what the last read saw; used by the load worker
+        self._allowances = 0  # the newest unplanned allowance the last read saw
 
     # ------------------------------------------------------------ widgets
 
@@ -159,13 +160,17 @@ class OrderScreen(FloorScreen):
     def load(self, conn: sqlite3.Connection) -> OrderRead | Unchanged:
         # Every commit on the floor re-reads; only one that touched this order redraws,
         # so a person scrolling its movements is not thrown back to the top.
+        from db.unplanned import last_allowance
+
         conn.execute("BEGIN")
         try:
+            allowances = last_allowance(conn)
             if self._marks is None:
                 marks = current_marks(conn)
             else:
                 touched, marks = changes_since(conn, self._marks)
-                if touched is not None and self.number not in touched:
+                allowed = allowances != self._allowances
+                if touched is not None and self.number not in touched and not allowed:
                     self._marks = marks
                     return UNCHANGED
             detail = order_detail(conn, self.number)
@@ -178,7 +183,7 @@ class OrderScreen(FloorScreen):
                 ).orders.get(self.number)
         finally:
             conn.execute("COMMIT")
-        self._marks = marks
+        self._marks, self._allowances = marks, allowances
         return OrderRead(detail, planned)
 
     def show(self, read: OrderRead | Unchanged) -> None:
