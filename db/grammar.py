@@ -6,9 +6,10 @@ in db.context_labels), a `PO:` purchase order (RECEIVE) or `SO:` sales order (SH
 the next receipts or shipments count against (or its bare number, when no barcode
 in the registry is that), a badge, a work order, a location, or an item,
 which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
-changes the session in place and posts through db.ledger and db.progress; `Rejected`
-says what to scan instead. The pipeline (db/pipeline.py) runs it inside a savepoint
-and records the outcome.
+changes the session in place and posts through db.ledger and db.progress (an ISSUE
+asks db.unplanned first: is the item on the order's bill, or allowed); `Rejected` says
+what to scan instead, and whether a supervisor must fix something (`fixable`). The
+pipeline (db/pipeline.py) runs it inside a savepoint and records the outcome.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from db import context_labels, ledger, progress, roles
+from db import context_labels, ledger, progress, roles, unplanned
 from db.ledger import Origin
 from db.quantity import text as qty_text
 from db.refusals import LedgerError, Rejected
@@ -69,7 +70,8 @@ def _purchase_order(conn: sqlite3.Connection, session: Session, number: str) -> 
     if not lines:
         raise Rejected(
             f"unknown purchase order {number!r}: check the label; import purchase_orders.csv "
-            "to add it"
+            "to add it",
+            fixable=True,
         )
     session.purchase_order = number
     open_lines = [r for r in lines if r["received_milli"] < r["qty_milli"]]
@@ -91,7 +93,8 @@ def _sales_order(conn: sqlite3.Connection, session: Session, number: str) -> str
     ).fetchone()
     if row is None:
         raise Rejected(
-            f"unknown sales order {number!r}: check the label; import sales_orders.csv to add it"
+            f"unknown sales order {number!r}: check the label; import sales_orders.csv to add it",
+            fixable=True,
         )
     session.sales_order = number
     return f"sales order {number} for {row['customer']}, promised {row['due']}"
@@ -157,7 +160,10 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
     home = session.home
     stage = home["stage"] if home else None
     if not stage:
-        raise Rejected(f"station {session.station} is not at a stage; report at a stage station")
+        raise Rejected(
+            f"station {session.station} is not at a stage; report at a stage station",
+            fixable=True,
+        )
     context_labels.take_number(session)
     kind = "done" if session.mode == "PROGRESS" else "scrap"
     entry = progress.report_progress(
@@ -229,7 +235,8 @@ def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int)
     if found is None:
         raise Rejected(
             f"unknown barcode {scan.text!r}: check the label; a supervisor can add it to the "
-            "master data and replay this scan from the inbox"
+            "master data and replay this scan from the inbox",
+            fixable=True,
         )
     if found.kind == "operator":
         row = conn.execute("SELECT name FROM operators WHERE badge = ?", (found.code,)).fetchone()
@@ -244,7 +251,7 @@ def _thing(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: int)
             try:
                 ledger.require_active(order)
             except LedgerError as refused:
-                raise Rejected(str(refused), then=_forget_order) from None
+                raise Rejected(str(refused), then=_forget_order, fixable=refused.fixable) from None
         session.work_order = found.code
         note = "" if order["status"] in ("released", "in_progress") else f" ({order['status']})"
         return f"work order {found.code}: {order['product']} × {qty_text(order['qty_milli'])}{note}"
@@ -355,6 +362,7 @@ def _receive(conn: sqlite3.Connection, item: _ItemScan) -> str:
 
 def _issue(conn: sqlite3.Connection, item: _ItemScan) -> str:
     number, source = item.work_order(), item.location()
+    unplanned.require_planned(conn, number, item.sku)
     ledger.issue(conn, number, item.sku, item.qty_milli, source, lot=item.lot, origin=item.origin)
     return f"issued {item.what} from {source} to {number}"
 

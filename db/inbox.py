@@ -1,7 +1,8 @@
-"""The inbox of rejected scans: the list a supervisor reads (`rejected_scans`), and the
-two decisions on one: replay it (after the master data was fixed) in the context it was
-scanned in, or dismiss it with a note. Either way the decision is kept
-(`inbox_resolutions`); the journal row is never changed.
+"""The inbox of rejected scans: the list a supervisor reads (`rejected_scans`) — the
+rejections a supervisor can fix, which wait (`scan_outcomes.waits`; a person's slip is
+journaled but not queued) — and the two decisions on one: replay it (after the master
+data was fixed) in the context it was scanned in, or dismiss it with a note. Either
+way the decision is kept (`inbox_resolutions`); the journal row is never changed.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ class RejectedScan:
 def rejected_scans(
     conn: sqlite3.Connection, *, limit: int = 500, station: str | None = None
 ) -> tuple[list[RejectedScan], int]:
-    """Unresolved rejected scans, newest first (at most `limit`; -1 for all), and how
-    many there are; only `station`'s when it is given.
+    """Rejected scans waiting for a supervisor (a cause one can fix, not yet replayed or
+    dismissed), newest first (at most `limit`; -1 for all), and how many there are;
+    only `station`'s when it is given.
 
     A replay that is refused again is journaled as a scan of its own; it is not a new
     problem but another try at the original, so it shows on the original's row.
@@ -52,7 +54,10 @@ def rejected_scans(
         "LEFT JOIN inbox_resolutions r ON r.scan = o.scan "
         "WHERE o.status = 'rejected' AND r.scan IS NULL"
     )
-    originals = f"{where} AND j.source != 'replay' AND (:station IS NULL OR j.station = :station)"
+    originals = (
+        f"{where} AND o.waits = 1 AND j.source != 'replay' "
+        "AND (:station IS NULL OR j.station = :station)"
+    )
     given = {"station": station, "limit": limit}
     total = conn.execute(f"SELECT COUNT(*) {originals}", given).fetchone()[0]
     rows = conn.execute(

@@ -131,7 +131,7 @@ def post(
     scan a smaller quantity, or another location when there is none).
     """
     if qty_milli <= 0:
-        raise LedgerError("a quantity must be more than zero")
+        raise LedgerError("a quantity must be more than zero", fixable=False)
     at = now_ms() if time_ms is None else time_ms
     if from_location is not None:
         may_leave = available(conn, item, from_location, lot)
@@ -140,7 +140,8 @@ def post(
             if may_leave > have:  # negative stock is allowed here: only the range stops it
                 raise LedgerError(
                     f"{from_location} would go more than {MAX_TOTAL_MILLI // SCALE:,} of "
-                    f"{item} below zero, the most the record keeps in one bin: check the QTY"
+                    f"{item} below zero, the most the record keeps in one bin: check the QTY",
+                    fixable=False,
                 )
             if short is None:
                 short = "scan a smaller QTY" if have > 0 else "scan the location that holds it"
@@ -230,7 +231,8 @@ def _check_total(conn: sqlite3.Connection, item: str, location: str, lot: str, q
     if on_hand(conn, item, location, lot) + qty > MAX_TOTAL_MILLI:
         raise LedgerError(
             f"{location} would hold more than {MAX_TOTAL_MILLI // SCALE:,} of {item}, "
-            "the most the record keeps in one bin: check the QTY"
+            "the most the record keeps in one bin: check the QTY",
+            fixable=False,
         )
 
 
@@ -272,7 +274,9 @@ def _require_lot(item_row: sqlite3.Row, lot: str, *, pick: lots.PickLot | None =
         if pick is not None:
             expires = f" (expires {pick.expiry.isoformat()})" if pick.expiry else ""
             hint = f"; pick lot {pick.lot} first{expires}"
-        raise LedgerError(f"{item_row['sku']} is lot-tracked: scan its LOT: label first{hint}")
+        raise LedgerError(
+            f"{item_row['sku']} is lot-tracked: scan its LOT: label first{hint}", fixable=False
+        )
 
 
 # ---------------------------------------------------------------- movements
@@ -316,7 +320,10 @@ def transfer(
         _location(conn, from_location)
         _location(conn, to_location)
         if from_location == to_location:
-            raise LedgerError(f"source and destination are both {from_location}: scan another bin")
+            raise LedgerError(
+                f"source and destination are both {from_location}: scan another bin",
+                fixable=False,
+            )
         return post(
             conn, "transfer", item, qty_milli, from_location=from_location,
             to_location=to_location, lot=lot, origin=origin,
@@ -377,9 +384,12 @@ def return_material(
             held = 0 if row is None else row["held"]
             what = f"{item}{' lot ' + lot if lot else ''}"
             if held <= 0:
-                raise LedgerError(f"work order {number} holds none of {what}: nothing to return")
+                raise LedgerError(
+                    f"work order {number} holds none of {what}: nothing to return", fixable=False
+                )
             raise LedgerError(
-                f"work order {number} holds {qty_text(held)} of {what}; scan a smaller QTY"
+                f"work order {number} holds {qty_text(held)} of {what}; scan a smaller QTY",
+                fixable=False,
             )
         return post(
             conn, "return", item, qty_milli, from_location=row["location"],
@@ -403,7 +413,8 @@ def scrap_material(
         scrap_to = location_of_kind(conn, "scrap")
         if from_location == scrap_to:
             raise LedgerError(
-                f"{from_location} is the scrap location: scan the location the scrap comes from"
+                f"{from_location} is the scrap location: scan the location the scrap comes from",
+                fixable=False,
             )
         return post(
             conn, "scrap", item, qty_milli, from_location=from_location, to_location=scrap_to,
@@ -428,7 +439,7 @@ def adjust(
         _require_lot(item_row(conn, item), lot)
         _location(conn, location)
         if counted_milli < 0:
-            raise LedgerError("a count cannot be below zero")
+            raise LedgerError("a count cannot be below zero", fixable=False)
         difference = counted_milli - on_hand(conn, item, location, lot)
         if difference == 0:
             return None

@@ -1,5 +1,6 @@
 """What the order screen reads: one work order's story — its stages, the material its
-bill needs against what was issued and consumed, its movements, the scans behind them,
+bill needs against what was issued and consumed, the unplanned material a supervisor
+allowed beside its bill (db.unplanned), its movements, the scans behind them,
 its due-date and status changes, and the customers' sales orders it makes.
 
 Apart from db/board.py (the board's one-row-per-order read) so the board's start-up
@@ -12,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from db.board import StageTotals
+from db.unplanned import allowances
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,21 @@ class MaterialLine:
     def short_milli(self) -> int:
         """What the order still needs issued."""
         return max(self.required_milli - self.issued_milli, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class UnplannedLine:
+    """Material the order's bill does not name, allowed for this order by a supervisor
+    (or issued before the bill was enforced: then nobody allowed it); no requirement."""
+
+    item: str
+    description: str
+    uom: str
+    issued_milli: int  # net of returns
+    held_milli: int
+    allowed_by: str | None  # the supervisor's badge; None: issued without a leave
+    allowed_by_name: str | None
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +125,7 @@ class OrderDetail:
     due_date_changes: tuple[DueDateChange, ...]
     status_changes: tuple[StatusChange, ...]
     sales_orders: tuple[SalesOrderLine, ...] = ()
+    unplanned: tuple[UnplannedLine, ...] = ()
 
 
 def order_detail(
@@ -155,6 +173,7 @@ def order_detail(
             (order["qty_milli"], number, order["product"]),
         )
     )
+    unplanned = _unplanned_lines(conn, number, order["product"])
     movements = tuple(
         MovementLine(
             id=r["id"],
@@ -246,7 +265,58 @@ def order_detail(
         due_date_changes=due_changes,
         status_changes=status_changes,
         sales_orders=sales,
+        unplanned=unplanned,
     )
+
+
+def _unplanned_lines(
+    conn: sqlite3.Connection, number: str, product: str
+) -> tuple[UnplannedLine, ...]:
+    """Material off the order's bill: what a supervisor allowed (issued or not yet), and
+    anything issued to it without a leave, so nothing held by the order is unseen."""
+    bill = {
+        r[0]
+        for r in conn.execute(
+            "SELECT component FROM bill_of_materials WHERE product = ?", (product,)
+        )
+    }
+    # A leave for an item the bill has named since is a bill line now, not unplanned.
+    allowed = {a.item: a for a in allowances(conn, number) if a.item not in bill}
+    held = {
+        r["item"]: (int(r["issued"]), int(r["held"]), r["description"], r["uom"])
+        for r in conn.execute(
+            "SELECT m.item, i.description, i.uom, "
+            "SUM(m.issued_milli - m.returned_milli) AS issued, "
+            "SUM(m.issued_milli - m.returned_milli - m.consumed_milli) AS held "
+            "FROM work_order_materials m JOIN items i ON i.sku = m.item "
+            "WHERE m.work_order = ? GROUP BY m.item",
+            (number,),
+        )
+        if r["item"] not in bill
+    }
+    lines = []
+    for item in [*allowed, *sorted(set(held) - set(allowed))]:
+        leave = allowed.get(item)
+        if item in held:
+            issued, kept, description, uom = held[item]
+        else:
+            found = conn.execute(
+                "SELECT description, uom FROM items WHERE sku = ?", (item,)
+            ).fetchone()
+            issued, kept, description, uom = 0, 0, found["description"], found["uom"]
+        lines.append(
+            UnplannedLine(
+                item=item,
+                description=description,
+                uom=uom,
+                issued_milli=issued,
+                held_milli=kept,
+                allowed_by=leave.by_operator if leave else None,
+                allowed_by_name=leave.by_name if leave else None,
+                reason=leave.reason if leave else "",
+            )
+        )
+    return tuple(lines)
 
 
 def promised(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:

@@ -7,6 +7,9 @@ station's session (db/sessions.py) interprets the line by the scan grammar
 (db/grammar.py, which resolves labels through db/resolve.py) and posts through
 db.ledger; the outcome is recorded. Interpretation runs inside a savepoint: a
 rejection rolls back its postings but never the journal row, and the context is kept.
+A rejection waits in the supervisors' inbox (`scan_outcomes.waits`) only when a
+supervisor can fix its cause (the refusal says so: `fixable`); a person's slip is shown
+at the station and journaled, not queued.
 
 Several lines may share one commit (group commit) under a burst; each keeps its own
 savepoint, outcome and order.
@@ -165,7 +168,7 @@ def _journal_failure(conn: sqlite3.Connection, scan: ScanInput, exc: Exception) 
         f"could not handle this scan ({type(exc).__name__}); it is kept in the journal: "
         "scan it again, or tell a supervisor if it keeps happening"
     )
-    _outcome(conn, scan_id, "rejected", message)
+    _outcome(conn, scan_id, "rejected", message, waits=True)
     return ScanResult(scan_id, "rejected", message, "scan the label again")
 
 
@@ -181,11 +184,18 @@ def journal(conn: sqlite3.Connection, scan: ScanInput, replay_of: int | None = N
 
 
 def _outcome(
-    conn: sqlite3.Connection, scan_id: int, status: Status, message: str, context: str | None = None
+    conn: sqlite3.Connection,
+    scan_id: int,
+    status: Status,
+    message: str,
+    context: str | None = None,
+    *,
+    waits: bool = False,
 ) -> None:
+    """Record how a scan ended; `waits`: a rejection for the supervisors' inbox."""
     conn.execute(
-        "INSERT INTO scan_outcomes (scan, status, message, context) VALUES (?, ?, ?, ?)",
-        (scan_id, status, message, context),
+        "INSERT INTO scan_outcomes (scan, status, message, context, waits) VALUES (?, ?, ?, ?, ?)",
+        (scan_id, status, message, context, int(waits and status == "rejected")),
     )
 
 
@@ -227,7 +237,7 @@ def _process(conn: sqlite3.Connection, scan: ScanInput, batch: _Batch) -> ScanRe
         )
     if session is None:
         message = f"station {scan.station} is not set up: add it to stations.csv"
-        _outcome(conn, scan_id, "rejected", message)
+        _outcome(conn, scan_id, "rejected", message, waits=True)
         return ScanResult(scan_id, "rejected", message, "ask a supervisor to set up the station")
     if scan.unterminated:
         message = (
@@ -258,7 +268,9 @@ def interpret_and_record(
         if isinstance(exc, Rejected) and exc.then is not None:
             exc.then(session)
         prompt = prompt_for(conn, session)
-        _outcome(conn, scan_id, "rejected", str(exc), session.context_json())
+        # A quantity out of range is the person's to scan again; the others say.
+        waits = not isinstance(exc, QuantityError) and exc.fixable
+        _outcome(conn, scan_id, "rejected", str(exc), session.context_json(), waits=waits)
         return ScanResult(scan_id, "rejected", str(exc), prompt)
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the journal row
         if database_unavailable(exc):
@@ -267,7 +279,8 @@ def interpret_and_record(
         conn.execute("RELEASE scan")
         message = f"could not interpret this scan ({type(exc).__name__}: {exc}); tell a supervisor"
         session.restore(before)
-        _outcome(conn, scan_id, "rejected", message, session.context_json())
+        # Not a slip: what went wrong is for a supervisor to see.
+        _outcome(conn, scan_id, "rejected", message, session.context_json(), waits=True)
         return ScanResult(scan_id, "rejected", message, prompt_for(conn, session))
     conn.execute("RELEASE scan")
     prompt = prompt_for(conn, session)

@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "undo_others": ("supervisor",),
     # Issuing a lot past its expiry (db.lots.allow_expired).
     "issue_expired": ("supervisor",),
+    # Issuing to an order material its bill does not name (db.unplanned.allow_unplanned).
+    "unplanned_material": ("supervisor",),
 }
 
 # The settings key holding the location kinds a supervisor allowed to go below zero,

@@ -6,7 +6,8 @@ db/vocabulary.py).
 Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
 milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
 entries, the scan journal and its outcomes) and the audit tables (due-date, status and
-setting changes, inbox resolutions, leave to issue an expired lot) are append-only:
+setting changes, inbox resolutions, leave to issue an expired lot or unplanned
+material) are append-only:
 triggers refuse UPDATE and DELETE in the database itself, so no tool, not even the
 sqlite3 shell, can rewrite history.
 Corrections are reversal entries; a work order's status moves only with its audit row.
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.connection import FileFault, connect
-from db.schema_floor_flows import m010_number_pad
+from db.schema_floor_flows import m010_number_pad, m012_unplanned_material, m013_inbox_waits
 from db.schema_floor_record import (
     m001_floor_record,
     m002_board_columns,
@@ -81,6 +82,8 @@ def migrations() -> Migrations:
     steps()(m008_order_receipts)
     steps()(m009_office_views)
     steps()(m010_number_pad)
+    steps()(m012_unplanned_material)
+    steps()(m013_inbox_waits)
     steps()(m014_material_held_index)
     return steps
 

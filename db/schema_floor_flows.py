@@ -1,11 +1,13 @@
-"""Migrations 10 on: how the floor's scans flow into a station's session — the number
-being built on the command sheet's number pad."""
+"""Migrations from 10 on: how the floor's scans, material and rejections flow — the
+number being built on the command sheet's number pad, a supervisor's leave to issue
+material an order's bill does not name (`unplanned_allowances`), and which rejected
+scans wait in the supervisors' inbox (`scan_outcomes.waits`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from db.schema_sql import run_script
+from db.schema_sql import audit_triggers, run_script
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -20,3 +22,38 @@ ALTER TABLE station_sessions ADD COLUMN typed_qty TEXT;
 
 def m010_number_pad(db: Database) -> None:
     run_script(db, _V10)
+
+
+_V12 = """
+-- A supervisor's leave to issue an item that a work order's bill does not name, to
+-- that order only, with who, when and why (db.unplanned). Append-only: the leave is
+-- history, as the issues it let through are.
+CREATE TABLE unplanned_allowances (
+  id INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  work_order TEXT NOT NULL REFERENCES work_orders(number),
+  item TEXT NOT NULL REFERENCES items(sku),
+  by_operator TEXT NOT NULL REFERENCES operators(badge),
+  reason TEXT NOT NULL CHECK (reason != '')
+);
+CREATE INDEX unplanned_allowances_order ON unplanned_allowances(work_order, item);
+"""
+
+
+def m012_unplanned_material(db: Database) -> None:
+    run_script(db, _V12)
+    run_script(db, audit_triggers({"unplanned_allowances": "id = NEW.id"}))
+
+
+_V13 = """
+-- Whether a rejected scan waits in the supervisors' inbox: only what a supervisor can
+-- fix in the master data or an order does (an unknown barcode, an order on hold); an
+-- operator's slip (a bad QTY:, a command in the wrong mode) is journaled, not queued.
+-- Rows from before keep waiting, as they did.
+ALTER TABLE scan_outcomes ADD COLUMN waits INTEGER NOT NULL DEFAULT 1 CHECK (waits IN (0, 1));
+CREATE INDEX scan_outcomes_waiting ON scan_outcomes(scan) WHERE status = 'rejected' AND waits = 1;
+"""
+
+
+def m013_inbox_waits(db: Database) -> None:
+    run_script(db, _V13)

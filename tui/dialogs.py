@@ -1,8 +1,9 @@
 """The one dialog that asks a supervisor for a badge before the record changes beyond scanning.
 
 Every such action uses it: leaving a kiosk (the badge alone), replaying or dismissing a
-rejected scan, changing a due date, holding, releasing or cancelling an order. It asks
-for what the action needs — a new due date, a reason — and then the badge, typed or
+rejected scan, changing a due date, holding, releasing or cancelling an order, allowing
+unplanned material. It asks for what the action needs — a new due date, an item, a
+reason — and then the badge, typed or
 scanned into the last field, so a wedge scanner's Enter sends the whole form. It checks
 what it can without the database (a date is a date, a reason is given), then runs the
 action itself in a thread worker: a refusal (a badge without the role, an order that
@@ -42,6 +43,7 @@ class SupervisorForm:
     badge: str
     reason: str = ""
     new_due: str | None = None
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class SupervisorDialog(ModalScreen[Done | None]):
         act: Act,
         today: date | None = None,
         ask_due: str | None = None,
+        ask_item: str | None = None,
         reason: Reason = "required",
         reason_hint: str = "",
         confirm_label: str = "OK",
@@ -82,6 +85,7 @@ class SupervisorDialog(ModalScreen[Done | None]):
         self.dialog_title = title
         self.explanation = explanation
         self.ask_due = ask_due
+        self.ask_item = ask_item
         self.reason = reason
         self.reason_hint = reason_hint
         self.confirm_label = confirm_label
@@ -113,6 +117,9 @@ class SupervisorDialog(ModalScreen[Done | None]):
             if self.ask_due is not None:
                 yield Label("New due date (YYYY-MM-DD)")
                 yield TextInput(value=self.ask_due, id="dialog-due")
+            if self.ask_item is not None:
+                yield Label("Item (scan its label or type its code)")
+                yield TextInput(value=self.ask_item, id="dialog-item")
             if self.reason != "none":
                 yield Label(
                     "Reason (kept with the change)" if self.reason == "required" else "Reason"
@@ -160,6 +167,12 @@ class SupervisorDialog(ModalScreen[Done | None]):
                     "#dialog-badge",
                 )
                 return
+        item: str | None = None
+        if self.ask_item is not None:
+            item = self.query_one("#dialog-item", Input).value.strip()
+            if not item:
+                self._refuse("Scan or type the item", "#dialog-item")
+                return
         reason = self.reason_input.value.strip() if self.reason != "none" else ""
         if self.reason == "required" and not reason:
             self._refuse("Say why: the reason is kept with the change", "#dialog-reason")
@@ -170,7 +183,7 @@ class SupervisorDialog(ModalScreen[Done | None]):
             return
         self.error.update("")
         self.query_one("#dialog-ok", Button).disabled = True
-        self._act(SupervisorForm(badge=badge, reason=reason, new_due=new_due))
+        self._act(SupervisorForm(badge=badge, reason=reason, new_due=new_due, item=item))
 
     @work(thread=True, exit_on_error=False, group="supervisor-act", exclusive=True)
     def _act(self, form: SupervisorForm) -> None:

@@ -143,6 +143,7 @@ class FloorScreen(Screen[None]):
         *,
         done: str,
         ask_due: str | None = None,
+        ask_item: str | None = None,
         reason: Reason = "required",
         confirm_label: str = "OK",
         today: date | None = None,
@@ -167,6 +168,7 @@ class FloorScreen(Screen[None]):
             act=act,
             today=today,
             ask_due=ask_due,
+            ask_item=ask_item,
             reason=reason,
             confirm_label=confirm_label,
         )

@@ -51,7 +51,9 @@ pytestmark = pytest.mark.timeout(60)
 
 DAY = date(2026, 1, 5)
 OPERATOR = Origin(operator="B-OP", station="CUT-1")
-HOSTILE_SCAN = "=1+1<script>alert(1)</script>\x1b[31m|*x*"
+# An unknown barcode (it waits in the inbox) whose text is markup in every format; the
+# control characters are the reason's and a stage code's (tests/tui/test_report_cli.py).
+HOSTILE_SCAN = "=1+1<script>alert(1)</script>[b red]|*x*"
 HOSTILE_REASON = "<b>customer</b> | *asked* [x](http://evil) \x07"
 
 
@@ -87,7 +89,9 @@ def floor(tmp_path: Path) -> Path:
     with clock(fixed(at(5, 12))):
         supervision.change_due_date(conn, "WO1", "2026-01-05", by="B-COORD", reason=HOSTILE_REASON)
     scan = ScanInput(station="CUT-1", raw=HOSTILE_SCAN.encode(), at_ms=at(5, 12, 30))
-    process_batch(conn, [scan])
+    # Noise on the line is rejected at the station, not left for a supervisor to fix.
+    noise = ScanInput(station="CUT-1", raw=b"\x1b[31m\x07", at_ms=at(5, 12, 31))
+    process_batch(conn, [scan, noise])
     conn.close()
     return path
 

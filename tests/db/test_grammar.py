@@ -26,6 +26,7 @@ from db.masterdata import import_file
 from db.pipeline import ScanInput, ScanResult, process_batch, process_scan
 from db.refusals import LedgerError
 from db.roles import PermissionDenied
+from db.unplanned import allow_unplanned
 from tui.cli import cli
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,6 +41,7 @@ FAN = "FAN-120"  # a CAB-1200 component consumed at ASSY, 7948 in A-04
 # Released demo orders with nothing reported yet.
 CABINET_ORDER = "WO-24003"  # CAB-1200 × 5
 BRACKET_ORDER = "WO-24037"  # BRKT-L × 12, route CUT → BEND → PAINT → PACK
+JBOX_ORDER = "WO-24016"  # JBOX-150 × 20, released; its bill takes SCREW (at A-01)
 MODES = ("RECEIVE", "ISSUE", "RETURN", "MOVE", "PROGRESS", "SCRAP", "COUNT", "SHIP")
 
 
@@ -478,7 +480,7 @@ def test_issue_moves_material_to_the_work_order(conn: sqlite3.Connection) -> Non
     assert held(conn, CABINET_ORDER, FAN) == 3000
     assert order_status(conn, CABINET_ORDER) == "in_progress"
     # Without a scanned location, from the station's own.
-    accept(conn, "STORES", "CMD:CANCEL", CABINET_ORDER, SCREW)
+    accept(conn, "STORES", "CMD:CANCEL", JBOX_ORDER, SCREW)
     assert movements_after(conn, before)[-1]["from_location"] == "A-01"
     assert_check_passes(conn)
 
@@ -1072,8 +1074,10 @@ def test_replay_after_fixing_master_data_posts_to_the_original_work_order(
     import_file(
         conn, "items", write_items_csv(tmp_path / "items.csv", [["GRM-22", "Grommet 22", "pcs"]])
     )
-    # The grommets arrive into A-01 before the issue is replayed.
+    # The grommets arrive into A-01 before the issue is replayed; the cabinet's bill does
+    # not name them, so a supervisor allows them on this order too (db.unplanned).
     accept(conn, "RECEIVING", "B1002", "A-01", "QTY:10", "GRM-22")
+    allow_unplanned(conn, CABINET_ORDER, "GRM-22", by="B3001", reason="grommets for the fan")
     before = last_movement(conn)
     result = replay_scan(conn, rejected.scan_id, by="B3001")
     assert result.status == "accepted", result.message
@@ -1144,12 +1148,12 @@ def test_dismiss_with_a_note(conn: sqlite3.Connection) -> None:
 def test_scan_command_exit_zero_when_all_accepted(db_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(
-        cli, ["scan", "--db", str(db_path), "--station", "STORES", "B1001", CABINET_ORDER, SCREW]
+        cli, ["scan", "--db", str(db_path), "--station", "STORES", "B1001", JBOX_ORDER, SCREW]
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("✓ B1001: signed in Ana Ribeiro")
-    assert lines[1].startswith(f"✓ {CABINET_ORDER}:")
+    assert lines[1].startswith(f"✓ {JBOX_ORDER}:")
     assert lines[2].startswith(f"✓ {SCREW}: issued 1 {SCREW}")
     assert lines[3].startswith("next: ")
 

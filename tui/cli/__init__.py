@@ -56,6 +56,7 @@ class _FloorGroup(click.Group):
         "cancel": ("tui.cli.supervisor", "cancel"),
         "forecast": ("tui.cli.coordinator", "forecast_cmd"),
         "due": ("tui.cli.coordinator", "due_cmd"),
+        "allow-unplanned": ("tui.cli.unplanned", "allow_unplanned_cmd"),
     } | {
         name: ("tui.cli.server", name) for name in ("serve", "passwd", "units", "backup", "restore")
     }

@@ -1,9 +1,10 @@
 """One work order: its route stage by stage, its material, movements, scans and history.
 
 Supervisor actions live here: change the due date (with a reason), hold or release,
-cancel. Each asks for a badge in a modal and posts through db.ledger in a thread
-worker; the ledger decides whether the badge's role may act, and its refusal is
-shown to the person as it was worded.
+cancel, allow unplanned material (an item the bill does not name; it then shows on
+the Material tab as unplanned, with who allowed it). Each asks for a badge in a modal
+and posts through db.ledger in a thread worker; the ledger decides whether the badge's
+role may act, and its refusal is shown to the person as it was worded.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
+
+if TYPE_CHECKING:
+    from tui.dialogs import SupervisorForm
 
 from db.board import (
     Marks,
@@ -79,6 +84,7 @@ class OrderScreen(FloorScreen):
         Binding("d", "change_due", "Due date", id="change_due"),
         Binding("h", "toggle_hold", "Hold/release", id="toggle_hold"),
         Binding("x", "cancel_order", "Cancel order", id="cancel_order"),
+        Binding("u", "allow_unplanned", "Unplanned", id="allow_unplanned"),
     ]
 
     def __init__(self, db_path: str, number: str, *, clock: FloorClock | None = None) -> None:
@@ -88,6 +94,7 @@ class OrderScreen(FloorScreen):
         self.detail: OrderDetail | None = None
         self.forecast: OrderForecast | None = None
         self._marks: Marks | None = None  # what the last read saw; used by the load worker
+        self._allowances = 0  # the newest unplanned allowance the last read saw
 
     # ------------------------------------------------------------ widgets
 
@@ -153,13 +160,17 @@ class OrderScreen(FloorScreen):
     def load(self, conn: sqlite3.Connection) -> OrderRead | Unchanged:
         # Every commit on the floor re-reads; only one that touched this order redraws,
         # so a person scrolling its movements is not thrown back to the top.
+        from db.unplanned import last_allowance
+
         conn.execute("BEGIN")
         try:
+            allowances = last_allowance(conn)
             if self._marks is None:
                 marks = current_marks(conn)
             else:
                 touched, marks = changes_since(conn, self._marks)
-                if touched is not None and self.number not in touched:
+                allowed = allowances != self._allowances
+                if touched is not None and self.number not in touched and not allowed:
                     self._marks = marks
                     return UNCHANGED
             detail = order_detail(conn, self.number)
@@ -172,7 +183,7 @@ class OrderScreen(FloorScreen):
                 ).orders.get(self.number)
         finally:
             conn.execute("COMMIT")
-        self._marks = marks
+        self._marks, self._allowances = marks, allowances
         return OrderRead(detail, planned)
 
     def show(self, read: OrderRead | Unchanged) -> None:
@@ -221,7 +232,10 @@ class OrderScreen(FloorScreen):
         # leaves its stages and history as they were, and each refill costs the UI thread.
         if before is None or (before.qty_milli, before.stages) != (result.qty_milli, result.stages):
             self._show_stages(result)
-        if before is None or before.materials != result.materials:
+        if before is None or (before.materials, before.unplanned) != (
+            result.materials,
+            result.unplanned,
+        ):
             self._show_materials(result)
         if before is None or before.movements != result.movements:
             self._show_movements(result)
@@ -266,6 +280,23 @@ class OrderScreen(FloorScreen):
                 line.description,
             )
             rows.append((line.item, cells))  # a bill names a component once
+        warning = self.app.current_theme.warning or "yellow"
+        for extra in detail.unplanned:
+            if extra.allowed_by is None:
+                why = "issued without a supervisor's leave"
+            else:
+                who = extra.allowed_by_name or extra.allowed_by
+                why = f"allowed by {who} ({extra.allowed_by}): {extra.reason}"
+            extra_cells: tuple[str | Text, ...] = (
+                extra.item,
+                Text("unplanned", style=f"bold {warning}"),
+                qty_text(extra.issued_milli),
+                "",
+                qty_text(extra.held_milli),
+                "",
+                as_text(f"{why} · {extra.description}"),
+            )
+            rows.append((f"unplanned:{extra.item}", extra_cells))
         self.materials_table.set_rows(rows)
 
     def _show_movements(self, detail: OrderDetail) -> None:
@@ -349,6 +380,22 @@ class OrderScreen(FloorScreen):
             done=f"{self.number} {'released' if held else 'put on hold'}",
             reason="optional",
             confirm_label=verb,
+        )
+
+    def action_allow_unplanned(self) -> None:
+        from db.unplanned import allow_unplanned
+
+        def allow(conn: sqlite3.Connection, form: SupervisorForm) -> None:
+            allow_unplanned(conn, self.number, form.item or "", by=form.badge, reason=form.reason)
+
+        self.ask_supervisor(
+            f"Allow unplanned material on {self.number}",
+            "An item its bill does not name may then be issued to this order; it shows "
+            "on the Material tab as unplanned. A supervisor badge confirms; the reason is kept.",
+            allow,
+            done=f"unplanned material allowed on {self.number}",
+            ask_item="",
+            confirm_label="Allow",
         )
 
     def action_cancel_order(self) -> None:
