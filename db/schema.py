@@ -1,6 +1,7 @@
 """The schema of the floor's record: its version, the migration set (sqlite-utils
-`Migrations`; the steps live in db/schema_floor_record.py and db/schema_supply.py,
-their shared SQL in db/schema_sql.py, the words they allow in db/vocabulary.py).
+`Migrations`; the steps live in db/schema_floor_record.py, db/schema_supply.py and
+db/schema_floor_flows.py, their shared SQL in db/schema_sql.py, the words they allow in
+db/vocabulary.py).
 
 Quantities are integer thousandths (`*_milli`, see db/quantity.py); times are UTC
 milliseconds since the epoch (`*_ms`). The ledger tables (movements, stage progress
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.connection import FileFault, connect
+from db.schema_floor_flows import m011_reasons
 from db.schema_floor_record import (
     m001_floor_record,
     m002_board_columns,
@@ -60,7 +62,7 @@ __all__ = [
 
 # Bumped with every migration added below; a database already at this version skips
 # loading sqlite-utils at all, which keeps every kiosk's start quick.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 11
 
 
 def migrations() -> Migrations:
@@ -77,6 +79,7 @@ def migrations() -> Migrations:
     steps()(m007_ssi_counts)
     steps()(m008_order_receipts)
     steps()(m009_office_views)
+    steps()(m011_reasons)
     return steps
 
 

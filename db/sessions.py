@@ -1,5 +1,5 @@
 """Station sessions: each station's sticky context between scans (who is signed in, the
-mode, the work order, locations, the next QTY and LOT), kept in the database so a
+mode, the work order, locations, the next QTY, LOT and REASON), kept in the database so a
 kiosk sees what a headless reader does and a restart loses nothing; and `prompt_for`,
 what the person at the station should scan next.
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from db.connection import now_ms
 from db.quantity import text as qty_text
+from db.roles import reason_required
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Session:
     lot: str | None = None
     purchase_order: str | None = None  # RECEIVE: receipts count against it
     sales_order: str | None = None  # SHIP: shipments leave against it
+    reason: str | None = None  # a reason code for the next scrap or adjustment
     # The station's master-data row, read once with the session: not part of the context.
     home: sqlite3.Row | None = field(default=None, repr=False, compare=False)
 
@@ -35,11 +37,12 @@ class Session:
         self.work_order = self.location = self.to_location = self.lot = None
         self.qty_milli = None
         self.purchase_order = self.sales_order = None
+        self.reason = None
 
     def copy(self) -> Session:
         return Session(self.station, self.mode, self.operator, self.work_order, self.location,
                        self.to_location, self.qty_milli, self.lot, self.purchase_order,
-                       self.sales_order, self.home)  # fmt: skip
+                       self.sales_order, self.reason, self.home)  # fmt: skip
 
     def restore(self, other: Session) -> None:
         """Back to an earlier state in place: a rejected scan keeps the context it found."""
@@ -47,18 +50,21 @@ class Session:
         self.location, self.to_location = other.location, other.to_location
         self.qty_milli, self.lot = other.qty_milli, other.lot
         self.purchase_order, self.sales_order = other.purchase_order, other.sales_order
+        self.reason = other.reason
 
     def context(self) -> tuple[object, ...]:
         """The sticky context as a plain tuple: cheap to compare under a burst."""
         return (self.mode, self.operator, self.work_order, self.location, self.to_location,
-                self.qty_milli, self.lot, self.purchase_order, self.sales_order)  # fmt: skip
+                self.qty_milli, self.lot, self.purchase_order, self.sales_order,
+                self.reason)  # fmt: skip
 
     def context_json(self) -> str:
         return json.dumps(
             {"station": self.station, "mode": self.mode, "operator": self.operator,
              "work_order": self.work_order, "location": self.location,
              "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot,
-             "purchase_order": self.purchase_order, "sales_order": self.sales_order}
+             "purchase_order": self.purchase_order, "sales_order": self.sales_order,
+             "reason": self.reason}
         )  # fmt: skip
 
 
@@ -82,6 +88,7 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
             lot=row["lot"],
             purchase_order=row["purchase_order"],
             sales_order=row["sales_order"],
+            reason=row["reason"],
             home=home,
         )
     if home is None:
@@ -92,16 +99,16 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
 def save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> None:
     conn.execute(
         "INSERT INTO station_sessions (station, mode, operator, work_order, location, "
-        "to_location, qty_milli, lot, purchase_order, sales_order, prompt, updated_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "to_location, qty_milli, lot, purchase_order, sales_order, reason, prompt, updated_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET mode = excluded.mode, operator = excluded.operator, "
         "work_order = excluded.work_order, location = excluded.location, "
         "to_location = excluded.to_location, qty_milli = excluded.qty_milli, lot = excluded.lot, "
         "purchase_order = excluded.purchase_order, sales_order = excluded.sales_order, "
-        "prompt = excluded.prompt, updated_ms = excluded.updated_ms",
+        "reason = excluded.reason, prompt = excluded.prompt, updated_ms = excluded.updated_ms",
         (session.station, session.mode, session.operator, session.work_order, session.location,
          session.to_location, session.qty_milli, session.lot, session.purchase_order,
-         session.sales_order, prompt, now_ms()),
+         session.sales_order, session.reason, prompt, now_ms()),
     )  # fmt: skip
 
 
@@ -116,6 +123,8 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
         extra += f" (next QTY {qty_text(session.qty_milli)})"
     if session.lot:
         extra += f" (next LOT {session.lot})"
+    if session.reason:
+        extra += f" (reason {session.reason})"
     if session.operator is None:
         return "Scan your badge to sign in"
     mode = session.mode
@@ -149,6 +158,8 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
             if wo is None
             else f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
         )
+        if session.reason is None and reason_required(conn, "scrap"):
+            text = "Scan a REASON: for the scrap first. " + text
     elif mode == "COUNT":
         text = (
             f"Scan QTY: with the counted quantity, then the item (bin {here})"
