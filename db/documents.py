@@ -18,6 +18,7 @@ from typing import Literal
 
 from db.quantity import from_milli
 from db.quantity import text as qty_text
+from db.reason_codes import PREFIX, plant_reasons
 from db.schema import MODES, OPEN_STATUSES
 from devices.labels import (
     GS1Content,
@@ -339,12 +340,25 @@ _COMMAND_HINTS: dict[str, tuple[str, str]] = {
 QUANTITIES = (*range(1, 11), 12, 20, 24, 25, 50, 100)
 
 
-def command_sheet() -> list[tuple[str, list[Label]]]:
-    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities.
+def command_sheet(conn: sqlite3.Connection | None = None) -> list[tuple[str, list[Label]]]:
+    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities, and
+    with the record at hand the plant's Reasons (REASON:code, what reasons.csv holds).
 
     Modes follow the schema's order; a mode or command without words here fails the
     tests, so the sheet never lags the grammar.
     """
+    return [*_command_groups(), *_reason_group(conn)]
+
+
+def _reason_group(conn: sqlite3.Connection | None) -> list[tuple[str, list[Label]]]:
+    reasons = plant_reasons(conn) if conn is not None else []
+    if not reasons:
+        return []
+    labels = [Label(f"{PREFIX}{r.code}", r.code, (f"{r.kind}: {r.description}",)) for r in reasons]
+    return [("Reasons", labels)]
+
+
+def _command_groups() -> list[tuple[str, list[Label]]]:
     return [
         (
             "Modes",

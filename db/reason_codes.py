@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from db.refusals import LedgerError
 from db.roles import REASON_REQUIRED, reason_required
+from db.vocabulary import REASON_KINDS
 
 if TYPE_CHECKING:
     from db.sessions import Session
@@ -42,14 +43,14 @@ class Reason:
 
 
 def plant_reasons(conn: sqlite3.Connection, kind: str | None = None) -> list[Reason]:
-    """The plant's reasons (of one kind), in the order the command sheet prints them."""
+    """The plant's reasons (of one kind): scrap, hold, adjust, each by code, as the
+    command sheet prints them."""
     where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())
-    return [
+    found = [
         Reason(r[0], r[1], r[2])
-        for r in conn.execute(
-            f"SELECT code, description, kind FROM reasons {where} ORDER BY kind, code", params
-        )
+        for r in conn.execute(f"SELECT code, description, kind FROM reasons {where}", params)
     ]
+    return sorted(found, key=lambda r: (REASON_KINDS.index(r.kind), r.code))
 
 
 def find_reason(conn: sqlite3.Connection, code: str) -> Reason | None:

@@ -90,7 +90,13 @@ def sheet_pdf(labels: Sequence[Label], size: LabelSize, paper: str = "A4", dpi: 
 # Cells per group: (columns, cell height mm). Modes get wide cells so the hint reads
 # at a glance; quantities are many and short.
 # Sized so the whole sheet fits one page of A4 or Letter: one sheet to laminate.
-_COMMAND_CELLS = {"Modes": (2, 25.0), "Actions": (4, 25.0), "Quantities": (4, 18.0)}
+# The plant's reasons (as many as it has) run on to a second page when they must.
+_COMMAND_CELLS = {
+    "Modes": (2, 25.0),
+    "Actions": (4, 25.0),
+    "Quantities": (4, 18.0),
+    "Reasons": (3, 22.0),
+}
 _HEADING_MM = 9.0
 _TITLE_MM = 10.0
 

@@ -1209,8 +1209,10 @@ def test_hold_release_and_cancel_by_a_supervisor(conn: sqlite3.Connection) -> No
         set_hold(conn, "WO1", True, by="B-SUP", reason="again")
     set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
     assert _status(conn, "WO1") == "in_progress"  # back to where it was
-    set_hold(conn, "WO2", True, by="B-SUP", reason="")
-    set_hold(conn, "WO2", False, by="B-SUP", reason="")
+    with pytest.raises(LedgerError, match="say why the order is held"):
+        set_hold(conn, "WO2", True, by="B-SUP", reason="  ")
+    set_hold(conn, "WO2", True, by="B-SUP", reason="paint check")
+    set_hold(conn, "WO2", False, by="B-SUP", reason="")  # a release may go without
     assert _status(conn, "WO2") == "released"
     with pytest.raises(LedgerError, match="say why"):
         cancel(conn, "WO1", by="B-SUP", reason="  ")
