@@ -322,7 +322,8 @@ class OrderScreen(FloorScreen):
         rows: list[tuple[str, Sequence[str | Text]]] = []
         for index, line in enumerate(detail.scrap):
             if line.item is None:
-                amount, where = f"{qty_text(line.qty_milli)} units", line.stage or ""
+                units = "unit" if line.qty_milli == 1000 else "units"
+                amount, where = f"{qty_text(line.qty_milli)} {units}", line.stage or ""
             else:
                 amount, where = f"{qty_text(line.qty_milli)} {line.uom}", f"{line.item} (material)"
             reason = line.reason or "(no reason)"
