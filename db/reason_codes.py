@@ -27,7 +27,7 @@ MAX_CODE = 16
 
 # Which kind of reason each mode's postings take, and how a person names that posting.
 _MODE_KIND = {"SCRAP": "scrap", "COUNT": "adjust"}
-_POSTING = {"scrap": "the scrap", "adjust": "the adjustment", "hold": "the hold"}
+_NOUN = {"scrap": "scrap", "adjust": "adjustment", "hold": "hold"}
 _PLURAL = {"scrap": "scraps", "adjust": "adjustments", "hold": "holds"}
 
 
@@ -89,7 +89,7 @@ def scan_reason(conn: sqlite3.Connection, session: Session, code: str) -> str:
             f"from the command sheet ({_codes(conn, kind)})"
         )
     session.reason = found.code
-    return f"reason {found.code} ({found.description}) for the next {_POSTING[kind][4:]}"
+    return f"reason {found.code} ({found.description}) for the next {_NOUN[kind]}"
 
 
 def take_reason(conn: sqlite3.Connection, session: Session, kind: str) -> str | None:
@@ -106,7 +106,7 @@ def require_reason(conn: sqlite3.Connection, kind: str, code: str | None) -> Non
     the refusal rolls the posting back."""
     if code is None and kind in REASON_REQUIRED and reason_required(conn, kind):
         raise ReasonRefused(
-            f"scan a REASON: for {_POSTING[kind]} from the command sheet ({_codes(conn, kind)}); "
+            f"scan a REASON: for the {_NOUN[kind]} from the command sheet ({_codes(conn, kind)}); "
             "nothing was posted"
         )
 

@@ -36,6 +36,7 @@ class StationView:
     lot: str | None
     prompt: str
     updated_ms: int | None
+    reason: str | None = None  # the reason code for the next scrap or adjustment
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ def station_view(conn: sqlite3.Connection, code: str) -> StationView | None:
         lot=row["lot"],
         prompt=row["prompt"],
         updated_ms=row["updated_ms"],
+        reason=row["reason"],
     )
 
 

@@ -1,6 +1,7 @@
-"""The order screen and reasons (issue 12 item 2): its Scrap tab groups the order's scrap
-by reason and follows scrap posted at a station; its hold dialog offers the plant's hold
-reasons and records a code's description.
+"""Reasons on screen (issue 12 item 2): the order screen's Scrap tab groups the order's
+scrap by reason and follows scrap posted at a station; its hold dialog offers the plant's
+hold reasons and records a code's description; the scan station shows the reason for the
+next scrap and asks for one.
 
 Pilot over a fresh copy of the demo plant (its reasons: db/demo_plant.py), with scans
 posted through the real pipeline on a connection of its own, as a station's reader would.
@@ -23,6 +24,7 @@ from tests.conftest import make_app, settle, wait_until
 from tui.app import ShopfloorApp
 from tui.dialogs import SupervisorDialog
 from tui.screens.order import OrderScreen
+from tui.screens.scan import ScanScreen
 from tui.widgets.cell_table import CellTable
 
 pytestmark = pytest.mark.timeout(60)
@@ -135,3 +137,36 @@ async def test_the_hold_dialog_offers_the_hold_reasons_and_records_a_codes_descr
             (number,),
         ).fetchone()
         assert tuple(kept) == ("on_hold", "B3001", "Held by quality for inspection")
+
+
+async def test_the_station_asks_for_a_reason_and_shows_the_one_scanned(
+    demo_db: str, db: sqlite3.Connection
+) -> None:
+    number = waiting_at_cut(db)
+    app = make_app(demo_db, station="CUT-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ScanScreen)
+
+        def said(key: str) -> str:
+            return str(screen.query_one(f"#context-{key}", Static).render())
+
+        codes = ["B2001", "CMD:MODE:SCRAP", number, "QTY:1", "CMD:DONE"]
+        await pilot.press(*[key for code in codes for key in [*code, "enter"]])
+        await wait_until(pilot, lambda: "REASON:" in str(screen.result_line.render()))
+        assert str(screen.result_line.render()).startswith(
+            "✗ scan a REASON: for the scrap from the command sheet"
+        )
+        assert "Scan a REASON: for the scrap first" in str(screen.prompt.render())
+        await pilot.press(*"REASON:WELD-POROS", "enter")
+        await wait_until(pilot, lambda: "REASON WELD-POROS" in said("next"))
+        assert said("next") == "QTY 1 · REASON WELD-POROS"
+        await pilot.press(*"CMD:DONE", "enter")
+        await wait_until(pilot, lambda: "REASON" not in said("next"))
+        entry = db.execute(
+            "SELECT kind, qty_milli, reason FROM progress_entries WHERE work_order = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (number,),
+        ).fetchone()
+        assert tuple(entry) == ("scrap", 1_000, "WELD-POROS")
