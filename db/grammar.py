@@ -2,13 +2,13 @@
 
 `interpret` reads a decoded scan: a `CMD:` (one handler per command, from `_COMMANDS`),
 a `QTY:` or `LOT:` for the next action, a `REASON:` for the next scrap or adjustment
-(db.reason_codes), a `PO:` purchase order (RECEIVE) or `SO:` sales
-order (SHIP) the next receipts or shipments count against (or its bare number, when
-no barcode in the registry is that), a badge, a work order, a location, or an item,
-which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
-changes the session in place and posts through db.ledger and db.progress; `Rejected`
-says what to scan instead. The pipeline (db/pipeline.py) runs it inside a savepoint
-and records the outcome.
+(db.reason_codes), a `PO:` purchase order (RECEIVE) or `SO:` sales order (SHIP) the
+next receipts or shipments count against (or its bare number, when no barcode in the
+registry is that), a badge, a work order, a location, or an item, which the station's
+mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It changes the session in
+place and posts through db.ledger and db.progress; `Rejected` says what to scan
+instead. The pipeline (db/pipeline.py) runs it inside a savepoint and records the
+outcome.
 """
 
 from __future__ import annotations
