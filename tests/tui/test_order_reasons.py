@@ -109,7 +109,7 @@ async def test_the_hold_dialog_offers_the_hold_reasons_and_records_a_codes_descr
         dialog = app.screen
         assert isinstance(dialog, SupervisorDialog)
         said = " ".join(str(s.render()) for s in dialog.query(Static))
-        assert "WAIT-DWG (Waiting for the customer's drawing)" in said
+        assert "WAIT-DWG: Waiting for the customer's drawing" in said
         assert "your own words" in said
 
         async def submit(reason: str) -> None:

@@ -70,8 +70,9 @@ def _hold_reasons_hint(reasons: Sequence[Reason]) -> str:
     """What the hold dialog's reason takes: the plant's hold reasons, or words."""
     if not reasons:
         return "Say why in your own words: the reason is kept with the hold."
-    codes = ", ".join(f"{r.code} ({r.description})" for r in reasons)
-    return f"Reason: a hold reason's code ({codes}), scanned or typed, or your own words."
+    codes = "; ".join(f"{r.code}: {r.description}" for r in reasons[:6])
+    more = "; …" if len(reasons) > 6 else ""
+    return f"Say why: a hold reason ({codes}{more}), typed or scanned, or your own words."
 
 
 def _time(ms: int) -> str:
