@@ -40,7 +40,8 @@ from bench.common import Figure, Timings, alternate, cache_dir, say
 from db import ledger, reports, roles
 from db.check import check
 from db.connection import connect, now_ms
-from db.demo import LOCATIONS, PRODUCTS, PURCHASED, STAGES, write_csvs
+from db.demo import write_csvs
+from db.demo_plant import LOCATIONS, PRODUCTS, PURCHASED, STAGES
 from db.ledger import Origin
 from db.masterdata import import_dir
 from db.schema import init_db

@@ -1,7 +1,7 @@
 """Stage completions of a day: the progress entries that still stand (neither undone nor
-an undo), who made them, when, for which order, at which stage: what `shopfloor
-progress` lists and the day's report (db.day_report) adds up. Their sums over all days
-are the stage totals `status` shows, since every undo takes back one entry whole.
+an undo), who made them, when, for which order, at which stage, a scrap's reason: what
+`shopfloor progress` lists and the day's report (db.day_report) adds up. Their sums over
+all days are the stage totals `status` shows, since every undo takes back one entry whole.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class StageCompletion:
     operator: str | None
     operator_name: str | None
     station: str | None
+    reason: str | None = None  # the reason code a scrap was posted with
 
     @property
     def units_milli(self) -> int:
@@ -58,7 +59,7 @@ def stage_completions(
         where = "AND p.stage = ?"
     rows = conn.execute(
         "SELECT p.id, p.time_ms, p.work_order, w.product, p.seq, p.stage, p.kind, p.qty_milli,"
-        " p.operator, o.name, p.station FROM progress_entries p "
+        " p.operator, o.name, p.station, p.reason FROM progress_entries p "
         "JOIN work_orders w ON w.number = p.work_order "
         "LEFT JOIN operators o ON o.badge = p.operator "
         "WHERE p.reverses IS NULL AND p.time_ms >= ? AND p.time_ms < ? "
@@ -66,4 +67,4 @@ def stage_completions(
         "ORDER BY p.time_ms, p.id",
         (*params, stage) if stage is not None else params,
     ).fetchall()
-    return [StageCompletion(*(r[i] for i in range(11))) for r in rows]
+    return [StageCompletion(*(r[i] for i in range(12))) for r in rows]

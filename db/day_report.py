@@ -1,9 +1,10 @@
 """The day's report (issue 11, item 6) and the stage completions it and `shopfloor progress`
-list: per department (stage) what it completed on a day (orders, units), its scrap, its
-queue and the working hours planned at it, its late and at-risk orders and why; for the
-plant the orders completed, the late and at-risk orders with their projected finish and
-the stage holding them, shortages with their supply, rejected scans still open,
-due-date changes with who and why, and what `shopfloor check` found.
+list: per department (stage) what it completed on a day (orders, units), its scrap (and
+per reason, issue 12), its queue and the working hours planned at it, its late and
+at-risk orders and why; for the plant the orders completed, the late and at-risk orders
+with their projected finish and the stage holding them, shortages with their supply,
+rejected scans still open, due-date changes with who and why, and what `shopfloor
+check` found.
 
 Every figure comes from the read its own command makes, not from a second version of
 it: completions are the progress entries that still stand (neither undone nor an
@@ -47,6 +48,15 @@ class OrderUnits:
 
 
 @dataclass(frozen=True, slots=True)
+class ScrapReason:
+    """What a stage scrapped on the day for one reason (None: posted without one)."""
+
+    reason: str | None
+    description: str
+    scrap_milli: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderAtRisk:
     """A late or at-risk open order, as the forecast sees it, and why."""
 
@@ -81,6 +91,7 @@ class StageDay:
     daily_milli: tuple[int, ...]  # completions per day, the 7 days ending on the report's
     late: tuple[OrderAtRisk, ...]  # the late orders this stage holds
     at_risk: tuple[OrderAtRisk, ...]
+    scrap_by_reason: tuple[ScrapReason, ...] = ()  # the most scrapped first
 
     @property
     def orders_completed(self) -> int:
@@ -205,6 +216,21 @@ def _per_order(completions: Sequence[StageCompletion]) -> tuple[OrderUnits, ...]
             before.units_milli + c.units_milli, before.scrap_milli + c.scrap_milli,
         )  # fmt: skip
     return tuple(totals.values())
+
+
+def _by_reason(
+    completions: Sequence[StageCompletion], descriptions: dict[str, str]
+) -> tuple[ScrapReason, ...]:
+    """A stage's scrap summed per reason: the most first, then by code, none given last."""
+    totals: dict[str | None, int] = {}
+    for c in completions:
+        if c.scrap_milli:
+            totals[c.reason] = totals.get(c.reason, 0) + c.scrap_milli
+    ranked = sorted(totals.items(), key=lambda kv: (kv[0] is None, -kv[1], kv[0] or ""))
+    return tuple(
+        ScrapReason(code, descriptions.get(code or "", "no reason given"), qty)
+        for code, qty in ranked
+    )
 
 
 def _finished(conn: sqlite3.Connection, day: date) -> tuple[FinishedOrder, ...]:
@@ -354,6 +380,7 @@ def day_report(
         due_changes = _due_changes(conn, day)
         rejected, rejected_total = rejected_scans(conn, limit=REJECTED_SHOWN)
         capacity = dict(conn.execute("SELECT code, hours_per_day FROM stages").fetchall())
+        descriptions = dict(conn.execute("SELECT code, description FROM reasons").fetchall())
         shortages = _shortages(conn, plan)
     finally:
         conn.execute("COMMIT")
@@ -396,6 +423,7 @@ def day_report(
                 daily_milli=load.daily_milli,
                 late=tuple(o for o in held if o.risk == "late"),
                 at_risk=tuple(o for o in held if o.risk == "at_risk"),
+                scrap_by_reason=_by_reason(own, descriptions),
             )
         )
     return DayReport(

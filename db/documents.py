@@ -19,6 +19,7 @@ from typing import Literal
 from db.context_labels import NUMBER_PAD
 from db.quantity import from_milli
 from db.quantity import text as qty_text
+from db.reason_codes import PREFIX, plant_reasons
 from db.schema import MODES, OPEN_STATUSES
 from devices.labels import (
     GS1Content,
@@ -350,14 +351,27 @@ _PAD_ORDER = ("7", "8", "9", "CLR", "4", "5", "6", ".", "1", "2", "3", "0")
 _PAD_TITLES = {"CLR": "Clear: start again", ".": "Decimal point"}
 
 
-def command_sheet() -> list[tuple[str, list[Label]]]:
-    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities, and
-    the Number pad that builds any other quantity key by key (db.context_labels).
+def command_sheet(conn: sqlite3.Connection | None = None) -> list[tuple[str, list[Label]]]:
+    """The command barcodes of §4, grouped and titled: Modes, Actions, Quantities, the
+    Number pad that builds any other quantity key by key (db.context_labels), and with
+    the record at hand the plant's Reasons (REASON:code, what reasons.csv holds).
 
     Modes follow the schema's order; a mode or command without words here fails the
     tests, so the sheet never lags the grammar; the pad prints every key the grammar
     reads (`NUMBER_PAD`, in the order of a calculator's keys).
     """
+    return [*_command_groups(), *_reason_group(conn)]
+
+
+def _reason_group(conn: sqlite3.Connection | None) -> list[tuple[str, list[Label]]]:
+    reasons = plant_reasons(conn) if conn is not None else []
+    if not reasons:
+        return []
+    labels = [Label(f"{PREFIX}{r.code}", r.code, (f"{r.kind}: {r.description}",)) for r in reasons]
+    return [("Reasons", labels)]
+
+
+def _command_groups() -> list[tuple[str, list[Label]]]:
     pad = sorted(NUMBER_PAD, key=_PAD_ORDER.index)
     return [
         (

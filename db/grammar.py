@@ -2,24 +2,25 @@
 
 `interpret` reads a decoded scan: a `CMD:` (one handler per command, from `_COMMANDS`),
 a context label for the next action (`QTY:`, `LOT:`, the number pad's `NUM:`; handled
-in db.context_labels), a `PO:` purchase order (RECEIVE) or `SO:` sales order (SHIP)
-the next receipts or shipments count against (or its bare number, when no barcode
-in the registry is that), a badge, a work order, a location, or an item,
-which the station's mode acts on (one handler per mode, from `_ITEM_ACTIONS`). It
-changes the session in place and posts through db.ledger and db.progress (an ISSUE
-asks db.unplanned first: is the item on the order's bill, or allowed); `Rejected` says
-what to scan instead, and whether a supervisor must fix something (`fixable`). The
-pipeline (db/pipeline.py) runs it inside a savepoint and records the outcome.
+in db.context_labels), a `REASON:` for the next scrap or adjustment (db.reason_codes),
+a `PO:` purchase order (RECEIVE) or `SO:` sales order (SHIP) the next receipts or
+shipments count against (or its bare number, when no barcode in the registry is that),
+a badge, a work order, a location, or an item, which the station's mode acts on (one
+handler per mode, from `_ITEM_ACTIONS`). It changes the session in place and posts
+through db.ledger and db.progress (an ISSUE asks db.unplanned first: is the item on the
+order's bill, or allowed); `Rejected` says what to scan instead, and whether a
+supervisor must fix something (`fixable`). The pipeline (db/pipeline.py) runs it inside
+a savepoint and records the outcome.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from db import context_labels, ledger, progress, roles, unplanned
+from db import context_labels, ledger, progress, reason_codes, roles, unplanned
 from db.ledger import Origin
 from db.quantity import text as qty_text
 from db.refusals import LedgerError, Rejected
@@ -39,6 +40,10 @@ def interpret(conn: sqlite3.Connection, session: Session, scan: Scan, scan_id: i
         ("CMD:", "QTY:", "LOT:", "NUM:", "PO:", "SO:")
     ):
         raise _nobody_signed_in(session, text)
+    if upper.startswith(reason_codes.PREFIX):
+        if session.operator is None:
+            raise _nobody_signed_in(session, text)
+        return reason_codes.scan_reason(conn, session, text[len(reason_codes.PREFIX) :])
     if upper.startswith("CMD:"):
         return _command(conn, session, upper[4:], scan_id)
     if upper.startswith("QTY:"):
@@ -114,8 +119,8 @@ def _forget_order(session: Session) -> None:
     session.typed_qty = None
 
 
-def _origin(session: Session, scan_id: int) -> Origin:
-    return Origin(operator=session.operator, station=session.station, scan=scan_id)
+def _origin(session: Session, scan_id: int, reason: str | None = None) -> Origin:
+    return Origin(operator=session.operator, station=session.station, scan=scan_id, reason=reason)
 
 
 # ---------------------------------------------------------------- commands
@@ -166,14 +171,17 @@ def _done(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
         )
     context_labels.take_number(session)
     kind = "done" if session.mode == "PROGRESS" else "scrap"
+    reason = reason_codes.take_reason(conn, session, "scrap") if kind == "scrap" else None
     entry = progress.report_progress(
         conn, session.work_order, stage, session.qty_milli, kind=kind,
-        origin=_origin(session, scan_id),
+        origin=_origin(session, scan_id, reason),
     )  # fmt: skip
+    reason_codes.require_reason(conn, kind, reason)  # a completion ("done") takes none
     qty = conn.execute("SELECT qty_milli FROM progress_entries WHERE id = ?", (entry,)).fetchone()
     session.qty_milli = None
     verb = "completed" if kind == "done" else "scrapped"
-    return f"{verb} {qty_text(qty[0])} of {session.work_order} at {stage}"
+    why = reason_codes.because(reason)
+    return f"{verb} {qty_text(qty[0])} of {session.work_order} at {stage}{why}"
 
 
 def _undo(conn: sqlite3.Connection, session: Session, scan_id: int) -> str:
@@ -390,11 +398,13 @@ def _move(conn: sqlite3.Connection, item: _ItemScan) -> str:
 
 def _scrap(conn: sqlite3.Connection, item: _ItemScan) -> str:
     source = item.location()
+    reason = reason_codes.take_reason(conn, item.session, "scrap")
     ledger.scrap_material(
         conn, item.sku, item.qty_milli, source, lot=item.lot,
-        work_order_number=item.session.work_order, origin=item.origin,
+        work_order_number=item.session.work_order, origin=replace(item.origin, reason=reason),
     )  # fmt: skip
-    return f"scrapped {item.what} from {source}"
+    reason_codes.require_reason(conn, "scrap", reason)
+    return f"scrapped {item.what} from {source}{reason_codes.because(reason)}"
 
 
 def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
@@ -406,15 +416,22 @@ def _count(conn: sqlite3.Connection, item: _ItemScan) -> str:
     roles.require_role(conn, item.session.operator, "adjust")
     bin_code = item.location()
     was = ledger.on_hand(conn, item.sku, bin_code, item.lot)
+    # Only a count that changes the balance is an adjustment and takes the reason.
+    changes = item.qty_milli != was
+    reason = reason_codes.take_reason(conn, item.session, "adjust") if changes else None
     moved = ledger.adjust(
-        conn, item.sku, bin_code, item.qty_milli, lot=item.lot, origin=item.origin
-    )
+        conn, item.sku, bin_code, item.qty_milli, lot=item.lot,
+        origin=replace(item.origin, reason=reason),
+    )  # fmt: skip
+    if moved:
+        reason_codes.require_reason(conn, "adjust", reason)
     counted = f"counted {item.what} in {bin_code}"
     if not moved:
         return counted + " (matches the record)"
     difference = item.qty_milli - was
     sign = "+" if difference > 0 else "−"
-    return f"{counted}, was {qty_text(was)}: {sign}{qty_text(abs(difference))} adjusted"
+    adjusted = f"{sign}{qty_text(abs(difference))} adjusted{reason_codes.because(reason)}"
+    return f"{counted}, was {qty_text(was)}: {adjusted}"
 
 
 def _ship(conn: sqlite3.Connection, item: _ItemScan) -> str:

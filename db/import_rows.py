@@ -53,6 +53,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("priority", "barcode"),
     ),
     "calendar": ("calendar.csv", ("date", "working"), ()),
+    "reasons": ("reasons.csv", ("code", "description", "kind"), ()),
     "purchase_orders": ("purchase_orders.csv", ("number", "item", "qty", "due"), ("supplier",)),
     "sales_orders": (
         "sales_orders.csv",
@@ -72,6 +73,7 @@ _CODE_COLUMNS: dict[str, tuple[str, ...]] = {
     "stations": ("code", "location", "stage"),
     "workorders": ("number", "product", "barcode"),
     "calendar": ("date",),
+    "reasons": ("code",),
     "purchase_orders": ("number", "item"),
     "sales_orders": ("number", "product", "work_order"),
 }

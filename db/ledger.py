@@ -18,7 +18,7 @@ location (db.roles' `allow_negative_stock`), and no total leaves the declared ra
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from db import lots
@@ -36,6 +36,7 @@ class Origin:
     operator: str | None = None
     station: str | None = None
     scan: int | None = None
+    reason: str | None = None  # the reason code of a scrap or an adjustment
 
 
 NOBODY = Origin()
@@ -150,25 +151,11 @@ def post(
         _check_total(conn, item, to_location, lot, qty_milli)
     cur = conn.execute(
         "INSERT INTO movements (time_ms, kind, item, lot, qty_milli, from_location, to_location,"
-        " work_order, stage, operator, station, scan, reverses, progress_entry)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            at,
-            kind,
-            item,
-            lot,
-            qty_milli,
-            from_location,
-            to_location,
-            work_order,
-            stage,
-            origin.operator,
-            origin.station,
-            origin.scan,
-            reverses,
-            progress_entry,
-        ),
-    )
+        " work_order, stage, operator, station, scan, reverses, progress_entry, reason)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (at, kind, item, lot, qty_milli, from_location, to_location, work_order, stage,
+         origin.operator, origin.station, origin.scan, reverses, progress_entry, origin.reason),
+    )  # fmt: skip
     movement_id = int(cur.lastrowid or 0)
     if lot and from_location is None:
         lots.note_arrival(conn, item, lot, at)
@@ -517,6 +504,8 @@ def last_undoable_scan(
 
 
 def post_reversal(conn: sqlite3.Connection, original: sqlite3.Row, origin: Origin) -> int:
+    # The reversal keeps its original's reason: scrap by reason nets to what still stands.
+    origin = replace(origin, reason=original["reason"])
     return post(
         conn,
         original["kind"],

@@ -8,7 +8,7 @@ rewrites a work order silently: one with progress or issued material keeps its
 product and quantity, and a due date a file moves is a due-date change with a badge
 behind it (reason "import"), as a supervisor's is. Standard times (routings) and
 capacity (stages) are optional columns: a file without them keeps what the record holds.
-The calendar, purchase orders and sales orders load the same way.
+The calendar, the reasons, purchase orders and sales orders load the same way.
 
 Every item, location, work order and operator gets one barcode value, and nothing a
 scanner might send resolves to two of them: a barcode, sku, GTIN (in any of its
@@ -39,9 +39,11 @@ from db.import_rows import (
     yes_no,
 )
 from db.quantity import text as qty_text
+from db.reason_codes import MAX_CODE as MAX_REASON_CODE
 from db.refusals import LedgerError
 from db.schema import LOCATION_KINDS, MODES, ROLES
 from db.supervision import change_due_date
+from db.vocabulary import REASON_KINDS
 
 RESERVED_PREFIXES = ("CMD:", "QTY:", "LOT:", "NUM:", "REASON:", "PO:", "SO:")
 
@@ -371,6 +373,24 @@ def _calendar(run: _Run, row: Row) -> None:
     )
 
 
+def _reasons(run: _Run, row: Row) -> None:
+    code = row.need("code")
+    # Printed as REASON:code on the command sheet: Code 128 carries printable ASCII, and
+    # a cell holds so many characters.
+    if not all(" " < c <= "~" for c in code) or len(code) > MAX_REASON_CODE:
+        raise row.fail(
+            "code",
+            f"{code!r}: a reason code is printed as a barcode: at most {MAX_REASON_CODE} "
+            "letters, digits or signs (A-Z 0-9 - _ .), no spaces or accents",
+        )
+    run.once(row, "code", (code,), repr(code))
+    run.conn.execute(
+        "INSERT INTO reasons (code, description, kind) VALUES (?, ?, ?) ON CONFLICT (code) "
+        "DO UPDATE SET description = excluded.description, kind = excluded.kind",
+        (code, row.need("description"), one_of(row, "kind", REASON_KINDS)),
+    )
+
+
 def _purchase_orders(run: _Run, row: Row) -> None:
     number = row.need("number")
     item = _refer(run.conn, row, "item", "items", "sku") or row.need("item")
@@ -429,6 +449,7 @@ _LOADERS: dict[str, Callable[[_Run, Row], None]] = {
     "stations": _stations,
     "workorders": _workorders,
     "calendar": _calendar,
+    "reasons": _reasons,
     "purchase_orders": _purchase_orders,
     "sales_orders": _sales_orders,
 }

@@ -1,7 +1,8 @@
 """What the order screen reads: one work order's story — its stages, the material its
 bill needs against what was issued and consumed, the unplanned material a supervisor
-allowed beside its bill (db.unplanned), its movements, the scans behind them,
-its due-date and status changes, and the customers' sales orders it makes.
+allowed beside its bill (db.unplanned), its movements, the scans behind them, its
+due-date and status changes, the customers' sales orders it makes, and its scrap
+grouped by reason.
 
 Apart from db/board.py (the board's one-row-per-order read) so the board's start-up
 does not define these types before anyone opens an order.
@@ -107,6 +108,18 @@ class SalesOrderLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ScrapLine:
+    """What the order scrapped for one reason: units at a stage, or material (an item)."""
+
+    reason: str | None  # None: scrapped without a reason (before reasons, or not required)
+    description: str
+    stage: str | None  # units scrapped at this stage
+    item: str | None  # material scrapped, in its unit
+    uom: str
+    qty_milli: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderDetail:
     """One work order's story: its route, material, movements, scans and changes."""
 
@@ -126,6 +139,7 @@ class OrderDetail:
     status_changes: tuple[StatusChange, ...]
     sales_orders: tuple[SalesOrderLine, ...] = ()
     unplanned: tuple[UnplannedLine, ...] = ()
+    scrap: tuple[ScrapLine, ...] = ()  # by reason, what still stands (undone scrap nets out)
 
 
 def order_detail(
@@ -266,6 +280,35 @@ def order_detail(
         status_changes=status_changes,
         sales_orders=sales,
         unplanned=unplanned,
+        scrap=scrap_by_reason(conn, number),
+    )
+
+
+# What still stands: a reversal carries its original's reason and takes it back.
+_NET = "SUM(CASE WHEN {t}.reverses IS NULL THEN {t}.qty_milli ELSE -{t}.qty_milli END)"
+
+
+def scrap_by_reason(conn: sqlite3.Connection, number: str) -> tuple[ScrapLine, ...]:
+    """The order's scrap grouped by reason: units per stage, then material per item."""
+    units = conn.execute(
+        f"SELECT p.reason, r.description, p.stage, {_NET.format(t='p')} AS qty "
+        "FROM progress_entries p LEFT JOIN reasons r ON r.code = p.reason "
+        "WHERE p.work_order = ? AND p.kind = 'scrap' GROUP BY p.reason, p.seq ORDER BY p.seq",
+        (number,),
+    ).fetchall()
+    material = conn.execute(
+        f"SELECT m.reason, r.description, m.item, i.uom, {_NET.format(t='m')} AS qty "
+        "FROM movements m JOIN items i ON i.sku = m.item "
+        "LEFT JOIN reasons r ON r.code = m.reason "
+        "WHERE m.work_order = ? AND m.kind = 'scrap' GROUP BY m.reason, m.item ORDER BY m.item",
+        (number,),
+    ).fetchall()
+    lines = [ScrapLine(r[0], r[1] or "", r[2], None, "", int(r[3])) for r in units if r[3]] + [
+        ScrapLine(r[0], r[1] or "", None, r[2], r[3], int(r[4])) for r in material if r[4]
+    ]
+    # Reasons in code order, scrap without one last; within a reason, units before material.
+    return tuple(
+        sorted(lines, key=lambda s: (s.reason is None, s.reason or "", s.item is not None))
     )
 
 

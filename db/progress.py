@@ -85,9 +85,9 @@ def report_progress(
         at = now_ms()
         cur = conn.execute(
             "INSERT INTO progress_entries (time_ms, work_order, seq, stage, kind, qty_milli, "
-            "operator, station, scan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "operator, station, scan, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (at, number, seq, stage_code, kind, qty_milli, origin.operator, origin.station,
-             origin.scan),
+             origin.scan, origin.reason),
         )  # fmt: skip
         entry = int(cur.lastrowid or 0)
         column = "done_milli" if kind == "done" else "scrap_milli"
@@ -216,9 +216,9 @@ def reverse_progress(conn: sqlite3.Connection, entry_id: int, *, origin: Origin 
         at = now_ms()
         cur = conn.execute(
             "INSERT INTO progress_entries (time_ms, work_order, seq, stage, kind, qty_milli, "
-            "operator, station, scan, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "operator, station, scan, reverses, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (at, number, seq, original["stage"], original["kind"], qty, origin.operator,
-             origin.station, origin.scan, entry_id),
+             origin.station, origin.scan, entry_id, original["reason"]),
         )  # fmt: skip
         column = "done_milli" if original["kind"] == "done" else "scrap_milli"
         conn.execute(

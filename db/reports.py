@@ -284,6 +284,7 @@ def progress(
             "stage": c.stage,
             "units": json_number(c.units_milli),
             "scrap": json_number(c.scrap_milli),
+            "reason": c.reason,
         }
         for c in stage_completions(conn, day, stage=stage)
     ]

@@ -1,5 +1,6 @@
 """Who may change the record beyond scanning (SPEC §8), and the plant's settings a
-supervisor chose: which kinds of location may go below zero.
+supervisor chose: which kinds of location may go below zero, whether a scrap or a
+count's adjustment needs a reason.
 
 The ledger consults both (a count needs the adjust role; a bin of an allowed kind may
 go negative), so they sit below it; a supervisor's decisions on work orders are
@@ -84,6 +85,27 @@ def minutes_setting(conn: sqlite3.Connection, key: str, default: float) -> float
     except ValueError:
         return default
     return minutes if 0 < minutes < 1e6 else default
+
+
+# Whether a scrap, or a count that changes a balance, needs a REASON: scanned first
+# (db.reason_codes): on unless a supervisor turned it off.
+REASON_REQUIRED = {"scrap": "scrap_needs_reason", "adjust": "adjust_needs_reason"}
+
+
+def on_off_setting(conn: sqlite3.Connection, key: str, default: bool) -> bool:
+    """A yes/no setting; a value that is neither counts as the default (a typo never
+    stops the floor)."""
+    value = setting(conn, key).strip().lower()
+    if value in ("1", "on", "yes", "true"):
+        return True
+    if value in ("0", "off", "no", "false"):
+        return False
+    return default
+
+
+def reason_required(conn: sqlite3.Connection, kind: str) -> bool:
+    """Whether a posting of this kind (scrap, adjust) needs a reason scanned first."""
+    return on_off_setting(conn, REASON_REQUIRED[kind], True)
 
 
 def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:

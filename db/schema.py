@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.connection import FileFault, connect
-from db.schema_floor_flows import m010_number_pad, m012_unplanned_material, m013_inbox_waits
+from db.schema_floor_flows import (
+    m010_number_pad,
+    m011_reasons,
+    m012_unplanned_material,
+    m013_inbox_waits,
+)
 from db.schema_floor_record import (
     m001_floor_record,
     m002_board_columns,
@@ -82,6 +87,7 @@ def migrations() -> Migrations:
     steps()(m008_order_receipts)
     steps()(m009_office_views)
     steps()(m010_number_pad)
+    steps()(m011_reasons)
     steps()(m012_unplanned_material)
     steps()(m013_inbox_waits)
     steps()(m014_material_held_index)

@@ -1,6 +1,6 @@
 """Station sessions: each station's sticky context between scans (who is signed in, the
-mode, the work order, locations, the next QTY and LOT, the number being built on the
-number pad), kept in the database so a
+mode, the work order, locations, the next QTY, LOT and REASON, the number being built
+on the number pad), kept in the database so a
 kiosk sees what a headless reader does and a restart loses nothing; and `prompt_for`,
 what the person at the station should scan next.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from db.connection import now_ms
 from db.quantity import text as qty_text
+from db.roles import reason_required
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Session:
     purchase_order: str | None = None  # RECEIVE: receipts count against it
     sales_order: str | None = None  # SHIP: shipments leave against it
     typed_qty: str | None = None  # the number pad's number so far, as scanned ("12.")
+    reason: str | None = None  # a reason code for the next scrap or adjustment
     # The station's master-data row, read once with the session: not part of the context.
     home: sqlite3.Row | None = field(default=None, repr=False, compare=False)
 
@@ -38,11 +40,12 @@ class Session:
         self.qty_milli = None
         self.typed_qty = None
         self.purchase_order = self.sales_order = None
+        self.reason = None
 
     def copy(self) -> Session:
         return Session(self.station, self.mode, self.operator, self.work_order, self.location,
                        self.to_location, self.qty_milli, self.lot, self.purchase_order,
-                       self.sales_order, self.typed_qty, self.home)  # fmt: skip
+                       self.sales_order, self.typed_qty, self.reason, self.home)  # fmt: skip
 
     def restore(self, other: Session) -> None:
         """Back to an earlier state in place: a rejected scan keeps the context it found."""
@@ -51,12 +54,13 @@ class Session:
         self.qty_milli, self.lot = other.qty_milli, other.lot
         self.purchase_order, self.sales_order = other.purchase_order, other.sales_order
         self.typed_qty = other.typed_qty
+        self.reason = other.reason
 
     def context(self) -> tuple[object, ...]:
         """The sticky context as a plain tuple: cheap to compare under a burst."""
         return (self.mode, self.operator, self.work_order, self.location, self.to_location,
                 self.qty_milli, self.lot, self.purchase_order, self.sales_order,
-                self.typed_qty)  # fmt: skip
+                self.typed_qty, self.reason)  # fmt: skip
 
     def context_json(self) -> str:
         return json.dumps(
@@ -64,7 +68,7 @@ class Session:
              "work_order": self.work_order, "location": self.location,
              "to_location": self.to_location, "qty_milli": self.qty_milli, "lot": self.lot,
              "purchase_order": self.purchase_order, "sales_order": self.sales_order,
-             "typed_qty": self.typed_qty}
+             "typed_qty": self.typed_qty, "reason": self.reason}
         )  # fmt: skip
 
 
@@ -89,6 +93,7 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
             purchase_order=row["purchase_order"],
             sales_order=row["sales_order"],
             typed_qty=row["typed_qty"],
+            reason=row["reason"],
             home=home,
         )
     if home is None:
@@ -99,17 +104,17 @@ def load_session(conn: sqlite3.Connection, station: str) -> Session | None:
 def save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> None:
     conn.execute(
         "INSERT INTO station_sessions (station, mode, operator, work_order, location, "
-        "to_location, qty_milli, lot, purchase_order, sales_order, typed_qty, prompt, "
-        "updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "to_location, qty_milli, lot, purchase_order, sales_order, typed_qty, reason, prompt, "
+        "updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET mode = excluded.mode, operator = excluded.operator, "
         "work_order = excluded.work_order, location = excluded.location, "
         "to_location = excluded.to_location, qty_milli = excluded.qty_milli, lot = excluded.lot, "
         "purchase_order = excluded.purchase_order, sales_order = excluded.sales_order, "
-        "typed_qty = excluded.typed_qty, prompt = excluded.prompt, "
+        "typed_qty = excluded.typed_qty, reason = excluded.reason, prompt = excluded.prompt, "
         "updated_ms = excluded.updated_ms",
         (session.station, session.mode, session.operator, session.work_order, session.location,
          session.to_location, session.qty_milli, session.lot, session.purchase_order,
-         session.sales_order, session.typed_qty, prompt, now_ms()),
+         session.sales_order, session.typed_qty, session.reason, prompt, now_ms()),
     )  # fmt: skip
 
 
@@ -130,6 +135,8 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
         extra += f" ({said}more NUM: keys, or NUM:CLR)"
     if session.lot:
         extra += f" (next LOT {session.lot})"
+    if session.reason:
+        extra += f" (reason {session.reason})"
     if session.operator is None:
         return "Scan your badge to sign in"
     mode = session.mode
@@ -167,6 +174,8 @@ def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
             text = f"Scan CMD:DONE to scrap {typed} of {wo} at {stage}"
         else:
             text = f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
+        if session.reason is None and reason_required(conn, "scrap"):
+            text = "Scan a REASON: for the scrap first. " + text
     elif mode == "COUNT":
         text = (
             f"Scan QTY: (or NUM: keys) with the counted quantity, then the item (bin {here})"

@@ -37,6 +37,7 @@ class StationView:
     prompt: str
     updated_ms: int | None
     typed_qty: str | None = None  # the number pad's number so far ("12.")
+    reason: str | None = None  # the reason code for the next scrap or adjustment
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ def station_view(conn: sqlite3.Connection, code: str) -> StationView | None:
         prompt=row["prompt"],
         updated_ms=row["updated_ms"],
         typed_qty=row["typed_qty"],
+        reason=row["reason"],
     )
 
 

@@ -1,6 +1,7 @@
 """A supervisor's or coordinator's decisions on a work order: its due date, a hold and
-its release, a cancellation. Each needs the role (db.roles), a reason, and keeps who,
-when and why (`due_date_changes`, `status_changes`).
+its release, a cancellation. Each needs the role (db.roles) and keeps who, when and why
+(`due_date_changes`, `status_changes`); a due date, a hold (one of the plant's hold
+reasons, or words: db.reason_codes) and a cancellation need a reason.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date
 
 from db import ledger
 from db.connection import now_ms, transaction
+from db.reason_codes import hold_reason
 from db.refusals import LedgerError
 from db.roles import require_role
 
@@ -42,7 +44,7 @@ def set_hold(conn: sqlite3.Connection, number: str, hold: bool, *, by: str, reas
         if hold:
             if status in ("done", "cancelled", "on_hold"):
                 raise LedgerError(f"work order {number} is {status.replace('_', ' ')}")
-            ledger.record_status(conn, number, status, "on_hold", by, reason or "held")
+            ledger.record_status(conn, number, status, "on_hold", by, hold_reason(conn, reason))
         else:
             if status != "on_hold":
                 raise LedgerError(f"work order {number} is not on hold")

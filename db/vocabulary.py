@@ -21,3 +21,6 @@ MOVEMENT_KINDS = (
 WORK_ORDER_STATUSES = ("released", "in_progress", "on_hold", "done", "cancelled")
 # A work order the floor still works on: the board, reports and travelers show these.
 OPEN_STATUSES = ("released", "in_progress", "on_hold")
+# What a reason (reasons.csv, scanned as REASON:code) explains: a scrap, a hold, a count's
+# adjustment.
+REASON_KINDS = ("scrap", "hold", "adjust")

@@ -138,7 +138,7 @@ class FloorScreen(Screen[None]):
     def ask_supervisor(
         self,
         title: str,
-        explanation: str,
+        explanation: str | tuple[str, ...],
         post: SupervisorAction,
         *,
         done: str,

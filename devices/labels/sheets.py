@@ -91,11 +91,13 @@ def sheet_pdf(labels: Sequence[Label], size: LabelSize, paper: str = "A4", dpi: 
 # the longest, and at four to a row their bars fall to two dots at 300 dpi, too fine
 # to read back. Quantities and the number pad's keys are many and short.
 # Sized so the whole sheet fits one page of A4 or Letter: one sheet to laminate.
+# The plant's reasons (as many as it has) run on to a second page when they must.
 _COMMAND_CELLS = {
     "Modes": (3, 23.0),
     "Actions": (4, 18.0),
     "Quantities": (4, 15.0),
     "Number pad": (4, 15.0),
+    "Reasons": (3, 22.0),
 }
 _HEADING_MM = 8.0
 _TITLE_MM = 10.0

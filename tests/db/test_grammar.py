@@ -507,7 +507,7 @@ def test_return_takes_material_back_from_the_work_order(conn: sqlite3.Connection
 
 def test_scrap_material_goes_to_the_scrap_location(conn: sqlite3.Connection) -> None:
     a01 = on_hand(conn, "NUT-M6", "A-01")
-    accept(conn, "STORES", "B1001", "CMD:MODE:SCRAP")
+    accept(conn, "STORES", "B1001", "CMD:MODE:SCRAP", "REASON:DENT")
     before = last_movement(conn)
     accept(conn, "STORES", "QTY:2", "NUT-M6")
     [scrapped] = movements_after(conn, before)
@@ -524,9 +524,9 @@ def test_count_posts_the_difference_as_an_adjustment(conn: sqlite3.Connection) -
     assert on_hand(conn, SCREW, "A-01") == 7880
     accept(conn, "STORES", "B1001", "CMD:MODE:COUNT")
     before = last_movement(conn)
-    [counted] = accept(conn, "STORES", "QTY:7900", SCREW)[1:]
+    [counted] = accept(conn, "STORES", "REASON:FOUND", "QTY:7900", SCREW)[2:]
     assert on_hand(conn, SCREW, "A-01") == 7900
-    accept(conn, "STORES", "QTY:7800", SCREW)
+    accept(conn, "STORES", "REASON:MISCOUNT", "QTY:7800", SCREW)
     assert on_hand(conn, SCREW, "A-01") == 7800
     [matches] = accept(conn, "STORES", "QTY:7800", SCREW)[1:]
     assert "matches" in matches.message
@@ -537,7 +537,7 @@ def test_count_posts_the_difference_as_an_adjustment(conn: sqlite3.Connection) -
     ]
     assert "7900" in counted.message
     # Zero is a valid count; an item without a count first is refused.
-    accept(conn, "STORES", "QTY:0", SCREW)
+    accept(conn, "STORES", "REASON:DAMAGED", "QTY:0", SCREW)
     assert on_hand(conn, SCREW, "A-01") == 0
     [no_count] = scan(conn, "STORES", SCREW)
     assert no_count.status == "rejected" and "QTY:" in no_count.message
@@ -546,7 +546,7 @@ def test_count_posts_the_difference_as_an_adjustment(conn: sqlite3.Connection) -
 
 @pytest.mark.parametrize("badge", ["B2001", "B4001"])
 def test_count_needs_a_storeroom_or_supervisor_badge(conn: sqlite3.Connection, badge: str) -> None:
-    accept(conn, "STORES", badge, "CMD:MODE:COUNT", "QTY:5")
+    accept(conn, "STORES", badge, "CMD:MODE:COUNT", "REASON:MISCOUNT", "QTY:5")
     before = last_movement(conn)
     [result] = scan(conn, "STORES", SCREW)
     assert result.status == "rejected"
@@ -606,7 +606,7 @@ def test_done_completes_the_quantity_or_everything_remaining(conn: sqlite3.Conne
 
 
 def test_scrap_mode_done_scraps_units_at_the_stage(conn: sqlite3.Connection) -> None:
-    accept(conn, "CUT-1", "B2001", "CMD:MODE:SCRAP", CABINET_ORDER)
+    accept(conn, "CUT-1", "B2001", "CMD:MODE:SCRAP", CABINET_ORDER, "REASON:BURR")
     [scrapped] = accept(conn, "CUT-1", "QTY:1", "CMD:DONE")[1:]
     assert "scrapped 1" in scrapped.message
     assert progress(conn, CABINET_ORDER, "CUT") == (0, 1000)
@@ -754,7 +754,7 @@ def test_undo_walks_back_through_the_signed_in_operators_own_postings(
 
 def test_an_operator_cannot_undo_a_supervisors_count(conn: sqlite3.Connection) -> None:
     """Found: an operator undid a supervisor's count."""
-    accept(conn, "STORES", "B3001", "CMD:MODE:COUNT", "A-04", "QTY:100", FAN)
+    accept(conn, "STORES", "B3001", "CMD:MODE:COUNT", "A-04", "REASON:FOUND", "QTY:100", FAN)
     counted = on_hand(conn, FAN, "A-04")
     assert counted == 100
     for badge in ("B2001", "B1002"):  # an operator, another storeroom person
@@ -774,7 +774,7 @@ def test_undoing_a_count_needs_the_role_that_counts(
 ) -> None:
     """Ana counted while storeroom; moved to the line (operator), she may no longer undo
     that adjustment, though it is her own posting."""
-    accept(conn, "STORES", "B1001", "CMD:MODE:COUNT", "A-04", "QTY:100", FAN)
+    accept(conn, "STORES", "B1001", "CMD:MODE:COUNT", "A-04", "REASON:FOUND", "QTY:100", FAN)
     (tmp_path / "operators.csv").write_text(
         "badge,name,role\nB1001,Ana Ribeiro,operator\n", encoding="utf-8"
     )
@@ -1266,10 +1266,12 @@ def test_an_order_that_takes_no_postings_is_refused_when_its_traveler_is_scanned
 def test_count_says_the_difference(conn: sqlite3.Connection) -> None:
     """Found: COUNT said only what was counted, not what changed."""
     accept(conn, "STORES", "B1001", "CMD:MODE:COUNT")
-    [down] = accept(conn, "STORES", "QTY:7850", SCREW)[1:]
-    assert down.message.endswith("counted 7850 SCR-M4X10 in A-01, was 7880: −30 adjusted")
-    [up] = accept(conn, "STORES", "QTY:7852.5", SCREW)[1:]
-    assert up.message.endswith("was 7850: +2.5 adjusted")
+    [down] = accept(conn, "STORES", "REASON:DAMAGED", "QTY:7850", SCREW)[2:]
+    assert down.message.endswith(
+        "counted 7850 SCR-M4X10 in A-01, was 7880: −30 adjusted (reason DAMAGED)"
+    )
+    [up] = accept(conn, "STORES", "REASON:FOUND", "QTY:7852.5", SCREW)[2:]
+    assert up.message.endswith("was 7850: +2.5 adjusted (reason FOUND)")
 
 
 def test_returning_what_the_order_never_held_says_so(conn: sqlite3.Connection) -> None:

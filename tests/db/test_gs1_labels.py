@@ -244,7 +244,7 @@ def test_a_database_of_schema_4_gets_its_lots_on_record(tmp_path: Path) -> None:
 
     from db import schema
     from db.masterdata import import_dir
-    from tests.plant import PLANT_DIR
+    from tests.plant import copy_plant
 
     path = tmp_path / "old.db"
     old_file = connect(path)
@@ -252,7 +252,9 @@ def test_a_database_of_schema_4_gets_its_lots_on_record(tmp_path: Path) -> None:
     old._migrations = old._migrations[:4]  # m001..m004: the schema before lots
     old.apply(Database(old_file))
     old_file.execute("PRAGMA user_version = 4")
-    import_dir(old_file, PLANT_DIR)
+    plant = copy_plant(tmp_path / "plant")
+    (plant / "reasons.csv").unlink()  # reasons came with schema 11
+    import_dir(old_file, plant)
     # Gaskets (C2, lot-tracked) received as schema 4 recorded them: lot B came in before A.
     for time_ms, lot in ((2000, "A"), (1000, "B"), (3000, "A")):
         old_file.execute(

@@ -30,6 +30,7 @@ KIND_OF = {
     "bom.csv": "bom",
     "stations.csv": "stations",
     "workorders.csv": "workorders",
+    "reasons.csv": "reasons",
 }
 COUNTS = {
     "locations": 8,
@@ -42,6 +43,7 @@ COUNTS = {
     "work_orders": 3,
     "work_order_stages": 5,
     "barcodes": 6 + 8 + 4 + 3,
+    "reasons": 4,
 }
 
 
@@ -102,6 +104,7 @@ def test_the_plant_imports_from_a_directory(db_path: Path) -> None:
         {"kind": "bom", "file": "bom.csv", "rows": 5},
         {"kind": "stations", "file": "stations.csv", "rows": 4},
         {"kind": "workorders", "file": "workorders.csv", "rows": 3},
+        {"kind": "reasons", "file": "reasons.csv", "rows": 4},
     ]
     assert counts(db_path) == COUNTS
     # Defaults and explicit barcodes, GTINs as 14 digits, quantities in thousandths.
@@ -360,6 +363,25 @@ BAD_ROWS: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = [
      "items.csv:8: gtin:", ("not a valid GTIN",)),
     ("items.csv", ("append", f"C4,Bolt,pcs,{ARABIC_INDIC_GTIN},0,"),
      "items.csv:8: gtin:", ("not a valid GTIN",)),
+    # issue 12: reasons, scanned as REASON:code from the command sheet
+    ("reasons.csv", ("append", "WET,Water damage,scrap", "LATE,Came late,delay"),
+     "reasons.csv:7: kind:", ("'delay'", "scrap, hold, adjust")),
+    ("reasons.csv", ("append", "WET,Water damage,scrap", "DENT,Dented again,scrap"),
+     "reasons.csv:7: code:", ("'DENT'", "line 2")),
+    ("reasons.csv", ("append", "WET,Water damage,scrap", ",No code,scrap"),
+     "reasons.csv:7: code:", ("empty",)),
+    ("reasons.csv", ("append", "WET\x1b[2J,Water damage,scrap"),
+     "reasons.csv:6: code:", ("\\x1b", "control character")),
+    ("reasons.csv", ("append", "W\u200bET,Water damage,scrap"),
+     "reasons.csv:6: code:", ("\\u200b", "control character")),
+    ("reasons.csv", ("append", "WET PAINT,Paint still wet,scrap"),
+     "reasons.csv:6: code:", ("'WET PAINT'", "no spaces")),
+    ("reasons.csv", ("append", "ÉCRASÉ,Crushed,scrap"),
+     "reasons.csv:6: code:", ("no spaces or accents",)),
+    ("reasons.csv", ("append", "A-VERY-LONG-REASON-CODE,Too long,scrap"),
+     "reasons.csv:6: code:", ("at most 16",)),
+    ("reasons.csv", ("append", "WET,,scrap"),
+     "reasons.csv:6: description:", ("empty",)),
 ]  # fmt: skip
 
 
@@ -396,7 +418,7 @@ def test_a_bad_row_names_file_line_and_column_and_changes_nothing(
 
 @pytest.mark.parametrize(
     ("name", "how", "message", "words"),
-    [b for b in BAD_ROWS if b[0] in ("workorders.csv", "stations.csv")],
+    [b for b in BAD_ROWS if b[0] in ("workorders.csv", "stations.csv", "reasons.csv")],
 )
 def test_a_bad_row_in_a_directory_loads_none_of_the_files(
     db_path: Path,
@@ -406,7 +428,7 @@ def test_a_bad_row_in_a_directory_loads_none_of_the_files(
     message: str,
     words: tuple[str, ...],
 ) -> None:
-    """The late files (stations, work orders) fail after every earlier file was read."""
+    """The late files (stations, work orders, reasons) fail after every earlier file was read."""
     _spoil(plant, name, how)
     before = dump(db_path)
     result = run("import", "--db", str(db_path), str(plant))

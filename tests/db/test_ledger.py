@@ -960,10 +960,13 @@ def test_a_database_of_the_previous_schema_upgrades(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 2")
     assert setting(conn, "allow_negative_stock") == "1"
     from db.masterdata import import_dir
-    from tests.plant import PLANT_DIR
+    from tests.plant import copy_plant
 
-    import_dir(conn, PLANT_DIR)
-    set_hold(conn, "WO1", True, by="B-SUP", reason="drawing")
+    # The plant as schema 2 knew it (reasons came with schema 11), held as it held then.
+    plant = copy_plant(tmp_path / "plant")
+    (plant / "reasons.csv").unlink()
+    import_dir(conn, plant)
+    ledger.record_status(conn, "WO1", "released", "on_hold", "B-SUP", "drawing")
     conn.execute("UPDATE work_orders SET status = 'cancelled' WHERE number = 'WO2'")
     conn.close()
 
@@ -1002,7 +1005,7 @@ def test_a_movement_is_reversed_once_and_a_reversal_is_not_reversed(
         "id": undo, "time_ms": 0, "kind": "receive", "item": "C1", "lot": "", "qty_milli": 5000,
         "from_location": "S1", "to_location": None, "work_order": None, "stage": None,
         "operator": "B-STORE", "station": None, "scan": None, "reverses": first,
-        "progress_entry": None,
+        "progress_entry": None, "reason": None,
     }  # fmt: skip
     with pytest.raises(LedgerError, match="already reversed"):
         ledger.reverse_movement(conn, first)
@@ -1209,8 +1212,10 @@ def test_hold_release_and_cancel_by_a_supervisor(conn: sqlite3.Connection) -> No
         set_hold(conn, "WO1", True, by="B-SUP", reason="again")
     set_hold(conn, "WO1", False, by="B-SUP", reason="drawing ok")
     assert _status(conn, "WO1") == "in_progress"  # back to where it was
-    set_hold(conn, "WO2", True, by="B-SUP", reason="")
-    set_hold(conn, "WO2", False, by="B-SUP", reason="")
+    with pytest.raises(LedgerError, match="say why the order is held"):
+        set_hold(conn, "WO2", True, by="B-SUP", reason="  ")
+    set_hold(conn, "WO2", True, by="B-SUP", reason="paint check")
+    set_hold(conn, "WO2", False, by="B-SUP", reason="")  # a release may go without
     assert _status(conn, "WO2") == "released"
     with pytest.raises(LedgerError, match="say why"):
         cancel(conn, "WO1", by="B-SUP", reason="  ")

@@ -24,7 +24,7 @@ def scan(path: Path, station: str, *codes: str) -> None:
 
 def test_shortages_screen_follows_the_stores(terminal: Terminal, plant: Path) -> None:
     # A supervisor counts the glands' bin (A-04) empty: nothing else holds them.
-    scan(plant, "STORES", "B3001", "CMD:MODE:COUNT", "A-04", "QTY:0", "CG-M25")
+    scan(plant, "STORES", "B3001", "CMD:MODE:COUNT", "A-04", "REASON:MISCOUNT", "QTY:0", "CG-M25")
     terminal.start(["--db", str(plant)], width=120, height=40)
     terminal.wait_for(lambda s: "BOARD" in s and "open" in s and "2 short" in s, "2 short")
     terminal.keys("F12")

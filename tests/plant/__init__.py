@@ -1,4 +1,5 @@
-"""A small plant for the tests: two stages, eight locations, six items, three work orders.
+"""A small plant for the tests: two stages, eight locations, six items, three work orders,
+four reasons (two for scrap, one for holds, one for count adjustments).
 
 The CSVs beside this file are the plant as an ERP would export it (SPEC §3);
 `plant_db` loads them through the real import into a fresh database file. What the
@@ -26,6 +27,7 @@ CSV_FILES = (
     "bom.csv",
     "stations.csv",
     "workorders.csv",
+    "reasons.csv",
 )
 
 # 2026-01-01T00:00:00.000Z: a fixed start for clocks, so stamped times are exact.
@@ -48,6 +50,8 @@ ORDERS = {
     "WO2": ("P1", 2_500, "2020-01-10"),
     "WO3": ("P2", 4_000, "2030-02-01"),
 }
+# code -> kind
+REASONS = {"DENT": "scrap", "BURR": "scrap", "QA": "hold", "MISCOUNT": "adjust"}
 FINISHED = "FG"
 SCRAP = "SCRAP"
 

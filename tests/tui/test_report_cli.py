@@ -185,7 +185,9 @@ def test_progress_for_a_person_and_a_script(tmp_path: Path) -> None:
     table = invoke("progress", "--db", path, "--date", DAY, "--stage", "CUT")
     assert table.exit_code == 0
     lines = table.output.splitlines()
-    assert lines[0].split() == ["time", "who", "order", "stage", "units", "scrap", "station"]
+    assert lines[0].split() == [
+        "time", "who", "order", "stage", "units", "scrap", "reason", "station",
+    ]  # fmt: skip
     assert lines[2].split() == ["08:00:00", "Otto", "Operator", "WO1", "CUT", "4", "0", "CUT-1"]
     assert lines[-1] == f"2 entries on {DAY}: 4 units completed, 1 scrapped"
     rows = json.loads(invoke("progress", "--db", path, "--date", DAY, "--json").output)

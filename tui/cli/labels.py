@@ -43,6 +43,7 @@ from devices.labels import (
     travelers_pdf,
 )
 from devices.labels.files import file_names, write_file
+from devices.labels.sheets import CommandGroups
 from devices.printing import PrinterAddressError, PrinterError, parse_printer, send_lp, send_raw
 from devices.zpl import labels_zpl
 from tui.cli.output import emit, open_db, table
@@ -73,9 +74,27 @@ def printer_address(text: str) -> tuple[str, int]:
 # ---------------------------------------------------------------- commands
 
 
-def command_labels(codes: Sequence[str] = ()) -> dict[str, Label]:
+def command_groups(db_path: str) -> CommandGroups:
+    """The command sheet, with the plant's reasons when there is a database to read them
+    from (the modes, actions and quantities need none)."""
+    if not Path(db_path).exists():
+        return documents.command_sheet()
+    conn = open_db(db_path)
+    try:
+        return documents.command_sheet(conn)
+    finally:
+        conn.close()
+
+
+def command_labels(
+    codes: Sequence[str] = (), groups: CommandGroups | None = None
+) -> dict[str, Label]:
     """The command sheet's labels by value; `codes` picks some (any QTY:n and LOT:x too)."""
-    sheet = {label.value: label for _, labels in documents.command_sheet() for label in labels}
+    sheet = {
+        label.value: label
+        for _, labels in (documents.command_sheet() if groups is None else groups)
+        for label in labels
+    }
     if not codes:
         return sheet
     chosen: dict[str, Label] = {}
@@ -83,8 +102,9 @@ def command_labels(codes: Sequence[str] = ()) -> dict[str, Label]:
     for code in codes:
         value = code.strip()
         upper = value.upper()
-        if upper in sheet:
-            chosen[upper] = sheet[upper]
+        if upper in sheet or value in sheet:  # a reason code keeps its case
+            key = upper if upper in sheet else value
+            chosen[key] = sheet[key]
         elif upper.startswith("QTY:"):
             try:
                 milli = to_milli(value[4:])
@@ -170,7 +190,7 @@ def _many_files(out: str, names: Sequence[str], fmt: Format) -> tuple[list[Path]
 
 def _label_job(
     kind: str, labels: dict[str, Label], fmt: Format, size: LabelSize, paper: str, dpi: int,
-    out: str | None, whole_sheet: bool,
+    out: str | None, whole_sheet: CommandGroups | None,
 ) -> _Job:  # fmt: skip
     if not labels:
         raise LabelsError(f"there are no {kind} to print")
@@ -178,8 +198,8 @@ def _label_job(
     if fmt == "zpl":
         job.payload = labels_zpl(list(labels.values()), size, dpi).encode("utf-8")
     elif fmt == "pdf":
-        if whole_sheet:
-            job.payload = command_sheet_pdf(documents.command_sheet(), paper)
+        if whole_sheet is not None:
+            job.payload = command_sheet_pdf(whole_sheet, paper)
             job.what = f"the command sheet ({_plural(len(labels), 'command')})"
         else:
             job.payload = sheet_pdf(list(labels.values()), size, paper)
@@ -237,7 +257,7 @@ def _list(kind: str, db_path: str, as_json: bool) -> None:
     if kind == "commands":
         rows = [
             {"code": label.value, "barcode": label.value, "name": label.title, "detail": group}
-            for group, labels in documents.command_sheet()
+            for group, labels in command_groups(db_path)
             for label in labels
         ]
     else:
@@ -361,15 +381,16 @@ def _run(
         finally:
             conn.close()
     else:
-        if kind == "commands":
-            chosen = command_labels(codes)
+        groups = command_groups(db_path) if kind == "commands" else None
+        if groups is not None:
+            chosen = command_labels(codes, groups)
         else:
             conn = open_db(db_path)
             try:
                 chosen = documents.labels_for(conn, cast(documents.Kind, kind), codes)
             finally:
                 conn.close()
-        whole_sheet = kind == "commands" and not codes
+        whole_sheet = groups if not codes else None
         job = _label_job(kind, chosen, resolved, SIZES[size], paper, dpi, out, whole_sheet)
 
     for path, data in job.files:

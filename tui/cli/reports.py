@@ -209,7 +209,7 @@ def stage_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @date_option
 @stage_option
 def progress(db_path: str, as_json: bool, day: str | None, stage: str | None) -> None:
-    """Stage completions of a day: who, when, order, stage, units, scrap."""
+    """Stage completions of a day: who, when, order, stage, units, scrap and its reason."""
     from db import reports
     from db.refusals import LedgerError
     from db.times import local_date
@@ -231,9 +231,10 @@ def progress(db_path: str, as_json: bool, day: str | None, stage: str | None) ->
             [
                 table(
                     [[_local_clock(r["time"]), r["operator_name"] or r["operator"],
-                      r["work_order"], r["stage"], r["units"], r["scrap"], r["station"]]
+                      r["work_order"], r["stage"], r["units"], r["scrap"], r["reason"] or "",
+                      r["station"]]
                      for r in rows],
-                    ["time", "who", "order", "stage", "units", "scrap", "station"],
+                    ["time", "who", "order", "stage", "units", "scrap", "reason", "station"],
                 ),
                 f"{len(rows)} entries on {chosen.isoformat()}: {units} units completed, "
                 f"{scrap} scrapped",

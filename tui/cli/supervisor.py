@@ -1,6 +1,7 @@
 """What a supervisor does from the command line, with the app's role rules: hold,
-release and cancel a work order. Each names the badge that acts and says why; a badge
-without the role is refused in db/'s words and nothing changes."""
+release and cancel a work order. Each names the badge that acts and says why (a hold
+takes one of the plant's hold reasons or words); a badge without the role is refused in
+db/'s words and nothing changes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class OrderChange(Protocol):
 
 
 def _order_command(
-    name: str, verb: str, change: OrderChange, *, reason_required: bool
+    name: str, verb: str, change: OrderChange, *, reason_required: bool, reason_help: str = ""
 ) -> click.Command:
     """One of hold / release / cancel: the same arguments, the same answer."""
     # Click takes any default given, even None, as the value of a missing option.
@@ -30,7 +31,7 @@ def _order_command(
     @click.option(
         "--reason",
         required=reason_required,
-        help="Why; kept with the change." + ("" if reason_required else " (optional)"),
+        help=reason_help or f"Why; kept with the change.{'' if reason_required else ' (optional)'}",
         **optional,
     )
     @click.option("--badge", required=True, help="The supervisor's badge.")
@@ -72,6 +73,10 @@ def _cancel(conn: sqlite3.Connection, number: str, *, by: str, reason: str) -> N
     cancel(conn, number, by=by, reason=reason)
 
 
-hold = _order_command("hold", "hold", _hold, reason_required=False)
+hold = _order_command(
+    "hold", "hold", _hold, reason_required=True,
+    reason_help="Why: a hold reason's code from reasons.csv (its description is kept), "
+    "or words of your own.",
+)  # fmt: skip
 release = _order_command("release", "release", _release, reason_required=False)
 cancel = _order_command("cancel", "cancel", _cancel, reason_required=True)

@@ -205,6 +205,12 @@ def _csv_rows(report: DayReport) -> Iterator[dict[str, Any]]:
                 "product": done.product, "units": json_number(done.units_milli),
                 "scrap": json_number(done.scrap_milli),
             }  # fmt: skip
+        for why in s.scrap_by_reason:
+            yield {
+                "section": "scrap_by_reason", "stage": s.code,
+                "scrap": json_number(why.scrap_milli),
+                "detail": f"{why.reason or '(none)'}: {why.description}",
+            }  # fmt: skip
     for f in report.finished:
         yield {
             "section": "order_finished", "work_order": f.number, "product": f.product,

@@ -1,4 +1,5 @@
-"""One work order: its route stage by stage, its material, movements, scans and history.
+"""One work order: its route stage by stage, its material, movements, scans, history and
+scrap by reason.
 
 Supervisor actions live here: change the due date (with a reason), hold or release,
 cancel, allow unplanned material (an item the bill does not name; it then shows on
@@ -35,6 +36,7 @@ from db.board import (
 from db.forecast import OrderForecast, forecast
 from db.orders import OrderDetail, order_detail
 from db.quantity import text as qty_text
+from db.reason_codes import Reason, plant_reasons
 from db.schema import OPEN_STATUSES
 from tui.floor_screen import FloorScreen
 from tui.formatting import ago
@@ -62,10 +64,20 @@ class OrderRead:
 
     detail: OrderDetail | None
     forecast: OrderForecast | None
+    hold_reasons: tuple[Reason, ...] = ()
 
 
 # How the order screen words a forecast's risk beside the order's status.
 RISK_WORDS = {"late": LATE, "at_risk": AT_RISK, "tight": "◔ TIGHT", "on_track": ""}
+
+
+def _hold_reasons_hint(reasons: Sequence[Reason]) -> str:
+    """What the hold dialog's reason takes: the plant's hold reasons, or words."""
+    if not reasons:
+        return "Say why in your own words: the reason is kept with the hold."
+    codes = "; ".join(f"{r.code}: {r.description}" for r in reasons[:6])
+    more = "; …" if len(reasons) > 6 else ""
+    return f"Say why: a hold reason ({codes}{more}), typed or scanned, or your own words."
 
 
 def _time(ms: int) -> str:
@@ -93,6 +105,7 @@ class OrderScreen(FloorScreen):
         self.clock = clock or FloorClock()
         self.detail: OrderDetail | None = None
         self.forecast: OrderForecast | None = None
+        self.hold_reasons: tuple[Reason, ...] = ()  # the plant's, offered in the hold dialog
         self._marks: Marks | None = None  # what the last read saw; used by the load worker
         self._allowances = 0  # the newest unplanned allowance the last read saw
 
@@ -125,6 +138,10 @@ class OrderScreen(FloorScreen):
     def history_table(self) -> CellTable:
         return self._table("order-history")
 
+    @property
+    def scrap_table(self) -> CellTable:
+        return self._table("order-scrap")
+
     def compose(self) -> ComposeResult:
         from textual.widgets import TabbedContent, TabPane
 
@@ -141,6 +158,8 @@ class OrderScreen(FloorScreen):
                 yield CellTable(id="order-scans")
             with TabPane("History", id="tab-history"):
                 yield CellTable(id="order-history")
+            with TabPane("Scrap", id="tab-scrap"):
+                yield CellTable(id="order-scrap")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -153,6 +172,7 @@ class OrderScreen(FloorScreen):
         )
         self.scans_table.set_labels("Scan", "Time", "Station", "Read", "Outcome")
         self.history_table.set_labels("Time", "Change", "By", "Reason")
+        self.scrap_table.set_labels("Reason", "Scrapped", "At", "Description")
         self.query_one("#order-tabs").focus()
 
     # ------------------------------------------------------------ data
@@ -174,6 +194,7 @@ class OrderScreen(FloorScreen):
                     self._marks = marks
                     return UNCHANGED
             detail = order_detail(conn, self.number)
+            hold_reasons = tuple(plant_reasons(conn, "hold"))
             planned = None
             if detail is not None and detail.status in OPEN_STATUSES:
                 # The queue at every stage decides this order's finish: the whole floor
@@ -184,7 +205,7 @@ class OrderScreen(FloorScreen):
         finally:
             conn.execute("COMMIT")
         self._marks, self._allowances = marks, allowances
-        return OrderRead(detail, planned)
+        return OrderRead(detail, planned, hold_reasons)
 
     def show(self, read: OrderRead | Unchanged) -> None:
         if isinstance(read, Unchanged):
@@ -192,6 +213,7 @@ class OrderScreen(FloorScreen):
         result = read.detail
         before, self.detail = self.detail, result
         self.forecast = read.forecast
+        self.hold_reasons = read.hold_reasons
         if result is None:
             self.title_bar.update(as_text(f"ORDER {self.number}: not found"))
             return
@@ -241,6 +263,8 @@ class OrderScreen(FloorScreen):
             self._show_movements(result)
         if before is None or before.scans != result.scans:
             self._show_scans(result)
+        if before is None or before.scrap != result.scrap:
+            self._show_scrap(result)
         if before is None or (before.due_date_changes, before.status_changes) != (
             result.due_date_changes,
             result.status_changes,
@@ -325,6 +349,19 @@ class OrderScreen(FloorScreen):
             )
         self.scans_table.set_rows(rows)
 
+    def _show_scrap(self, detail: OrderDetail) -> None:
+        """The order's scrap grouped by reason: units at stages, material by item."""
+        rows: list[tuple[str, Sequence[str | Text]]] = []
+        for index, line in enumerate(detail.scrap):
+            if line.item is None:
+                units = "unit" if line.qty_milli == 1000 else "units"
+                amount, where = f"{qty_text(line.qty_milli)} {units}", line.stage or ""
+            else:
+                amount, where = f"{qty_text(line.qty_milli)} {line.uom}", f"{line.item} (material)"
+            reason = line.reason or "(no reason)"
+            rows.append((str(index), (reason, amount, where, line.description)))
+        self.scrap_table.set_rows(rows)
+
     def _show_history(self, detail: OrderDetail) -> None:
         entries: list[tuple[int, str, str, str]] = []
         for d in detail.due_date_changes:
@@ -369,16 +406,21 @@ class OrderScreen(FloorScreen):
 
         held = self.detail is not None and self.detail.status == "on_hold"
         verb = "Release" if held else "Hold"
+        if held:
+            explanation: tuple[str, ...] = ("Released, the order takes scans again.",)
+        else:
+            explanation = (
+                "On hold, the floor cannot post to this order until it is released.",
+                _hold_reasons_hint(self.hold_reasons),
+            )
         self.ask_supervisor(
             f"{verb} {self.number}",
-            "Released, the order takes scans again."
-            if held
-            else "On hold, the floor cannot post to this order until it is released.",
+            explanation,
             lambda conn, form: supervision.set_hold(
                 conn, self.number, not held, by=form.badge, reason=form.reason
             ),
             done=f"{self.number} {'released' if held else 'put on hold'}",
-            reason="optional",
+            reason="optional" if held else "required",
             confirm_label=verb,
         )
 

@@ -228,6 +228,8 @@ class ScanScreen(FloorScreen):
             after.append(f"QTY {view.typed_qty} (number pad)")
         if view.lot:
             after.append(f"LOT {view.lot}")
+        if view.reason:
+            after.append(f"REASON {view.reason}")
         self._set("next", " · ".join(after) or "QTY 1")
         self._set("stage", view.station.stage or "—")
         self._say("scan-prompt", f"▶ {view.prompt}")
