@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from db.quantity import QuantityError, to_milli
 from db.quantity import text as qty_text
-from db.refusals import Rejected
+from db.rejections import Rejected
 from db.sessions import Session
 
 DIGITS = tuple("0123456789")

@@ -23,7 +23,8 @@ from datetime import date
 from db import context_labels, ledger, progress, reason_codes, roles, unplanned
 from db.ledger import Origin
 from db.quantity import text as qty_text
-from db.refusals import LedgerError, Rejected
+from db.refusals import LedgerError
+from db.rejections import Rejected
 from db.resolve import Resolved, resolve
 from db.schema import MODES
 from db.sessions import Session

@@ -26,7 +26,8 @@ from typing import Literal
 from db.connection import database_unavailable, now_ms, write
 from db.grammar import interpret
 from db.quantity import QuantityError
-from db.refusals import LedgerError, Rejected
+from db.refusals import LedgerError
+from db.rejections import Rejected
 from db.scanners import count_reads
 from db.sessions import Session, load_session, prompt_for, save_session
 from devices.decode import decode

@@ -160,9 +160,9 @@ def test_count_takes_zero_and_a_counted_quantity_from_the_pad(conn: sqlite3.Conn
     accept(conn, "STORES", "B1001", "CMD:MODE:COUNT")
     [first] = accept(conn, "STORES", "NUM:7")
     assert first.prompt.startswith("Scan the item counted in A-01")
-    accept(conn, "STORES", *keys("900"), SCREW)
+    accept(conn, "STORES", *keys("900"), "REASON:MISCOUNT", SCREW)
     assert on_hand(conn, SCREW, "A-01") == 7900
-    [zero] = accept(conn, "STORES", "NUM:0", SCREW)[1:]
+    [zero] = accept(conn, "STORES", "NUM:0", "REASON:MISCOUNT", SCREW)[2:]
     assert on_hand(conn, SCREW, "A-01") == 0
     assert "counted 0 SCR-M4X10 in A-01" in zero.message
 
@@ -183,7 +183,7 @@ def test_done_completes_the_number_built(conn: sqlite3.Connection) -> None:
     assert too_many.status == "rejected" and "scan QTY:3 or less" in too_many.message
     assert typed(conn, "CUT-1") == "9"
     # Scrap mode takes it too.
-    accept(conn, "CUT-1", "CMD:MODE:SCRAP", CABINET_ORDER, "NUM:1", "CMD:DONE")
+    accept(conn, "CUT-1", "CMD:MODE:SCRAP", CABINET_ORDER, "NUM:1", "REASON:BURR", "CMD:DONE")
     assert progress(conn, CABINET_ORDER, "CUT") == (2000, 1000)
 
 
