@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from db import ledger
+from db import ledger, lookups
 from db.connection import now_ms, transaction
 from db.refusals import LedgerError
 from db.roles import require_role
@@ -19,7 +19,7 @@ def change_due_date(
 ) -> None:
     with transaction(conn):
         require_role(conn, by, "due_date")
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         try:
             date.fromisoformat(new_due)
         except ValueError:
@@ -37,7 +37,7 @@ def change_due_date(
 def set_hold(conn: sqlite3.Connection, number: str, hold: bool, *, by: str, reason: str) -> None:
     with transaction(conn):
         require_role(conn, by, "hold")
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         status = order["status"]
         if hold:
             if status in ("done", "cancelled", "on_hold"):
@@ -58,7 +58,7 @@ def set_hold(conn: sqlite3.Connection, number: str, hold: bool, *, by: str, reas
 def cancel(conn: sqlite3.Connection, number: str, *, by: str, reason: str) -> None:
     with transaction(conn):
         require_role(conn, by, "cancel")
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         if order["status"] in ("done", "cancelled"):
             raise LedgerError(f"work order {number} is already {order['status']}")
         if not reason.strip():
