@@ -12,7 +12,9 @@ Stock effect of any movement is uniform: `to_location` gains, `from_location` lo
 A reversal swaps the two locations, so the same rule undoes the original. No posting
 takes a bin below zero unless a supervisor allowed negative stock for that kind of
 location (db.roles' `allow_negative_stock`), and no total leaves the declared range
-(`db.quantity.MAX_TOTAL_MILLI`), so every total stays an exact integer.
+(`db.quantity.MAX_TOTAL_MILLI`), so every total stays an exact integer: a bin's
+balance and those two rules are db/balances.py; what a posting names (item, location,
+work order, where issued material waits) is looked up in db/lookups.py.
 """
 
 from __future__ import annotations
@@ -22,11 +24,35 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from db import lots
+from db.balances import add_stock, available, check_total, on_hand, what_is_there
 from db.connection import now_ms, transaction
+from db.lookups import item_row, location_of_kind, location_row, wip_location, work_order
 from db.quantity import MAX_TOTAL_MILLI, SCALE
 from db.quantity import text as qty_text
 from db.refusals import LedgerError
-from db.roles import negative_stock_kinds, require_role
+from db.roles import require_role
+
+__all__ = [
+    "NOBODY",
+    "Origin",
+    "adjust",
+    "issue",
+    "last_undoable_scan",
+    "post",
+    "post_reversal",
+    "receive",
+    "record_status",
+    "require_active",
+    "return_material",
+    "reverse_movement",
+    "scrap_material",
+    "ship",
+    "touch_work_order",
+    "transfer",
+]
+# The scan grammar and the demo plant read these through the ledger (db/grammar.py,
+# db/demo.py); everything else imports them from where they are defined.
+__all__ += ["location_of_kind", "on_hand", "work_order"]
 
 
 @dataclass(frozen=True)
@@ -40,70 +66,6 @@ class Origin:
 
 
 NOBODY = Origin()
-
-
-# ---------------------------------------------------------------- look-ups
-
-
-def item_row(conn: sqlite3.Connection, sku: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM items WHERE sku = ?", (sku,)).fetchone()
-    if row is None:
-        raise LedgerError(f"item {sku} is not in the item list")
-    return row  # type: ignore[no-any-return]
-
-
-def _location(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM locations WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise LedgerError(f"location {code} is not in the location list")
-    return row  # type: ignore[no-any-return]
-
-
-def location_of_kind(conn: sqlite3.Connection, kind: str) -> str:
-    row = conn.execute(
-        "SELECT code FROM locations WHERE kind = ? ORDER BY code LIMIT 1", (kind,)
-    ).fetchone()
-    if row is None:
-        raise LedgerError(f"no {kind} location is set up: add one to locations.csv")
-    return str(row[0])
-
-
-def work_order(conn: sqlite3.Connection, number: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM work_orders WHERE number = ?", (number,)).fetchone()
-    if row is None:
-        raise LedgerError(f"work order {number} does not exist")
-    return row  # type: ignore[no-any-return]
-
-
-def on_hand(conn: sqlite3.Connection, item: str, location: str, lot: str = "") -> int:
-    row = conn.execute(
-        "SELECT qty_milli FROM stock WHERE item = ? AND location = ? AND lot = ?",
-        (item, location, lot),
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _wip_location(
-    conn: sqlite3.Connection, number: str, product: str, item: str
-) -> tuple[str, str]:
-    """Where material issued to an order waits: the WIP location of the stage that uses it."""
-    row = conn.execute(
-        "SELECT b.stage FROM bill_of_materials b WHERE b.product = ? AND b.component = ?",
-        (product, item),
-    ).fetchone()
-    stage = row["stage"] if row and row["stage"] else None
-    if stage is None:
-        first = conn.execute(
-            "SELECT stage FROM work_order_stages WHERE work_order = ? ORDER BY seq LIMIT 1",
-            (number,),
-        ).fetchone()
-        if first is None:
-            raise LedgerError(f"work order {number} has no stages: check routings.csv")
-        stage = first["stage"]
-    loc = conn.execute("SELECT location FROM stages WHERE code = ?", (stage,)).fetchone()
-    if loc is None or not loc["location"]:
-        raise LedgerError(f"stage {stage} has no work-in-progress location: set it in stages.csv")
-    return str(loc["location"]), str(stage)
 
 
 # ---------------------------------------------------------------- the core posting
@@ -146,9 +108,9 @@ def post(
                 )
             if short is None:
                 short = "scan a smaller QTY" if have > 0 else "scan the location that holds it"
-            raise LedgerError(_only(conn, item, from_location, lot, have) + ": " + short)
+            raise LedgerError(what_is_there(conn, item, from_location, lot, have) + ": " + short)
     if to_location is not None:
-        _check_total(conn, item, to_location, lot, qty_milli)
+        check_total(conn, item, to_location, lot, qty_milli)
     cur = conn.execute(
         "INSERT INTO movements (time_ms, kind, item, lot, qty_milli, from_location, to_location,"
         " work_order, stage, operator, station, scan, reverses, progress_entry, reason)"
@@ -160,9 +122,9 @@ def post(
     if lot and from_location is None:
         lots.note_arrival(conn, item, lot, at)
     if to_location is not None:
-        _add_stock(conn, item, to_location, lot, qty_milli)
+        add_stock(conn, item, to_location, lot, qty_milli)
     if from_location is not None:
-        _add_stock(conn, item, from_location, lot, -qty_milli)
+        add_stock(conn, item, from_location, lot, -qty_milli)
     if work_order is not None and kind in ("issue", "return", "consume"):
         sign = -1 if reverses is not None else 1
         # The WIP side: an issue lands there, a return or consumption leaves from there;
@@ -182,45 +144,6 @@ def post(
     if work_order is not None:
         touch_work_order(conn, work_order, at, origin)
     return movement_id
-
-
-def _add_stock(conn: sqlite3.Connection, item: str, location: str, lot: str, delta: int) -> None:
-    conn.execute(
-        "INSERT INTO stock (item, location, lot, qty_milli) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (item, location, lot) "
-        "DO UPDATE SET qty_milli = qty_milli + excluded.qty_milli",
-        (item, location, lot, delta),
-    )
-
-
-def available(conn: sqlite3.Connection, item: str, location: str, lot: str) -> int:
-    """What may leave a bin: its stock on hand, or, where a supervisor allowed negative
-    stock for its kind of location, as much as keeps it inside the declared range."""
-    have = on_hand(conn, item, location, lot)
-    kind = conn.execute("SELECT kind FROM locations WHERE code = ?", (location,)).fetchone()
-    if kind is not None and kind[0] in negative_stock_kinds(conn):
-        return have + MAX_TOTAL_MILLI
-    return have
-
-
-def _only(conn: sqlite3.Connection, item: str, location: str, lot: str, have: int) -> str:
-    """How much is there, in the item's unit: the first half of a refusal."""
-    row = conn.execute("SELECT uom FROM items WHERE sku = ?", (item,)).fetchone()
-    uom = f" {row[0]}" if row is not None and row[0] else ""
-    lot_words = f" (lot {lot})" if lot else ""
-    if have <= 0:
-        return f"no {item} in {location}{lot_words} on record"
-    return f"only {qty_text(have)}{uom} of {item} in {location}{lot_words}"
-
-
-def _check_total(conn: sqlite3.Connection, item: str, location: str, lot: str, qty: int) -> None:
-    """Refuse a posting that would take a bin past the declared range: totals stay exact."""
-    if on_hand(conn, item, location, lot) + qty > MAX_TOTAL_MILLI:
-        raise LedgerError(
-            f"{location} would hold more than {MAX_TOTAL_MILLI // SCALE:,} of {item}, "
-            "the most the record keeps in one bin: check the QTY",
-            fixable=False,
-        )
 
 
 def touch_work_order(conn: sqlite3.Connection, number: str, at: int, origin: Origin) -> None:
@@ -283,7 +206,7 @@ def receive(
     """Take material in; a label's expiry and production dates are kept with its lot."""
     with transaction(conn):
         _require_lot(item_row(conn, item), lot)
-        _location(conn, to_location)
+        location_row(conn, to_location)
         if lot and (expiry is not None or produced is not None):
             lots.note_dates(conn, item, lot, expiry=expiry, produced=produced)
         return post(
@@ -304,8 +227,8 @@ def transfer(
 ) -> int:
     with transaction(conn):
         _require_lot(item_row(conn, item), lot)
-        _location(conn, from_location)
-        _location(conn, to_location)
+        location_row(conn, from_location)
+        location_row(conn, to_location)
         if from_location == to_location:
             raise LedgerError(
                 f"source and destination are both {from_location}: scan another bin",
@@ -336,10 +259,10 @@ def issue(
         row = item_row(conn, item)
         if row["lot_tracked"] and not lot:
             _require_lot(row, lot, pick=lots.first_to_pick(conn, item, from_location))
-        _location(conn, from_location)
+        location_row(conn, from_location)
         if lot:
             lots.refuse_expired(conn, item, lot, from_location)
-        wip, stage = _wip_location(conn, number, order["product"], item)
+        wip, stage = wip_location(conn, number, order["product"], item)
         return post(
             conn, "issue", item, qty_milli, from_location=from_location, to_location=wip,
             lot=lot, work_order=number, stage=stage, origin=origin,
@@ -360,7 +283,7 @@ def return_material(
     with transaction(conn):
         work_order(conn, number)
         _require_lot(item_row(conn, item), lot)
-        _location(conn, to_location)
+        location_row(conn, to_location)
         row = conn.execute(
             "SELECT location, issued_milli - returned_milli - consumed_milli AS held "
             "FROM work_order_materials WHERE work_order = ? AND item = ? AND lot = ? "
@@ -396,7 +319,7 @@ def scrap_material(
 ) -> int:
     with transaction(conn):
         _require_lot(item_row(conn, item), lot)
-        _location(conn, from_location)
+        location_row(conn, from_location)
         scrap_to = location_of_kind(conn, "scrap")
         if from_location == scrap_to:
             raise LedgerError(
@@ -424,7 +347,7 @@ def adjust(
         if require_permission:
             require_role(conn, origin.operator, "adjust")
         _require_lot(item_row(conn, item), lot)
-        _location(conn, location)
+        location_row(conn, location)
         if counted_milli < 0:
             raise LedgerError("a count cannot be below zero", fixable=False)
         difference = counted_milli - on_hand(conn, item, location, lot)
@@ -454,7 +377,7 @@ def ship(
     with transaction(conn):
         _require_lot(item_row(conn, item), lot)
         source = from_location or location_of_kind(conn, "finished")
-        _location(conn, source)
+        location_row(conn, source)
         return post(
             conn, "ship", item, qty_milli, from_location=source, to_location=None, lot=lot,
             origin=origin,

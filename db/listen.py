@@ -40,7 +40,8 @@ from db.scanners import (
     record_scanner,
 )
 from db.spool import AckMark, FedLine, held_words, spool_dir
-from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader, Terminator
+from devices.framing import Terminator
+from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader
 from devices.ssi import Reply, SsiReader, SsiScan
 
 log = logging.getLogger("shopfloor.listen")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from db import ledger
+from db import balances, ledger, lookups
 from db.connection import now_ms, transaction
 from db.ledger import NOBODY, Origin
 from db.quantity import text as qty_text
@@ -33,7 +33,7 @@ def _stage_row(conn: sqlite3.Connection, number: str, stage: str | None) -> sqli
 
 def stage_available(conn: sqlite3.Connection, number: str, seq: int) -> int:
     """What has reached a stage and is not yet completed or scrapped there."""
-    order = ledger.work_order(conn, number)
+    order = lookups.work_order(conn, number)
     previous = conn.execute(
         "SELECT done_milli FROM work_order_stages WHERE work_order = ? AND seq < ? "
         "ORDER BY seq DESC LIMIT 1",
@@ -65,7 +65,7 @@ def report_progress(
     if kind not in ("done", "scrap"):
         raise ValueError(kind)
     with transaction(conn):
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         ledger.require_active(order)
         row = _stage_row(conn, number, stage)
         seq, stage_code = int(row["seq"]), str(row["stage"])
@@ -103,10 +103,10 @@ def report_progress(
                 "SELECT MAX(seq) FROM work_order_stages WHERE work_order = ?", (number,)
             ).fetchone()[0]
             if seq == last:
-                product = ledger.item_row(conn, order["product"])
+                product = lookups.item_row(conn, order["product"])
                 ledger.post(
                     conn, "produce", order["product"], qty_milli, from_location=None,
-                    to_location=ledger.location_of_kind(conn, "finished"),
+                    to_location=lookups.location_of_kind(conn, "finished"),
                     lot=number if product["lot_tracked"] else "", work_order=number,
                     stage=stage_code, origin=origin, progress_entry=entry, time_ms=at,
                 )  # fmt: skip
@@ -147,7 +147,7 @@ def _backflush(
             # What was never issued is not consumed: the shortage shows on the board
             # instead. Nor is what has left the WIP bin since (moved on by hand): a
             # completion never drives the bin below zero.
-            there = ledger.available(
+            there = balances.available(
                 conn, component["component"], lot_row["location"], lot_row["lot"]
             )
             take = min(needed, int(lot_row["held"]), there)
@@ -163,7 +163,7 @@ def _backflush(
 
 
 def _update_done(conn: sqlite3.Connection, number: str, origin: Origin) -> None:
-    order = ledger.work_order(conn, number)
+    order = lookups.work_order(conn, number)
     totals = conn.execute(
         "SELECT (SELECT done_milli FROM work_order_stages WHERE work_order = ? "
         "ORDER BY seq DESC LIMIT 1) AS completed, "

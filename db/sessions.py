@@ -2,13 +2,14 @@
 mode, the work order, locations, the next QTY, LOT and REASON, the number being built
 on the number pad), kept in the database so a
 kiosk sees what a headless reader does and a restart loses nothing; and `prompt_for`,
-what the person at the station should scan next.
+what the person at the station should scan next (one prompt per mode, from a table).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from db.connection import now_ms
@@ -118,74 +119,103 @@ def save_session(conn: sqlite3.Connection, session: Session, prompt: str) -> Non
     )  # fmt: skip
 
 
+# ---------------------------------------------------------------- what to scan next
+
+# What the person at a station in each mode should scan next, given the session, the
+# location it works at (`here`) and the station's stage; `prompt_for` adds the next QTY
+# and LOT.
+Prompt = Callable[[Session, str, str], str]
+
+
+def _receive(session: Session, here: str, stage: str) -> str:
+    if session.purchase_order:
+        return f"Scan items of {session.purchase_order} to receive into {here}"
+    return f"Scan items to receive into {here}, or a location to change it"
+
+
+def _issue(session: Session, here: str, stage: str) -> str:
+    if session.work_order is None:
+        return "Scan the work order to issue to"
+    return f"Scan items to issue from {here} to {session.work_order}"
+
+
+def _return(session: Session, here: str, stage: str) -> str:
+    if session.work_order is None:
+        return "Scan the work order to return from"
+    return f"Scan items to return from {session.work_order} to {here}"
+
+
+def _move(session: Session, here: str, stage: str) -> str:
+    if session.location is None:
+        return "Scan the source location"
+    if session.to_location is None:
+        return f"Scan the destination location (moving from {session.location})"
+    return f"Scan items to move {session.location} → {session.to_location}"
+
+
+def _progress(session: Session, here: str, stage: str) -> str:
+    wo = session.work_order
+    if wo is None:
+        return "Scan the work-order traveler"
+    if session.typed_qty is not None:
+        return f"Scan CMD:DONE to report {session.typed_qty} of {wo} at {stage}"
+    return f"Scan QTY: then CMD:DONE to report {wo} at {stage} (CMD:DONE alone: all waiting)"
+
+
+def _scrap(session: Session, here: str, stage: str) -> str:
+    wo = session.work_order
+    if wo is None:
+        return f"Scan items to scrap from {here}, or a work order to scrap units at {stage}"
+    if session.typed_qty is not None:
+        return f"Scan CMD:DONE to scrap {session.typed_qty} of {wo} at {stage}"
+    return f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
+
+
+def _count(session: Session, here: str, stage: str) -> str:
+    if session.qty_milli is None and session.typed_qty is None:
+        return f"Scan QTY: (or NUM: keys) with the counted quantity, then the item (bin {here})"
+    return f"Scan the item counted in {here}"
+
+
+def _ship(session: Session, here: str, stage: str) -> str:
+    if session.sales_order:
+        return f"Scan finished items to ship against {session.sales_order}"
+    return "Scan finished items to ship, or the sales order (SO:number) first"
+
+
+_PROMPTS: dict[str, Prompt] = {
+    "RECEIVE": _receive,
+    "ISSUE": _issue,
+    "RETURN": _return,
+    "MOVE": _move,
+    "PROGRESS": _progress,
+    "SCRAP": _scrap,
+    "COUNT": _count,
+    "SHIP": _ship,
+}
+
+
 def prompt_for(conn: sqlite3.Connection, session: Session) -> str:
     """What the person at the station should scan next."""
+    if session.operator is None:
+        return "Scan your badge to sign in"
     home = session.home
     here = session.location or (home["location"] if home else None) or "?"
     stage = (home["stage"] if home else None) or "this station's stage"
-    wo = session.work_order
-    typed = session.typed_qty
     extra = ""
     if session.qty_milli is not None:
         extra += f" (next QTY {qty_text(session.qty_milli)})"
+    typed = session.typed_qty
     if typed is not None:
-        # With an order in PROGRESS / SCRAP the words below already name the number.
-        named = session.mode in ("PROGRESS", "SCRAP") and wo is not None
+        # With an order in PROGRESS / SCRAP the prompt itself already names the number.
+        named = session.mode in ("PROGRESS", "SCRAP") and session.work_order is not None
         said = "" if named else f"next QTY {typed} from the number pad: "
         extra += f" ({said}more NUM: keys, or NUM:CLR)"
     if session.lot:
         extra += f" (next LOT {session.lot})"
     if session.reason:
         extra += f" (reason {session.reason})"
-    if session.operator is None:
-        return "Scan your badge to sign in"
-    mode = session.mode
-    if mode == "RECEIVE":
-        text = f"Scan items to receive into {here}, or a location to change it"
-        if session.purchase_order:
-            text = f"Scan items of {session.purchase_order} to receive into {here}"
-    elif mode in ("ISSUE", "RETURN"):
-        if wo is None:
-            text = f"Scan the work order to {'issue to' if mode == 'ISSUE' else 'return from'}"
-        elif mode == "ISSUE":
-            text = f"Scan items to issue from {here} to {wo}"
-        else:
-            text = f"Scan items to return from {wo} to {here}"
-    elif mode == "MOVE":
-        if session.location is None:
-            text = "Scan the source location"
-        elif session.to_location is None:
-            text = f"Scan the destination location (moving from {session.location})"
-        else:
-            text = f"Scan items to move {session.location} → {session.to_location}"
-    elif mode == "PROGRESS":
-        if wo is None:
-            text = "Scan the work-order traveler"
-        elif typed is not None:
-            text = f"Scan CMD:DONE to report {typed} of {wo} at {stage}"
-        else:
-            text = (
-                f"Scan QTY: then CMD:DONE to report {wo} at {stage} (CMD:DONE alone: all waiting)"
-            )
-    elif mode == "SCRAP":
-        if wo is None:
-            text = f"Scan items to scrap from {here}, or a work order to scrap units at {stage}"
-        elif typed is not None:
-            text = f"Scan CMD:DONE to scrap {typed} of {wo} at {stage}"
-        else:
-            text = f"Scan QTY: then CMD:DONE to scrap units of {wo} at {stage}"
-        if session.reason is None and reason_required(conn, "scrap"):
-            text = "Scan a REASON: for the scrap first. " + text
-    elif mode == "COUNT":
-        text = (
-            f"Scan QTY: (or NUM: keys) with the counted quantity, then the item (bin {here})"
-            if session.qty_milli is None and typed is None
-            else f"Scan the item counted in {here}"
-        )
-    else:  # SHIP
-        text = (
-            f"Scan finished items to ship against {session.sales_order}"
-            if session.sales_order
-            else "Scan finished items to ship, or the sales order (SO:number) first"
-        )
+    text = _PROMPTS[session.mode](session, here, stage)
+    if session.mode == "SCRAP" and session.reason is None and reason_required(conn, "scrap"):
+        text = "Scan a REASON: for the scrap first. " + text
     return text + extra

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from db import ledger
+from db import ledger, lookups
 from db.connection import now_ms, transaction
 from db.reason_codes import hold_reason
 from db.refusals import LedgerError
@@ -21,7 +21,7 @@ def change_due_date(
 ) -> None:
     with transaction(conn):
         require_role(conn, by, "due_date")
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         try:
             date.fromisoformat(new_due)
         except ValueError:
@@ -39,7 +39,7 @@ def change_due_date(
 def set_hold(conn: sqlite3.Connection, number: str, hold: bool, *, by: str, reason: str) -> None:
     with transaction(conn):
         require_role(conn, by, "hold")
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         status = order["status"]
         if hold:
             if status in ("done", "cancelled", "on_hold"):
@@ -60,7 +60,7 @@ def set_hold(conn: sqlite3.Connection, number: str, hold: bool, *, by: str, reas
 def cancel(conn: sqlite3.Connection, number: str, *, by: str, reason: str) -> None:
     with transaction(conn):
         require_role(conn, by, "cancel")
-        order = ledger.work_order(conn, number)
+        order = lookups.work_order(conn, number)
         if order["status"] in ("done", "cancelled"):
             raise LedgerError(f"work order {number} is already {order['status']}")
         if not reason.strip():

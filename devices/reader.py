@@ -1,5 +1,7 @@
-"""Reading a scanner: open its serial transport, cut the byte stream into lines, hand
-them over in order, and reconnect when the device or link goes away.
+"""Reading a scanner: the reader thread that opens its transport (devices.transport),
+cuts the byte stream into lines (devices.framing), hands them over in order, and
+reconnects when the device or link goes away; and what it hands over (`LineRead`,
+`LinkChanged`) and how a scanner is reached (`ScannerConfig`).
 
 One `ScannerReader` per scanner, each on its own daemon thread. It owns the port and
 nothing else: what a line means (`devices.decode`), journaling, and double-read
@@ -12,8 +14,6 @@ receiver being killed.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,30 +21,24 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import serial
-from serial import rfc2217
 
-from devices.ports import matching_ports
+from devices import transport
+from devices.framing import LineFramer, Terminator
 
 __all__ = [
-    "LineFramer",
     "LineRead",
     "LinkChanged",
     "ScannerConfig",
     "ScannerProtocol",
     "ScannerReader",
-    "Terminator",
 ]
 
 log = logging.getLogger(__name__)
 
-Terminator = Literal["auto", "CR", "LF", "CRLF"]
 # "lines": a plain serial scanner, one decode per terminated line (this module);
 # "ssi": Zebra's Simple Serial Interface, packets acknowledged by the host (devices.ssi).
 ScannerProtocol = Literal["lines", "ssi"]
 
-# Short, so stop() and a dropped link are noticed quickly; reads return as soon as
-# bytes are there, so this costs no latency.
-READ_TIMEOUT_S = 0.05
 # One read never takes more than this, whatever the device has queued: it bounds
 # memory.
 READ_CHUNK = 65536
@@ -60,10 +54,6 @@ DEFAULT_GAP_MS = 300
 PAUSE_S = 0.05
 FIRST_RETRY_S = 0.1
 MAX_RETRY_S = 0.5
-
-# A TCP link whose cable is pulled sends no FIN; without keepalive a reader would
-# wait on it forever.
-_KEEPALIVE = (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3))
 
 
 @dataclass(frozen=True)
@@ -125,81 +115,6 @@ class LinkChanged:
     connected: bool
     error: str | None
     at_ms: int
-
-
-class LineFramer:
-    """Cuts a byte stream into lines, holding at most `max_line` bytes of an unfinished one.
-
-    `feed` returns (head, full length) for each line completed by the chunk. Empty
-    lines are dropped, which is also why "auto" can treat CR and LF each as an end of
-    line: the empty line between the CR and LF of a CRLF disappears.
-    """
-
-    def __init__(self, terminator: Terminator = "auto", max_line: int = 4096) -> None:
-        if terminator not in get_args(Terminator):
-            raise ValueError(f"unknown terminator {terminator!r}")
-        self._terminator = terminator
-        self._max_line = max_line
-        self._head = bytearray()
-        self._length = 0  # of the unfinished line, counting bytes not kept in _head
-        self._held_cr = False  # CRLF mode: a chunk ended between CR and LF
-
-    @property
-    def buffered(self) -> int:
-        """Bytes of the unfinished line held in memory."""
-        return len(self._head) + self._held_cr
-
-    def feed(self, chunk: bytes) -> list[tuple[bytes, int]]:
-        if self._held_cr:
-            chunk = b"\r" + chunk
-            self._held_cr = False
-        if self._terminator == "CRLF" and chunk.endswith(b"\r"):
-            chunk = chunk[:-1]
-            self._held_cr = True
-
-        *complete, rest = self._split(chunk)
-        lines: list[tuple[bytes, int]] = []
-        for piece in complete:
-            if self._length:
-                self._extend(piece)
-                head, length = bytes(self._head), self._length
-                self._head.clear()
-                self._length = 0
-            else:
-                head, length = piece[: self._max_line], len(piece)
-            if length:
-                lines.append((head, length))
-        if rest:
-            self._extend(rest)
-        return lines
-
-    def drop_partial(self) -> None:
-        self._head.clear()
-        self._length = 0
-        self._held_cr = False
-
-    def take_partial(self) -> tuple[bytes, int] | None:
-        """End the unfinished line where it is (after a silence): its head and length."""
-        head, length = bytes(self._head), self._length
-        self.drop_partial()
-        return (head, length) if length else None
-
-    def _split(self, chunk: bytes) -> list[bytes]:
-        if self._terminator == "CR":
-            return chunk.split(b"\r")
-        if self._terminator == "LF":
-            return chunk.split(b"\n")
-        if self._terminator == "CRLF":
-            return chunk.split(b"\r\n")
-        if b"\r" in chunk:
-            chunk = chunk.replace(b"\r", b"\n")
-        return chunk.split(b"\n")
-
-    def _extend(self, piece: bytes) -> None:
-        room = self._max_line - len(self._head)
-        if room > 0:
-            self._head += piece[:room]
-        self._length += len(piece)
 
 
 class _LinkDropped(Exception):
@@ -269,10 +184,10 @@ class ScannerReader:
             try:
                 where = self._where()
                 port = self._open(where)
-            except _Unavailable as exc:
+            except transport.Unavailable as exc:
                 self._report(False, f"{exc}; retrying")
             except (serial.SerialException, OSError, ValueError) as exc:
-                self._report(False, f"{_cannot_open(where, exc)}; retrying")
+                self._report(False, f"{transport.cannot_open(where, exc)}; retrying")
             except Exception as exc:
                 # Whatever else goes wrong opening, the thread must live to retry.
                 log.exception("scanner %s: opening %s failed", self._config.name, where)
@@ -292,29 +207,10 @@ class ScannerReader:
         config = self._config
         if not config.by_usb_ids:
             return config.url
-        found = matching_ports(config.vid, config.pid, config.serial_number)
-        if len(found) == 1:
-            return found[0].device
-        ids = _usb_ids(config)
-        if not found:
-            raise _Unavailable(f"no scanner with {ids} is plugged in")
-        devices = ", ".join(port.device for port in found)
-        raise _Unavailable(f"{len(found)} scanners match {ids} ({devices}); set the serial number")
+        return transport.device_by_usb_ids(config.vid, config.pid, config.serial_number)
 
     def _open(self, where: str) -> Any:
-        port = serial.serial_for_url(
-            where, do_not_open=True, baudrate=self._config.baud, timeout=READ_TIMEOUT_S
-        )
-        # Two programs reading one scanner would each get half of every burst. Only
-        # local device files can be locked; network and loop transports cannot.
-        if isinstance(port, serial.Serial):
-            port.exclusive = True
-            # pyserial flushes the input on open; what the device buffered while no one
-            # was reading (a restart after a crash) are scans, and must be read.
-            port._reset_input_buffer = lambda: None
-        port.open()
-        _keep_alive(port)
-        return port
+        return transport.open_port(where, self._config.baud)
 
     def _read_until_lost(self, port: Any, where: str) -> bool:
         """Read until stopped or the port fails; True if any bytes arrived."""
@@ -339,7 +235,7 @@ class ScannerReader:
         except _LinkDropped:
             lost = f"connection to {where} dropped"
         except (serial.SerialException, OSError) as exc:
-            lost = _lost(where, exc)
+            lost = transport.lost(where, exc)
         except Exception as exc:
             # A fault of ours must not end the thread silently: say it, and start over.
             log.exception("scanner %s: reader failed", self._config.name)
@@ -350,7 +246,7 @@ class ScannerReader:
             # whatever arrives after reconnecting: its head alone could be another
             # valid code, and the operator saw no confirmation for it anyway.
             self._framer.drop_partial()
-            _close(port)
+            transport.close_port(port)
         if lost is not None and not self._stopping.is_set():
             self._report(False, f"{lost}; retrying")
         return got_bytes
@@ -383,7 +279,7 @@ class ScannerReader:
         limit = min(READ_CHUNK, (HANDOVER_LINES - 2) * self._line_bytes)
         chunk = bytearray(port.read(min(max(1, port.in_waiting), limit)))
         if not chunk:
-            if _link_dropped(port):
+            if transport.link_dropped(port):
                 raise _LinkDropped
             return b""
         # Take what else is already waiting, up to the limit, so a burst is handed over
@@ -434,76 +330,3 @@ class ScannerReader:
             self._on_state(state)
         except Exception:
             log.exception("scanner %s: reporting state failed", self._config.name)
-
-
-class _Unavailable(Exception):
-    """The scanner cannot be opened for a reason already in plain words."""
-
-
-def _usb_ids(config: ScannerConfig) -> str:
-    parts: list[str] = []
-    if config.vid is not None or config.pid is not None:
-        vid = f"{config.vid:04x}" if config.vid is not None else "*"
-        pid = f"{config.pid:04x}" if config.pid is not None else "*"
-        parts.append(f"USB id {vid}:{pid}")
-    if config.serial_number is not None:
-        parts.append(f"serial number {config.serial_number}")
-    return " and ".join(parts)
-
-
-def _is_device_path(where: str) -> bool:
-    return "://" not in where
-
-
-def _cannot_open(where: str, exc: BaseException) -> str:
-    if _is_device_path(where) and not os.path.exists(where):
-        return f"device {where} not present"
-    message = f"cannot open {where}: {exc}"
-    if "waiting for option 'control'" in str(exc):
-        # ser2net in front of a port without modem lines never acknowledges DTR/RTS.
-        message += " (the server does not answer modem-control requests: add ?ign_set_control)"
-    return message
-
-
-def _lost(where: str, exc: BaseException) -> str:
-    if not _is_device_path(where):
-        return f"connection to {where} dropped ({exc})"
-    if not os.path.exists(where):
-        return f"device {where} vanished"
-    return f"device {where} stopped answering ({exc})"
-
-
-def _link_dropped(port: Any) -> bool:
-    """After an empty read: has the RFC 2217 link gone, rather than the read timed out?
-
-    pyserial's RFC 2217 client reads the socket on its own thread; when the server
-    closes the connection that thread queues an end marker and exits, and the next
-    `read` returns b'' early instead of raising. A timed-out read also returns b'',
-    but with the thread still running. (If the thread has not quite exited yet, the
-    following read raises "reader thread died", so the drop is caught either way.)
-    """
-    if not isinstance(port, rfc2217.Serial):
-        return False
-    thread = getattr(port, "_thread", None)
-    return thread is None or not thread.is_alive()
-
-
-def _keep_alive(port: Any) -> None:
-    sock = getattr(port, "_socket", None)
-    if not isinstance(sock, socket.socket):
-        return
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        for option, value in _KEEPALIVE:
-            if hasattr(socket, option):
-                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
-    except OSError:
-        log.debug("TCP keepalive not available on %r", port)
-
-
-def _close(port: Any) -> None:
-    try:
-        port.close()
-    except Exception:
-        # Closing a port whose device has vanished can fail; it is closed either way.
-        log.debug("closing %r failed", port, exc_info=True)

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from db import ledger
+from db import balances, ledger, lookups
 from db.check import check
 from db.connection import clock, connect, write
 from db.inbox import dismiss_scan
@@ -76,7 +76,7 @@ def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _stock(conn: sqlite3.Connection, item: str, location: str, lot: str = "") -> int:
-    return ledger.on_hand(conn, item, location, lot)
+    return balances.on_hand(conn, item, location, lot)
 
 
 def _movements(conn: sqlite3.Connection, **where: Any) -> list[dict[str, Any]]:
@@ -1154,7 +1154,7 @@ def test_the_last_stage_produces_finished_goods(conn: sqlite3.Connection) -> Non
 
 
 def _status(conn: sqlite3.Connection, number: str) -> str:
-    return str(ledger.work_order(conn, number)["status"])
+    return str(lookups.work_order(conn, number)["status"])
 
 
 def test_status_moves_released_in_progress_done(conn: sqlite3.Connection) -> None:
@@ -1305,7 +1305,7 @@ def test_a_reversal_cannot_drive_stock_negative(conn: sqlite3.Connection) -> Non
     ledger.transfer(conn, "C1", 5000, "S1", "S2")
     with pytest.raises(LedgerError, match="no C1 in S1 on record: the receive cannot be undone"):
         ledger.reverse_movement(conn, receipt)
-    assert ledger.on_hand(conn, "C1", "S1") == 0
+    assert balances.on_hand(conn, "C1", "S1") == 0
     assert check(conn).ok
 
 

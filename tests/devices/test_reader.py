@@ -18,15 +18,9 @@ from typing import Any
 import pytest
 import serial
 
+from devices.framing import LineFramer, Terminator
 from devices.ports import PortInfo, find_port, list_scanner_ports
-from devices.reader import (
-    LineFramer,
-    LineRead,
-    LinkChanged,
-    ScannerConfig,
-    ScannerReader,
-    Terminator,
-)
+from devices.reader import LineRead, LinkChanged, ScannerConfig, ScannerReader
 from tests.conftest import wait_for
 from tests.serial_devices import DeviceServer, Pty, VirtualCable
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from db import ledger
+from db import balances, ledger
 from db.check import check
 from db.connection import connect
 from db.ledger import Origin
@@ -129,7 +129,7 @@ def test_four_processes_posting_receipts_at_once(db_path: Path) -> None:
     ).fetchall()
     assert [tuple(r) for r in per_worker] == [(1_000 + n, RECEIPTS) for n in range(WORKERS)]
     expected = sum((1_000 + n) * RECEIPTS for n in range(WORKERS))
-    assert ledger.on_hand(conn, "C1", "RCV") == expected
+    assert balances.on_hand(conn, "C1", "RCV") == expected
     report = check(conn)
     assert report.ok, report.differences
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

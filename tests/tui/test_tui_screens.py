@@ -24,7 +24,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from db import inbox, ledger, pipeline, progress, roles, stages, stock
+from db import balances, inbox, ledger, pipeline, progress, roles, stages, stock
 from db.connection import clock, connect, write
 from db.demo import create_demo_db, gtin_for
 from db.quantity import text as qty_text
@@ -230,7 +230,7 @@ async def test_stock_flags_negative_stock_and_pages_history(
     for _ in range(250):
         ledger.receive(db, "NUT-M4", 1000, "RCV-DOCK")
     roles.allow_negative_stock(db, ["receiving"], by="B3001", reason="dock counts lag")
-    on_dock = ledger.on_hand(db, "NUT-M4", "RCV-DOCK")
+    on_dock = balances.on_hand(db, "NUT-M4", "RCV-DOCK")
     ledger.transfer(db, "NUT-M4", on_dock + 5000, "RCV-DOCK", "A-01")
     total = db.execute("SELECT COUNT(*) FROM movements WHERE item = 'NUT-M4'").fetchone()[0]
 
@@ -563,7 +563,7 @@ async def test_inbox_replay_after_master_data_is_fixed(plant: str, db: sqlite3.C
             (rejected.scan_id,),
         ).fetchone()
         assert tuple(action) == ("replayed", "B3002")
-        assert ledger.on_hand(db, "NEW-BOLT", "RCV-DOCK") == 1000
+        assert balances.on_hand(db, "NEW-BOLT", "RCV-DOCK") == 1000
         assert screen.table.row_count == 0
 
 

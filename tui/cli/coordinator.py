@@ -149,13 +149,13 @@ def due_cmd(
     db_path: str, as_json: bool, number: str, new_due: str, reason: str, badge: str
 ) -> None:
     """Move a work order's due date (YYYY-MM-DD), with who and why, as the app does."""
-    from db import ledger, reports
+    from db import lookups, reports
     from db.refusals import LedgerError
     from db.supervision import change_due_date
 
     conn = open_db(db_path)
     try:
-        old = ledger.work_order(conn, number)["due"]
+        old = lookups.work_order(conn, number)["due"]
         change_due_date(conn, number, new_due, by=badge, reason=reason)
     except LedgerError as exc:
         raise click.ClickException(f"{exc}; the due date is unchanged") from None

@@ -36,16 +36,16 @@ def _order_command(
     )
     @click.option("--badge", required=True, help="The supervisor's badge.")
     def command(db_path: str, as_json: bool, number: str, reason: str, badge: str) -> None:
-        from db import ledger
+        from db import lookups
         from db.refusals import LedgerError
 
         conn = open_db(db_path)
         try:
-            before = ledger.work_order(conn, number)["status"]
+            before = lookups.work_order(conn, number)["status"]
             change(conn, number, by=badge, reason=reason)
         except LedgerError as exc:
             raise click.ClickException(f"{exc}; work order {number} is unchanged") from None
-        after = ledger.work_order(conn, number)["status"]
+        after = lookups.work_order(conn, number)["status"]
         emit(
             as_json,
             {"number": number, "old_status": before, "new_status": after, "by": badge},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,6 +28,7 @@ from textual.strip import Strip
 from tui.plain import as_text
 
 CELL_PADDING = 1
+STYLES = Path(__file__).with_name("line_table.tcss")
 
 
 @dataclass(frozen=True)
@@ -45,32 +47,9 @@ class LineTable(ScrollView, can_focus=True):
         "line-table--even-row",
     }
 
-    # Component styles live with the widget, as Textual's own tables keep theirs; they
-    # use the theme's variables so the kiosk's high-contrast theme holds.
-    DEFAULT_CSS = """
-    LineTable {
-        background: $surface;
-        color: $foreground;
-        & > .line-table--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .line-table--even-row {
-            background: $surface-lighten-1 50%;
-        }
-        & > .line-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .line-table--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-    }
-    """
+    # Component styles live with the widget (default CSS, which a screen's rules override),
+    # as Textual's own tables keep theirs; the file says why.
+    DEFAULT_CSS = STYLES.read_text(encoding="utf-8")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Open", show=False, id="line_table_choose"),
