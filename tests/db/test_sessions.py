@@ -1,6 +1,6 @@
 """What a station says to scan next (`db.sessions.prompt_for`), through the scan
 pipeline on the demo plant: one prompt for each mode, worded exactly, with the next
-QTY and LOT the station holds."""
+QTY, LOT and REASON and the number being built on the number pad."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ PROMPTS = {
     "RETURN": "Scan the work order to return from",
     "MOVE": "Scan the source location",
     "PROGRESS": "Scan the work-order traveler",
-    "SCRAP": "Scan items to scrap from A-01, or a work order to scrap units at "
-    "this station's stage",
-    "COUNT": "Scan QTY: with the counted quantity, then the item (bin A-01)",
+    # A scrap needs a reason on the demo plant (scrap_needs_reason is on by default).
+    "SCRAP": "Scan a REASON: for the scrap first. Scan items to scrap from A-01, or a work "
+    "order to scrap units at this station's stage",
+    "COUNT": "Scan QTY: (or NUM: keys) with the counted quantity, then the item (bin A-01)",
     "SHIP": "Scan finished items to ship, or the sales order (SO:number) first",
 }
 
@@ -54,3 +55,14 @@ def test_the_prompt_carries_the_next_qty_and_lot(conn: sqlite3.Connection) -> No
 def test_nobody_signed_in_is_asked_for_a_badge(conn: sqlite3.Connection) -> None:
     result = process_scan(conn, "STORES", b"A-01")
     assert (result.status, result.prompt) == ("rejected", "Scan your badge to sign in")
+
+
+def test_the_prompt_carries_the_number_pad_and_the_reason(conn: sqlite3.Connection) -> None:
+    for code in ("B1001", "CMD:MODE:COUNT", "NUM:1", "NUM:2"):
+        result = process_scan(conn, "STORES", code.encode())
+    assert result.prompt == (
+        "Scan the item counted in A-01 (next QTY 12 from the number pad: more NUM: keys, "
+        "or NUM:CLR)"
+    )
+    result = process_scan(conn, "STORES", b"REASON:MISCOUNT")
+    assert result.prompt.endswith("or NUM:CLR) (reason MISCOUNT)"), result.prompt
