@@ -311,7 +311,7 @@ def test_several_writers_at_once_lose_nothing(
     burst = 1000
     writer = BurstWriter(pty.master, burst)
     runs = {
-        "STORES": ["B1002", "WO-24003", *["SCR-M4X10"] * 98],
+        "STORES": ["B1002", "WO-24016", *["SCR-M4X10"] * 98],  # on its bill
         "SHIPPING": ["B1001", *["ENC-300"] * 99],
         "RECEIVING": ["B1002", *["NUT-M4"] * 99],
     }

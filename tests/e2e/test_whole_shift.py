@@ -18,8 +18,6 @@ short idle time. After each scan the screen shows the scan's outcome on its row,
 after each step the screen says it in words and the record shows the posting with the
 person behind it.
 
-Places for what other branches add, one small function each: `scrap_reason` (REASON:
-barcodes) and `sign_out_after_idle` (the station signing out by itself).
 """
 
 from __future__ import annotations
@@ -357,8 +355,10 @@ def count(station: Station, plant: Path) -> None:
     station.shows("MODE        COUNT")
     station.scan("bins", "RCV-DOCK")
     key_in(station, "24")
+    # A count that changes the record needs its reason (adjust_needs_reason, on by default).
+    assert station.scan("commands", "REASON:MISCOUNT").message.startswith("reason MISCOUNT")
     got = station.scan("traveler", "SCR-M5X12")
-    said = "counted 24 SCR-M5X12 in RCV-DOCK, was 25: −1 adjusted"
+    said = "counted 24 SCR-M5X12 in RCV-DOCK, was 25: −1 adjusted (reason MISCOUNT)"
     assert got.message == said
     station.shows(f"✓ {said}")
     assert station.movements(got.scan) == [
@@ -387,10 +387,10 @@ def return_a_spare(station: Station, plant: Path) -> None:
 
 
 def scrap_reason(station: Station) -> None:
-    """LEAD, after merging `reasons`: a scrap needs a reason. Scan one here, e.g.
-    `station.scan("commands", "REASON:<a scrap code of the demo's reasons.csv>")`, and in
-    `scrap` assert the reason on the screen and in the record (the progress entry's
-    reason, grouped in `shopfloor report`). Today a scrap takes none."""
+    """A scrap needs its reason (scrap_needs_reason, on by default): from the command
+    sheet's Reasons, which lists the plant's reasons.csv."""
+    got = station.scan("commands", "REASON:DENT")
+    assert got.message == "reason DENT (Dented or scratched in handling) for the next scrap"
 
 
 def scrap(station: Station, plant: Path) -> None:
@@ -401,14 +401,14 @@ def scrap(station: Station, plant: Path) -> None:
     station.scan("commands", "QTY:1")
     scrap_reason(station)
     got = station.scan("commands", "CMD:DONE")
-    said = f"scrapped 1 of {ORDER} at ASSY"
+    said = f"scrapped 1 of {ORDER} at ASSY (reason DENT)"
     assert got.message == said
     station.shows(f"✓ {said}")
     entry = station.db.execute(
-        "SELECT kind, qty_milli, operator, station FROM progress_entries WHERE scan = ?",
+        "SELECT kind, qty_milli, operator, station, reason FROM progress_entries WHERE scan = ?",
         (got.scan,),
     ).fetchall()
-    assert [tuple(r) for r in entry] == [("scrap", 1000, OPERATOR, "ASSY-1")]
+    assert [tuple(r) for r in entry] == [("scrap", 1000, OPERATOR, "ASSY-1", "DENT")]
     assert order_status(plant)["stages"] == [{"seq": 10, "stage": "ASSY", "done": 0, "scrap": 1}]
 
 
