@@ -23,7 +23,7 @@ from typing import Literal
 
 from db.connection import database_unavailable, now_ms, write
 from db.grammar import interpret
-from db.idle import IdleClock
+from db.idle import IdleClock, sign_out_idle
 from db.quantity import QuantityError
 from db.refusals import LedgerError, Rejected
 from db.scanners import count_reads
@@ -103,6 +103,17 @@ class _Batch:
             log.exception("scanner counters not written")
             conn.execute("ROLLBACK TO scanner_counts")
         conn.execute("RELEASE scanner_counts")
+        # Other stations idle past their time are signed out too, so no screen shows
+        # somebody at a station they left; if that fails, the scans still commit.
+        conn.execute("SAVEPOINT idle_stations")
+        try:
+            sign_out_idle(conn, now_ms())
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            log.exception("idle stations not signed out")
+            conn.execute("ROLLBACK TO idle_stations")
+        conn.execute("RELEASE idle_stations")
 
 
 def process_scan(

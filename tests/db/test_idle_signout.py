@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from db.connection import clock, connect
-from db.idle import SIGNOUT_IDLE_MIN
+from db.idle import SIGNOUT_IDLE_MIN, sign_out_idle
 from db.pipeline import ScanInput, ScanResult, process_batch, process_scan
 from db.roles import set_setting
 from db.stations import station_view
@@ -204,3 +204,47 @@ def test_a_station_screen_reads_nobody_signed_in_once_the_idle_time_passed(
     scan(conn, "B2001", station="CUT-1")
     view = station_view(conn, "STORES")
     assert view is not None and view.operator is None
+
+
+def test_any_commit_signs_out_the_stations_left_idle_and_their_next_scan_says_who(
+    conn: sqlite3.Connection, moments: Clock
+) -> None:
+    scan(conn, "B1001", WORK_ORDER)
+    moments.later(20)
+    scan(conn, "B2001", station="CUT-1")
+    moments.later(11)  # STORES idle 31 min, CUT-1 11 min
+
+    [other] = scan(conn, "B1002", station="RECEIVING")
+    assert other.message == "signed in Tom Walsh"  # RECEIVING's own outcome says nothing
+    assert signed_in(conn) is None, "STORES signed out by the commit at RECEIVING"
+    assert signed_in(conn, "CUT-1") == "B2001"
+    view = station_view(conn, "STORES")
+    assert view is not None and view.signed_out == "Ana Ribeiro signed out after 30 min idle"
+
+    moments.later(60)
+    [refused, again] = scan(conn, SCREW, SCREW)
+    assert refused.message.startswith(
+        "Ana Ribeiro signed out after 30 min idle; scan your badge first"
+    )
+    assert not again.message.startswith("Ana"), "said once, by the first scan after it"
+    view = station_view(conn, "STORES")
+    assert view is not None and view.signed_out is None
+
+
+def test_a_station_screen_signs_its_station_out_when_the_time_passes(
+    conn: sqlite3.Connection, moments: Clock
+) -> None:
+    scan(conn, "B1001", WORK_ORDER)
+    scan(conn, "B2001", station="CUT-1")
+    moments.later(29)
+    assert sign_out_idle(conn, moments.now, station="STORES") == []
+    moments.later(1)
+    said = sign_out_idle(conn, moments.now, station="STORES")
+    assert said == ["Ana Ribeiro signed out after 30 min idle"]
+    assert signed_in(conn) is None
+    assert signed_in(conn, "CUT-1") == "B2001", "only the station asked for"
+    row = conn.execute("SELECT work_order, prompt FROM station_sessions WHERE station = 'STORES'")
+    assert tuple(row.fetchone()) == (
+        None,
+        "Ana Ribeiro signed out after 30 min idle: scan your badge to sign in",
+    )
