@@ -135,8 +135,10 @@ def sign_out_idle(
         minutes = idle_minutes(conn)
         said = []
         for code, badge, last in signed_in:
+            if now_ms - int(last) < minutes * 60_000:
+                continue
             session = load_session(conn, code)
-            if now_ms - int(last) < minutes * 60_000 or session is None:
+            if session is None:
                 continue
             words = signed_out_words(operator_name(conn, badge), minutes)
             session.operator = None
