@@ -3,6 +3,7 @@
 Serial readers, the keyboard wedge, `shopfloor scan` and inbox replays all call
 `process_batch` / `process_scan`. For each line, in this order and in one
 transaction: the raw bytes are journaled; a double read is marked duplicate; the
+station's operator is signed out if the station was idle too long (db/idle.py); the
 station's session (db/sessions.py) interprets the line by the scan grammar
 (db/grammar.py, which resolves labels through db/resolve.py) and posts through
 db.ledger; the outcome is recorded. Interpretation runs inside a savepoint: a
@@ -25,6 +26,7 @@ from typing import Literal
 
 from db.connection import database_unavailable, now_ms, write
 from db.grammar import interpret
+from db.idle import IdleClock, sign_out_idle
 from db.quantity import QuantityError
 from db.refusals import LedgerError
 from db.rejections import Rejected
@@ -73,6 +75,7 @@ class _Batch:
     saved: dict[str, tuple[tuple[object, ...], str]] = field(default_factory=dict)
     last_read: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     scanner_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
+    idle: IdleClock = field(default_factory=IdleClock)
 
     def session(self, conn: sqlite3.Connection, station: str) -> Session | None:
         if station not in self.sessions:
@@ -89,6 +92,7 @@ class _Batch:
         """A line was rolled back: what it left in the cache is read again from the file."""
         self.sessions.pop(station, None)
         self.saved.pop(station, None)
+        self.idle.forget(station)
         if scanner is not None:
             self.last_read.pop(scanner, None)
 
@@ -103,6 +107,17 @@ class _Batch:
             log.exception("scanner counters not written")
             conn.execute("ROLLBACK TO scanner_counts")
         conn.execute("RELEASE scanner_counts")
+        # Other stations idle past their time are signed out too, so no screen shows
+        # somebody at a station they left; if that fails, the scans still commit.
+        conn.execute("SAVEPOINT idle_stations")
+        try:
+            sign_out_idle(conn, now_ms())
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            log.exception("idle stations not signed out")
+            conn.execute("ROLLBACK TO idle_stations")
+        conn.execute("RELEASE idle_stations")
 
 
 def process_scan(
@@ -240,21 +255,43 @@ def _process(conn: sqlite3.Connection, scan: ScanInput, batch: _Batch) -> ScanRe
         message = f"station {scan.station} is not set up: add it to stations.csv"
         _outcome(conn, scan_id, "rejected", message, waits=True)
         return ScanResult(scan_id, "rejected", message, "ask a supervisor to set up the station")
+    signed_out = batch.idle.sign_out_if_idle(conn, session, scan_id, at)
     if scan.unterminated:
-        message = (
-            "no terminator: the scanner sent part of a line and then nothing; scan the label again"
+        message = _with_sign_out(
+            "rejected",
+            "no terminator: the scanner sent part of a line and then nothing; scan the label again",
+            signed_out,
         )
         _outcome(conn, scan_id, "rejected", message, session.context_json())
-        return ScanResult(scan_id, "rejected", message, prompt_for(conn, session))
-    result = interpret_and_record(conn, scan, scan_id, session)
+        prompt = prompt_for(conn, session)
+        batch.save(conn, session, prompt)
+        return ScanResult(scan_id, "rejected", message, prompt)
+    result = interpret_and_record(conn, scan, scan_id, session, signed_out=signed_out)
     batch.save(conn, session, result.prompt)
     return result
 
 
+def _with_sign_out(status: Status, message: str, signed_out: str | None) -> str:
+    """An outcome's words, saying first who the idle time signed out before this scan."""
+    if signed_out is None:
+        return message
+    if status == "rejected":
+        return f"{signed_out}; {message}"
+    return f"{message} ({signed_out})"
+
+
 def interpret_and_record(
-    conn: sqlite3.Connection, scan: ScanInput, scan_id: int, session: Session
+    conn: sqlite3.Connection,
+    scan: ScanInput,
+    scan_id: int,
+    session: Session,
+    *,
+    signed_out: str | None = None,
 ) -> ScanResult:
-    """Interpret one journaled scan in `session` (changed in place), and record its outcome."""
+    """Interpret one journaled scan in `session` (changed in place), and record its outcome.
+
+    `signed_out`: who the station's idle time signed out just before this scan; the
+    outcome says so (the journal is where a sign-out is kept)."""
     before = session.copy()
     conn.execute("SAVEPOINT scan")
     try:
@@ -271,19 +308,25 @@ def interpret_and_record(
         prompt = prompt_for(conn, session)
         # A quantity out of range is the person's to scan again; the others say.
         waits = not isinstance(exc, QuantityError) and exc.fixable
-        _outcome(conn, scan_id, "rejected", str(exc), session.context_json(), waits=waits)
-        return ScanResult(scan_id, "rejected", str(exc), prompt)
+        message = _with_sign_out("rejected", str(exc), signed_out)
+        _outcome(conn, scan_id, "rejected", message, session.context_json(), waits=waits)
+        return ScanResult(scan_id, "rejected", message, prompt)
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the journal row
         if database_unavailable(exc):
             raise
         conn.execute("ROLLBACK TO scan")
         conn.execute("RELEASE scan")
-        message = f"could not interpret this scan ({type(exc).__name__}: {exc}); tell a supervisor"
+        message = _with_sign_out(
+            "rejected",
+            f"could not interpret this scan ({type(exc).__name__}: {exc}); tell a supervisor",
+            signed_out,
+        )
         session.restore(before)
         # Not a slip: what went wrong is for a supervisor to see.
         _outcome(conn, scan_id, "rejected", message, session.context_json(), waits=True)
         return ScanResult(scan_id, "rejected", message, prompt_for(conn, session))
     conn.execute("RELEASE scan")
     prompt = prompt_for(conn, session)
+    message = _with_sign_out("accepted", message, signed_out)
     _outcome(conn, scan_id, "accepted", message)
     return ScanResult(scan_id, "accepted", message, prompt)

@@ -1,6 +1,9 @@
 """What the scan station screen and the command palette read: the stations, one
 station's session in words and its last scans, and every code a person may jump to.
 
+A session whose station was idle past its sign-out time reads as nobody signed in
+(db/idle.py), though the sign-out is written only when the next scan arrives there.
+
 Apart from db/board.py so a terminal that opens on the board does not load these.
 """
 
@@ -8,6 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+
+from db.connection import now_ms as record_now_ms
+from db.idle import idle_view
+
+SIGN_IN_PROMPT = "Scan your badge to sign in"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,10 @@ class StationView:
     updated_ms: int | None
     typed_qty: str | None = None  # the number pad's number so far ("12.")
     reason: str | None = None  # the reason code for the next scrap or adjustment
+    # Who the station's idle time signed out (words), while nobody signed in since.
+    signed_out: str | None = None
+    # When the operator signed in now will be signed out, if no scan comes before.
+    signs_out_at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +69,11 @@ def stations(conn: sqlite3.Connection) -> list[StationInfo]:
     ]
 
 
-def station_view(conn: sqlite3.Connection, code: str) -> StationView | None:
-    """The station's live session; None if the station is not set up."""
+def station_view(
+    conn: sqlite3.Connection, code: str, *, now_ms: int | None = None
+) -> StationView | None:
+    """The station's live session at `now_ms` (the record's clock when None); None if
+    the station is not set up."""
     home = conn.execute("SELECT * FROM stations WHERE code = ?", (code,)).fetchone()
     if home is None:
         return None
@@ -73,7 +88,17 @@ def station_view(conn: sqlite3.Connection, code: str) -> StationView | None:
         return StationView(
             station=info, mode=info.mode, operator=None, operator_name=None, work_order=None,
             work_order_product=None, location=None, to_location=None, qty_milli=None, lot=None,
-            prompt="Scan your badge to sign in", updated_ms=None,
+            prompt=SIGN_IN_PROMPT, updated_ms=None,
+        )  # fmt: skip
+    now = record_now_ms() if now_ms is None else now_ms
+    idle = idle_view(conn, code, row["operator"], now)
+    if idle.signed_out is not None:
+        # As the next scan will find it: nobody signed in, the context cleared.
+        return StationView(
+            station=info, mode=row["mode"], operator=None, operator_name=None,
+            work_order=None, work_order_product=None, location=None, to_location=None,
+            qty_milli=None, lot=None, prompt=SIGN_IN_PROMPT, updated_ms=row["updated_ms"],
+            signed_out=idle.signed_out,
         )  # fmt: skip
     return StationView(
         station=info,
@@ -90,6 +115,7 @@ def station_view(conn: sqlite3.Connection, code: str) -> StationView | None:
         updated_ms=row["updated_ms"],
         typed_qty=row["typed_qty"],
         reason=row["reason"],
+        signs_out_at_ms=idle.signs_out_at_ms,
     )
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 
 from db.connection import connect
+from db.idle import SIGNOUT_IDLE_MIN
 from db.roles import KIOSK_RELOCK_MIN, set_setting
 from tests.e2e.conftest import check_passes, shopfloor_json, stock_changes
 from tests.e2e.terminal import SHOPFLOOR, Terminal
@@ -52,6 +53,7 @@ PICKS = {"SCR-M5X12": 20, "NUT-M5": 20, "WSH-M6": 10, "SCR-M4X10": 5, "NUT-M4": 
 RECEIVER, CLERK, OPERATOR, SUPERVISOR = "B1001", "B1002", "B2001", "B3001"
 TRAVELER_SCANS = 12  # issue 12: a five-line traveler in at most 12 scans, badge included
 RELOCK_MIN = 0.1  # an unlocked kiosk relocks after 6 s without a key
+IDLE_MIN = 0.05  # a station nobody scans at signs its operator out after 3 s
 SCAN_WAIT_S = 10.0
 
 
@@ -459,10 +461,20 @@ def nobody_behind_a_scan(station: Station) -> None:
 
 
 def sign_out_after_idle(station: Station) -> None:
-    """LEAD, after merging `idle`: a station signs its operator out after its idle time.
-    Set that setting short (as `relock_after_idle` sets kiosk_relock_min), sign in with a
-    badge, scan nothing, and wait (bounded) for "nobody signed in" on the screen and
-    `station.session()["operator"] is None`. Today only CMD:SIGNOUT signs out."""
+    """Signed in and then left alone past the station's idle time: the station signs the
+    operator out by itself, on screen and in the record, and says so."""
+    conn = connect(station.plant)
+    try:
+        set_setting(conn, SIGNOUT_IDLE_MIN, str(IDLE_MIN))
+    finally:
+        conn.close()
+    sign_in(station, RECEIVER, "Ana Ribeiro")
+    signed_in = time.monotonic()
+    station.terminal.wait_text("signed out (idle)", seconds=IDLE_MIN * 60 + 10)
+    idle = time.monotonic() - signed_in
+    assert idle >= IDLE_MIN * 60 - 1, f"signed out after {idle:.1f} s, before its idle time"
+    station.shows("nobody signed in")
+    assert station.session()["operator"] is None
 
 
 def relock_after_idle(station: Station) -> None:

@@ -1,8 +1,11 @@
 """The scan station: a kiosk at a stores window or a work cell.
 
 It shows the station's session (read from `station_sessions`, so what a headless
-`shopfloor listen` reader does shows here too) in large plain words, what to scan
-next, a keyboard-wedge input, and the last scans with their outcome. Every scan goes
+`shopfloor listen` reader does shows here too) in large plain words, who is signed in
+in letters read from across the cell (tui/widgets/station_header.py), what to scan
+next, a keyboard-wedge input, and the last scans with their outcome. When the
+station's idle time passes with nobody scanning, it shows nobody signed in and signs
+the station out (db/idle.py). Every scan goes
 through db.pipeline from one writer thread, in the order it was read, so
 a wedge's burst of keys never reorders or interleaves two scans.
 """
@@ -18,15 +21,13 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Vertical
 from textual.widgets import Digits, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from db.connection import now_ms
-from db.quantity import text as qty_text
 from db.scanners import ScannerRow, scanner_rows
 from db.stations import StationInfo, StationScan, StationView, station_scans, station_view, stations
-from db.times import clock_time
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
 from tui.messages import ScanRecorded, ScansHeld
 from tui.plain import as_text
@@ -34,8 +35,11 @@ from tui.watching import HELD_POLL_S, FloorClock
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.scan_input import StationPicker, WedgeInput
 from tui.widgets.scan_log import ScanLog
+from tui.widgets.station_header import ScannerBanner, SessionContext, SignedIn
 
 LOG_LENGTH = 30
+# How often the screen looks whether its operator's idle time has passed.
+IDLE_POLL_S = 1.0
 
 if TYPE_CHECKING:
     from db.feed import ScanFeed
@@ -90,6 +94,7 @@ class ScanScreen(FloorScreen):
         self._said: dict[str, str] = {}  # what each line of words last said
         self._stations: list[StationInfo] = []
         self._scanners: list[ScannerRow] = []
+        self._signs_out_at: int | None = None  # when the idle time signs the operator out
 
     # ------------------------------------------------------------ widgets
 
@@ -114,6 +119,10 @@ class ScanScreen(FloorScreen):
         return self.query_one("#scan-result", Static)
 
     @property
+    def signed_in(self) -> SignedIn:
+        return self.query_one("#scan-signed-in", SignedIn)
+
+    @property
     def number(self) -> Digits:
         """The number being built on the number pad, in large digits."""
         return self.query_one("#scan-number-digits", Digits)
@@ -122,24 +131,15 @@ class ScanScreen(FloorScreen):
         yield Header()
         yield Static("SCAN", id="scan-title", classes="screen-heading")
         with Vertical(id="scan-station"):
-            with Grid(id="scan-context"):
-                for key, label in (
-                    ("mode", "MODE"),
-                    ("operator", "OPERATOR"),
-                    ("work_order", "WORK ORDER"),
-                    ("location", "LOCATION"),
-                    ("next", "NEXT"),
-                    ("stage", "STAGE"),
-                ):
-                    yield Static(label, classes="context-label")
-                    yield Static("—", id=f"context-{key}", classes="context-value")
+            yield SignedIn(id="scan-signed-in")
+            yield SessionContext(id="scan-context")
             with Vertical(id="scan-number"):
                 yield Static("QTY FROM THE NUMBER PAD", classes="context-label")
                 yield Digits("", id="scan-number-digits")
             yield Static("", id="scan-prompt")
             yield WedgeInput(placeholder="scan a barcode (or type it and press Enter)")
             yield Static("", id="scan-held")
-            yield Static("", id="scan-scanner-lost")
+            yield ScannerBanner(id="scan-scanner-lost")
             yield Static("", id="scan-result")
             yield ScanLog(id="scan-log")
         yield StationPicker(id="station-picker")
@@ -150,6 +150,8 @@ class ScanScreen(FloorScreen):
         # Held scans live outside the database (it is the thing refusing them), so they
         # are looked for on a timer rather than on a commit.
         self.set_interval(HELD_POLL_S, self._look_for_held)
+        # Time passing commits nothing: the idle sign-out is looked for on a timer.
+        self.set_interval(IDLE_POLL_S, self._look_for_idle)
         if self.station is not None:
             self._open_feed(self.station)
 
@@ -210,28 +212,9 @@ class ScanScreen(FloorScreen):
     def _show_state(self, state: StationState) -> None:
         view = state.view
         self._say("scan-title", f"SCAN · {view.station.code} · {view.station.name}")
-        self._set("mode", view.mode)
-        operator = f"{view.operator_name} ({view.operator})" if view.operator_name else "nobody"
-        self._set("operator", operator if view.operator else "nobody signed in")
-        order = view.work_order or "—"
-        if view.work_order and view.work_order_product:
-            order = f"{view.work_order} {view.work_order_product}"
-        self._set("work_order", order)
-        here = view.location or view.station.location or "—"
-        if view.to_location:
-            here = f"{view.location} → {view.to_location}"
-        self._set("location", here)
-        after = []
-        if view.qty_milli is not None:
-            after.append(f"QTY {qty_text(view.qty_milli)}")
-        if view.typed_qty is not None:
-            after.append(f"QTY {view.typed_qty} (number pad)")
-        if view.lot:
-            after.append(f"LOT {view.lot}")
-        if view.reason:
-            after.append(f"REASON {view.reason}")
-        self._set("next", " · ".join(after) or "QTY 1")
-        self._set("stage", view.station.stage or "—")
+        self.signed_in.show(view.operator_name, view.operator, view.signed_out)
+        self._signs_out_at = view.signs_out_at_ms
+        self.query_one(SessionContext).show(view)
         self._say("scan-prompt", f"▶ {view.prompt}")
         self._show_number(view.typed_qty)
         self._scanners = state.scanners
@@ -247,31 +230,9 @@ class ScanScreen(FloorScreen):
         self.set_class(typed is not None, "-building")
 
     def _show_scanners(self) -> None:
-        """A banner while one of this station's own scanners is not reaching the record.
-
-        Found: the scan screen never said its scanner was gone; people scanned on and
-        nothing arrived. Redrawn on the held-scans timer too, since a reader that died
-        says nothing: its heartbeat just grows old (db.scanners' one rule)."""
-        now = self.clock.now_ms()
-        words = []
-        for row in self._scanners:
-            link = row.link(now)
-            since = clock_time(row.updated_ms, now_ms=now)
-            if link == "lost":
-                words.append(
-                    f"⚠ scanner {row.name} lost since {since}: its scans are not arriving. "
-                    "Check its cable, type the barcode here, or tell a supervisor"
-                )
-            elif link == "no_reader":
-                words.append(
-                    f"⚠ scanner {row.name}: no reader since {since}, its scans are not "
-                    "arriving. Type the barcode here and tell a supervisor"
-                )
-        self._say("scan-scanner-lost", " · ".join(words))
-        self.set_class(bool(words), "-scanner-lost")
-
-    def _set(self, key: str, value: str) -> None:
-        self._say(f"context-{key}", value)
+        """The banner while one of this station's own scanners is not reaching the record."""
+        lost = self.query_one("#scan-scanner-lost", ScannerBanner)
+        self.set_class(lost.show(self._scanners, self.clock.now_ms()), "-scanner-lost")
 
     def _say(self, widget_id: str, words: str) -> None:
         """Update a line only when its words changed: every commit on the floor re-reads
@@ -306,6 +267,7 @@ class ScanScreen(FloorScreen):
 
     def redraw(self) -> None:
         self._draw_log()
+        self.signed_in.redraw()
 
     def _ring(self, scan_id: int) -> None:
         if scan_id not in self._rang:
@@ -385,6 +347,29 @@ class ScanScreen(FloorScreen):
         self._show_held(count)
         if self._scanners:
             self._show_scanners()
+
+    def _look_for_idle(self) -> None:
+        """Once the operator's idle time passed with no scan, sign the station out: the
+        screen (and every other one) then reads nobody signed in."""
+        deadline, station = self._signs_out_at, self.station
+        if deadline is not None and station is not None and now_ms() >= deadline:
+            self._signs_out_at = None
+            self._sign_out_idle(station)
+
+    @work(thread=True, exit_on_error=False, group="idle-signout")
+    def _sign_out_idle(self, station: str) -> None:
+        from db.connection import connect
+        from db.idle import sign_out_idle
+
+        try:
+            conn = connect(self.db_path)
+            try:
+                sign_out_idle(conn, now_ms(), station=station)
+            finally:
+                conn.close()
+        finally:
+            # Written or not (a locked file), the read shows nobody signed in past the time.
+            self.app.call_from_thread(self.reload)
 
     @on(ScansHeld)
     def _scans_held(self, event: ScansHeld) -> None:

@@ -6,6 +6,7 @@ results list, stock by location and lot for the chosen item (or everything at th
 chosen location) with each lot's expiry and production dates, a supervisor's leave to
 issue an expired lot (`a`), and the item's history: its newest movements, a page at a
 time.
+The on-hand table itself draws in tui/widgets/on_hand_table.py.
 `show_code` is how the command palette jumps here. Reads go through db.stock in
 `load` (a worker thread); the rest of this module only draws.
 """
@@ -17,14 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Header, Input, Static
-from textual.widgets.data_table import RowDoesNotExist
 
 from db import stock
 from db.connection import now_ms as wall_clock
@@ -32,11 +31,12 @@ from db.quantity import text as qty_text
 from db.stock import HISTORY_PAGE, HitKind, ItemStock, LocationStock, Movement, OnHand
 from db.times import clock_time
 from tui.floor_screen import NARROW_OR_WIDE, FloorScreen
-from tui.formatting import cut, quantity
+from tui.formatting import cut
 from tui.plain import as_text, visible
 from tui.widgets.cell_table import CellTable
 from tui.widgets.columns import set_columns
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.on_hand_table import OnHandTable, move_to, row_key
 from tui.widgets.text_input import TextInput
 
 Choice = tuple[HitKind, str]
@@ -102,8 +102,8 @@ class StockScreen(FloorScreen):
         return self.query_one("#stock-results", DataTable)
 
     @property
-    def on_hand_table(self) -> DataTable[Text]:
-        return self.query_one("#stock-onhand", DataTable)
+    def on_hand_table(self) -> OnHandTable:
+        return self.query_one("#stock-onhand", OnHandTable)
 
     @property
     def history_table(self) -> CellTable:
@@ -137,7 +137,7 @@ class StockScreen(FloorScreen):
                     id="stock-heading",
                     classes="floor-heading",
                 )
-                yield DataTable(id="stock-onhand", cursor_type="row", zebra_stripes=True)
+                yield OnHandTable(id="stock-onhand")
                 yield Static("", id="stock-history-heading", classes="floor-heading")
                 # Every commit moving this item re-reads up to 200 movements: a CellTable
                 # keeps the lines already drawn (a DataTable refill cost ~100 ms).
@@ -207,15 +207,14 @@ class StockScreen(FloorScreen):
 
     # ------------------------------------------------------------ drawing
 
-    def _style(self, variable: str) -> Style:
-        return Style(color=self.app.theme_variables.get(variable, "red"), bold=True)
-
     def redraw(self) -> None:
         view = self._view
         if view is None:
             return
         self._draw_results(view)
         detail = view.detail
+        # A bin has no history on show: its stock takes the room (floor.tcss).
+        self.set_class(isinstance(detail, LocationStock), "-bin")
         if isinstance(detail, ItemStock):
             self._draw_item(detail)
         elif isinstance(detail, LocationStock):
@@ -240,42 +239,10 @@ class StockScreen(FloorScreen):
                     key=f"{hit.kind}:{hit.code}",
                 )
             if view.choice is not None:
-                self._move_to(table, f"{view.choice[0]}:{view.choice[1]}")
+                move_to(table, f"{view.choice[0]}:{view.choice[1]}")
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self._now() / 1000).date()
-
-    def _flag(self, row: OnHand, today: date) -> Text:
-        if row.qty_milli < 0:
-            return Text("⚠ negative", style=self._style("error"))
-        if row.expiry is not None and row.expiry < today:
-            if row.expired_allowed:
-                return Text("expired, allowed", style=self._style("warning"))
-            return Text("⚠ expired", style=self._style("error"))
-        return Text("")
-
-    def _on_hand_cells(self, row: OnHand, *, by_item: bool, dated: bool, today: date) -> list[Text]:
-        qty = quantity(row.qty_milli)
-        if row.qty_milli < 0:
-            qty.stylize(self._style("error"))
-        if by_item:
-            cells = [as_text(row.location)]
-            if self.wide:
-                cells.append(as_text(row.location_name))
-        else:
-            cells = [as_text(row.item), as_text(cut(row.description, 40 if self.wide else 22))]
-        cells.append(as_text(row.lot or "—", style="" if row.lot else "dim"))
-        if dated:
-            cells.append(_day(row.expiry))
-            if self.wide:
-                cells.append(_day(row.produced))
-        return [*cells, qty, as_text(row.uom), self._flag(row, today)]
-
-    def _lot_columns(self, dated: bool) -> list[tuple[str, str]]:
-        """The lot's dates, when a lot on show has any (a label's AI 17 and AI 11)."""
-        if not dated:
-            return []
-        return [("expiry", "Expires")] + ([("produced", "Made")] if self.wide else [])
 
     def _draw_item(self, item: ItemStock) -> None:
         places = len({row.location for row in item.on_hand})
@@ -288,26 +255,7 @@ class StockScreen(FloorScreen):
                 f"location{'s' if places != 1 else ''}{lots} · {codes}"
             )
         )
-        table = self.on_hand_table
-        dated, today = _dated(item.on_hand), self._today()
-        columns = [("location", "Location")]
-        if self.wide:
-            columns.append(("location_name", "Name"))
-        columns += [("lot", "Lot"), *self._lot_columns(dated), ("qty", "On hand"),
-                    ("uom", "Unit"), ("flag", "")]  # fmt: skip
-        set_columns(table, columns)
-        with table.prevent(DataTable.RowHighlighted):
-            selected = self._cursor_key(table)
-            table.clear()
-            for row in item.on_hand:
-                table.add_row(
-                    *self._on_hand_cells(row, by_item=True, dated=dated, today=today),
-                    key=f"{row.location}\t{row.lot}",
-                )
-            if not item.on_hand:
-                table.add_row(Text("none on hand", style="dim"), *[Text("")] * (len(columns) - 1))
-            if selected is not None:
-                self._move_to(table, selected)
+        self.on_hand_table.show_item(item, wide=self.wide, today=self._today())
         self._draw_history(item)
 
     def _draw_history(self, item: ItemStock) -> None:
@@ -363,44 +311,11 @@ class StockScreen(FloorScreen):
                 f"item{'s' if items != 1 else ''} on hand{warning} · barcode {location.barcode}"
             )
         )
-        table = self.on_hand_table
-        dated, today = _dated(location.on_hand), self._today()
-        columns = [("item", "Item"), ("description", "Description"), ("lot", "Lot"),
-                   *self._lot_columns(dated), ("qty", "On hand"), ("uom", "Unit"),
-                   ("flag", "")]  # fmt: skip
-        set_columns(table, columns)
-        with table.prevent(DataTable.RowHighlighted):
-            selected = self._cursor_key(table)
-            table.clear()
-            for row in location.on_hand:
-                table.add_row(
-                    *self._on_hand_cells(row, by_item=False, dated=dated, today=today),
-                    key=f"{row.item}\t{row.lot}",
-                )
-            if not location.on_hand:
-                table.add_row(
-                    Text("nothing on hand", style="dim"), *[Text("")] * (len(columns) - 1)
-                )
-            if selected is not None:
-                self._move_to(table, selected)
+        self.on_hand_table.show_location(location, wide=self.wide, today=self._today())
         # Movements are indexed by item, not location: history is offered per item.
         self.history_heading.update("Choose an item (Enter) to see its history")
         self.history_heading.display = True
         self.history_table.display = False
-
-    @staticmethod
-    def _cursor_key(table: DataTable[Text]) -> str | None:
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return key
-
-    @staticmethod
-    def _move_to(table: DataTable[Text], key: str) -> None:
-        try:
-            table.move_cursor(row=table.get_row_index(key), scroll=True)
-        except RowDoesNotExist:  # the row is gone (stock went to zero, a code was renamed)
-            table.move_cursor(row=0, scroll=False)
 
     # ------------------------------------------------------------ events
 
@@ -486,10 +401,10 @@ class StockScreen(FloorScreen):
         )
 
     def _highlighted(self, rows: list[OnHand]) -> OnHand | None:
-        key = self._cursor_key(self.on_hand_table)
+        key = self.on_hand_table.cursor_key()
         by_item = isinstance(self._view and self._view.detail, ItemStock)
         for row in rows:
-            if key == (f"{row.location}\t{row.lot}" if by_item else f"{row.item}\t{row.lot}"):
+            if key == row_key(row, by_item=by_item):
                 return row
         return None
 
@@ -522,11 +437,3 @@ class StockScreen(FloorScreen):
         if action == "allow_expired":
             return bool(self._expired_lots())
         return True
-
-
-def _dated(rows: tuple[OnHand, ...]) -> bool:
-    return any(row.expiry is not None or row.produced is not None for row in rows)
-
-
-def _day(day: date | None) -> Text:
-    return Text(day.isoformat()) if day is not None else Text("—", style="dim")
