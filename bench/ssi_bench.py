@@ -147,9 +147,16 @@ def kill_unanswered(
             waiting = sim.outstanding
             if waiting is None:
                 continue
-            row = watch.execute(
-                "SELECT 1 FROM scan_journal WHERE raw = ? LIMIT 1", (journaled_line(waiting),)
-            ).fetchone()
+            try:
+                row = watch.execute(
+                    "SELECT 1 FROM scan_journal WHERE raw = ? LIMIT 1", (journaled_line(waiting),)
+                ).fetchone()
+            except sqlite3.OperationalError as exc:
+                # Stopped halfway through writing the WAL index, the listener leaves a
+                # header no reader can trust ("locking protocol"): not this moment.
+                if "locking protocol" not in str(exc):
+                    raise
+                break
             if row is not None and sim.outstanding is waiting:
                 listen.kill()
                 return True

@@ -79,11 +79,14 @@ AUDIT_KEYS = {
 }
 
 
-def audit_triggers(keys: dict[str, str] = AUDIT_KEYS) -> str:
-    """Triggers that make the given audit tables append-only."""
+def audit_triggers(
+    keys: dict[str, str] = AUDIT_KEYS, instead: str = "record a new change instead"
+) -> str:
+    """Triggers that make the given tables append-only (`keys`: table → the clash of a
+    new row with a kept one); the refusal says what to do `instead`."""
     parts = []
     for table, clash in keys.items():
-        refusal = f"RAISE(ABORT, '{table} is append-only: record a new change instead')"
+        refusal = f"RAISE(ABORT, '{table} is append-only: {instead}')"
         parts.append(
             f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
             f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) BEGIN SELECT {refusal}; END;"

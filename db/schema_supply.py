@@ -155,26 +155,10 @@ END;
 """
 
 
-def _order_link_triggers() -> str:
-    parts = []
-    for table in ("order_receipts", "order_shipments"):
-        refusal = f"RAISE(ABORT, '{table} is append-only: post a correcting entry instead')"
-        parts.append(
-            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
-            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE movement = NEW.movement) "
-            f"BEGIN SELECT {refusal}; END;"
-        )
-        for action in ("UPDATE", "DELETE"):
-            parts.append(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT {refusal}; END;"
-            )
-    return "\n".join(parts)
-
-
 def m008_order_receipts(db: Database) -> None:
     run_script(db, _V8)
-    run_script(db, _order_link_triggers())
+    links = dict.fromkeys(("order_receipts", "order_shipments"), "movement = NEW.movement")
+    run_script(db, audit_triggers(links, instead="post a correcting entry instead"))
 
 
 # What the office reads (docs/office-views.md): plain names, quantities in their unit,

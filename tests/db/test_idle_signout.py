@@ -23,7 +23,7 @@ from tests.conftest import BUILT_MS
 pytestmark = pytest.mark.timeout(60)
 
 MINUTE = 60_000
-WORK_ORDER = "WO-24003"  # released, CAB-1200 × 5
+WORK_ORDER = "WO-24016"  # released, JBOX-150 × 20: its bill has SCR-M4X10
 SCREW = "SCR-M4X10"  # 7880 in A-01, the STORES station's bin
 
 

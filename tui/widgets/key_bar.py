@@ -10,6 +10,7 @@ they take two, so every key a person needs stays on screen.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from textual import events
 from textual.app import ComposeResult
@@ -18,21 +19,14 @@ from textual.widgets._footer import FooterKey
 
 from tui.widgets.columns import WIDE_FROM
 
+STYLES = Path(__file__).with_name("key_bar.tcss")
+
 
 class KeyBar(Footer):
     """A Footer that fits what a person needs into the width it has."""
 
-    DEFAULT_CSS = """
-    KeyBar.-two-rows {
-        layout: grid;
-        grid-columns: auto;
-        grid-gutter: 0 1;
-        height: 2;
-        FooterKey {
-            margin: 0;
-        }
-    }
-    """
+    # The widget's default CSS, as LineTable keeps its own: a screen's rules override it.
+    DEFAULT_CSS = STYLES.read_text(encoding="utf-8")
 
     def __init__(self, *, show_command_palette: bool = True) -> None:
         super().__init__(show_command_palette=show_command_palette)
