@@ -77,6 +77,19 @@ WHERE COALESCE(s.issued, 0) != COALESCE(m.issued_milli, 0)
    OR COALESCE(s.consumed, 0) != COALESCE(m.consumed_milli, 0)
 """
 
+# What each order holds of each component, kept by triggers, against its material rows.
+_HELD = """
+WITH summed AS (
+    SELECT work_order, item, SUM(issued_milli - returned_milli - consumed_milli) AS held
+    FROM work_order_materials GROUP BY work_order, item
+)
+SELECT COALESCE(s.work_order, h.work_order) AS work_order, COALESCE(s.item, h.item) AS item,
+       COALESCE(s.held, 0) AS e_held, COALESCE(h.held_milli, 0) AS r_held
+FROM summed s FULL OUTER JOIN work_order_held h
+  ON h.work_order = s.work_order AND h.item = s.item
+WHERE COALESCE(s.held, 0) != COALESCE(h.held_milli, 0)
+"""
+
 _PROGRESS = """
 WITH summed AS (
     SELECT work_order, seq,
@@ -165,6 +178,11 @@ def check(conn: sqlite3.Connection) -> CheckReport:
                 f"{text(row['e_issued'])}/returned {text(row['e_returned'])}/consumed "
                 f"{text(row['e_consumed'])}, totals say {text(row['r_issued'])}/"
                 f"{text(row['r_returned'])}/{text(row['r_consumed'])}"
+            )
+        for row in conn.execute(_HELD):
+            report.differences.append(
+                f"material {row['item']} held for {row['work_order']}: its lots and locations "
+                f"hold {text(row['e_held'])}, the order's total says {text(row['r_held'])}"
             )
         for row in conn.execute(_PROGRESS):
             report.differences.append(

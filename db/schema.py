@@ -39,7 +39,7 @@ from db.schema_supply import (
     m007_ssi_counts,
     m008_order_receipts,
     m009_office_views,
-    m014_material_held_index,
+    m014_material_held,
 )
 from db.vocabulary import (
     LOCATION_KINDS,
@@ -90,7 +90,7 @@ def migrations() -> Migrations:
     steps()(m011_reasons)
     steps()(m012_unplanned_material)
     steps()(m013_inbox_waits)
-    steps()(m014_material_held_index)
+    steps()(m014_material_held)
     return steps
 
 

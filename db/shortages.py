@@ -213,20 +213,17 @@ def _net(
             "SELECT number, product, qty_milli, due, priority, status, board_stages "
             f"FROM work_orders WHERE {_OPEN} ORDER BY priority, due, number",
         )
-        # What each open order holds of its bill's components, by the material table's
-        # key (work_order, item): its cost follows the open orders' bill lines, not all
-        # the material ever issued to every order.
+        # What each open order holds of its bill's components (work_order_held, kept by
+        # the record's triggers): one row per bill line, not one per lot and location.
         held: dict[tuple[str, str], int] = {
             (number, item): qty
             for number, item, qty in _plain(
                 conn,
-                "SELECT w.number, b.component, (SELECT SUM(m.issued_milli - m.returned_milli"
-                " - m.consumed_milli) FROM work_order_materials m"
-                " WHERE m.work_order = w.number AND m.item = b.component) AS held "
+                "SELECT w.number, b.component, h.held_milli "
                 "FROM work_orders w JOIN bill_of_materials b ON b.product = w.product "
+                "JOIN work_order_held h ON h.work_order = w.number AND h.item = b.component "
                 f"WHERE w.{_OPEN}",
             )
-            if qty is not None
         }
         items = {
             sku: (description, uom)

@@ -139,3 +139,30 @@ def test_a_finished_or_cancelled_order_needs_nothing(plant: sqlite3.Connection) 
     assert "WO2" not in {x.work_order for x in lines}
     # WO2's stock goes to WO1 now: S1's 1 and the dock's 2 cover all its C1 (3).
     assert figures(line(lines, "WO1", "C1")) == (4_000, 1_000, 3_000, 3_000, 0, 0)
+
+
+def test_what_an_order_holds_is_kept_with_every_posting_and_check_proves_it(
+    plant: sqlite3.Connection,
+) -> None:
+    """The netting reads each order's held total (work_order_held) where it summed lots and
+    locations: an issue and a return move it in the same statement (as consumption does), and
+    `shopfloor check` finds a total that disagrees with the rows it stands for."""
+    from db.check import check
+
+    def held() -> int:
+        row = plant.execute(
+            "SELECT held_milli FROM work_order_held WHERE work_order = 'WO1' AND item = 'C1'"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    assert held() == line(shortages(plant), "WO1", "C1").issued_milli == 1_000
+    clerk = Origin(operator="B-STORE")
+    ledger.issue(plant, "WO1", "C1", 500, "S1", origin=clerk)
+    assert held() == 1_500
+    ledger.return_material(plant, "WO1", "C1", 250, "S1", origin=clerk)
+    assert held() == 1_250 == line(shortages(plant), "WO1", "C1").issued_milli
+    assert check(plant).differences == []
+    plant.execute(
+        "UPDATE work_order_held SET held_milli = 9000 WHERE work_order = 'WO1' AND item = 'C1'"
+    )
+    assert any("held for WO1" in d and "says 9" in d for d in check(plant).differences)
