@@ -30,6 +30,7 @@ pytest_plugins = ["tests.label_reading", "tests.serial_devices"]
 
 if TYPE_CHECKING:
     from tui.app import ShopfloorApp
+    from tui.screens.order import OrderScreen
 
 BUILT_MS = int(datetime(2026, 11, 18, 11, tzinfo=UTC).timestamp() * 1000)
 TODAY = date(2026, 11, 18)
@@ -106,6 +107,20 @@ async def settle(pilot: Pilot[Any]) -> None:
         except WorkerCancelled:
             pass  # a newer reload (another commit landed) replaced it: wait for that one
         await pilot.pause()
+
+
+async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
+    """Open work order `number`'s screen in the app and wait for its first read."""
+    from tui.app import ShopfloorApp
+    from tui.screens.order import OrderScreen
+
+    app = pilot.app
+    assert isinstance(app, ShopfloorApp)
+    await app.open_order(number)
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, OrderScreen)
+    return screen
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:

@@ -22,9 +22,9 @@ from db.board import board_rows
 from db.connection import connect
 from db.forecast import forecast
 from db.stages import stage_sequence
-from tests.conftest import BUILT_MS, TODAY, make_app, settle, wait_until
+from tests.conftest import BUILT_MS, TODAY, make_app, open_order, settle, wait_until
 from tests.e2e.conftest import SHOPFLOOR
-from tests.tui.test_tui_app import board_of, cell_text, fill_dialog, open_order
+from tests.tui.test_tui_app import board_of, cell_text, fill_dialog
 from tui.screens.board import BoardScreen
 from tui.widgets.board_table import AT_RISK, LATE
 

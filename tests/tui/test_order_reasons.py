@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from db.connection import connect
 from db.orders import scrap_by_reason
 from db.pipeline import process_scan
-from tests.conftest import make_app, settle, wait_until
-from tui.app import ShopfloorApp
+from tests.conftest import make_app, open_order, settle, wait_until
 from tui.dialogs import SupervisorDialog
-from tui.screens.order import OrderScreen
 from tui.screens.scan import ScanScreen
 from tui.widgets.cell_table import CellTable
 
@@ -58,16 +54,6 @@ def scrap_at_cut(db: sqlite3.Connection, number: str, *codes: str) -> None:
 
 def rows_of(table: CellTable) -> list[list[str]]:
     return [table.cells_of(str(index)) for index in range(table.row_count)]
-
-
-async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
-    app = pilot.app
-    assert isinstance(app, ShopfloorApp)
-    await app.open_order(number)
-    await settle(pilot)
-    screen = app.screen
-    assert isinstance(screen, OrderScreen)
-    return screen
 
 
 async def test_the_scrap_tab_groups_the_orders_scrap_by_reason_and_follows_the_floor(

@@ -17,8 +17,7 @@ from textual.widgets import Input
 
 from db.connection import connect
 from db.pipeline import process_scan
-from tests.conftest import make_app, settle, wait_until
-from tui.app import ShopfloorApp
+from tests.conftest import make_app, open_order, settle, wait_until
 from tui.dialogs import SupervisorDialog
 from tui.screens.order import OrderScreen
 
@@ -34,16 +33,6 @@ def db(demo_db: str) -> Iterator[sqlite3.Connection]:
     conn = connect(demo_db)
     yield conn
     conn.close()
-
-
-async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
-    app = pilot.app
-    assert isinstance(app, ShopfloorApp)
-    await app.open_order(number)
-    await settle(pilot)
-    screen = app.screen
-    assert isinstance(screen, OrderScreen)
-    return screen
 
 
 async def fill_dialog(pilot: Pilot[Any], *, item: str, reason: str, badge: str) -> None:

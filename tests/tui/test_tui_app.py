@@ -28,7 +28,7 @@ from db.forecast import forecast
 from db.orders import order_detail
 from db.quantity import text as qty_text
 from db.stages import stage_sequence
-from tests.conftest import BUILT_MS, TODAY, make_app, settle, wait_until
+from tests.conftest import BUILT_MS, TODAY, make_app, open_order, settle, wait_until
 from tui.app import ShopfloorApp
 from tui.dialogs import SupervisorDialog
 from tui.screens.board import BoardScreen
@@ -244,16 +244,6 @@ async def test_a_click_highlights_and_a_second_opens(demo_db: str) -> None:
         await pilot.click(BoardTable, offset=(3, 3))
         await settle(pilot)
         assert isinstance(app.screen, OrderScreen) and app.screen.number == table.shown[2]
-
-
-async def open_order(pilot: Pilot[Any], number: str) -> OrderScreen:
-    app = pilot.app
-    assert isinstance(app, ShopfloorApp)
-    await app.open_order(number)
-    await settle(pilot)
-    screen = app.screen
-    assert isinstance(screen, OrderScreen)
-    return screen
 
 
 async def test_the_open_order_shows_a_movement_posted_elsewhere(
