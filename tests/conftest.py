@@ -44,6 +44,27 @@ class _FrozenDate(date):
         return cls(TODAY.year, TODAY.month, TODAY.day)
 
 
+class MovingClock:
+    """The record's clock (db.connection.clock), moved on by the test."""
+
+    def __init__(self, start: int) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        return self.now
+
+    def later(self, minutes: float) -> None:
+        self.now += int(minutes * 60_000)
+
+
+@pytest.fixture
+def moments() -> Iterator[MovingClock]:
+    """The record's clock an hour after the demo was built, moved by `later(minutes)`."""
+    time = MovingClock(BUILT_MS + 3_600_000)
+    with clock(time):
+        yield time
+
+
 def fixed_now() -> int:
     return BUILT_MS
 

@@ -13,38 +13,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from db.connection import clock, connect
+from db.connection import connect
 from db.idle import SIGNOUT_IDLE_MIN, sign_out_idle
 from db.pipeline import ScanInput, ScanResult, process_batch, process_scan
 from db.roles import set_setting
 from db.stations import station_view
-from tests.conftest import BUILT_MS
+from tests.conftest import MovingClock
 
 pytestmark = pytest.mark.timeout(60)
 
 MINUTE = 60_000
 WORK_ORDER = "WO-24016"  # released, JBOX-150 × 20: its bill has SCR-M4X10
 SCREW = "SCR-M4X10"  # 7880 in A-01, the STORES station's bin
-
-
-class Clock:
-    """The record's clock, moved by the test."""
-
-    def __init__(self, start: int) -> None:
-        self.now = start
-
-    def __call__(self) -> int:
-        return self.now
-
-    def later(self, minutes: float) -> None:
-        self.now += int(minutes * MINUTE)
-
-
-@pytest.fixture
-def moments() -> Iterator[Clock]:
-    time = Clock(BUILT_MS + 60 * MINUTE)
-    with clock(time):
-        yield time
 
 
 @pytest.fixture
@@ -70,7 +50,7 @@ def movements(conn: sqlite3.Connection) -> int:
 
 
 def test_a_scan_after_the_idle_time_needs_a_badge_first(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     results = scan(conn, "B1001", WORK_ORDER, SCREW)
     assert [r.status for r in results] == ["accepted"] * 3
@@ -105,7 +85,7 @@ def test_a_scan_after_the_idle_time_needs_a_badge_first(
 
 
 def test_a_badge_after_the_idle_time_says_who_was_signed_out(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     scan(conn, "B1001")
     moments.later(45)
@@ -116,7 +96,7 @@ def test_a_badge_after_the_idle_time_says_who_was_signed_out(
 
 
 def test_every_scan_restarts_the_idle_time_even_a_rejected_one(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     scan(conn, "B1001", WORK_ORDER)
     moments.later(20)
@@ -128,7 +108,9 @@ def test_every_scan_restarts_the_idle_time_even_a_rejected_one(
     assert signed_in(conn) == "B1001"
 
 
-def test_the_idle_time_is_the_stations_setting(conn: sqlite3.Connection, moments: Clock) -> None:
+def test_the_idle_time_is_the_stations_setting(
+    conn: sqlite3.Connection, moments: MovingClock
+) -> None:
     set_setting(conn, SIGNOUT_IDLE_MIN, "5")
     scan(conn, "B1001")
     moments.later(4)
@@ -144,7 +126,9 @@ def test_the_idle_time_is_the_stations_setting(conn: sqlite3.Connection, moments
     assert scan(conn, WORK_ORDER)[0].status == "accepted"
 
 
-def test_a_held_scan_counts_from_when_it_was_read(conn: sqlite3.Connection, moments: Clock) -> None:
+def test_a_held_scan_counts_from_when_it_was_read(
+    conn: sqlite3.Connection, moments: MovingClock
+) -> None:
     """Scans held while the database refused writes are posted late, but the person
     scanned them a minute apart: nobody was idle."""
     read_at = moments.now
@@ -161,7 +145,7 @@ def test_a_held_scan_counts_from_when_it_was_read(conn: sqlite3.Connection, mome
 
 
 def test_a_burst_after_the_idle_time_signs_out_once(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     scan(conn, "B1001", WORK_ORDER)
     moments.later(31)
@@ -180,7 +164,7 @@ def test_a_burst_after_the_idle_time_signs_out_once(
 
 
 def test_a_station_screen_reads_nobody_signed_in_once_the_idle_time_passed(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     scan(conn, "B1001", WORK_ORDER)
     last_scan = moments.now
@@ -207,7 +191,7 @@ def test_a_station_screen_reads_nobody_signed_in_once_the_idle_time_passed(
 
 
 def test_any_commit_signs_out_the_stations_left_idle_and_their_next_scan_says_who(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     scan(conn, "B1001", WORK_ORDER)
     moments.later(20)
@@ -232,7 +216,7 @@ def test_any_commit_signs_out_the_stations_left_idle_and_their_next_scan_says_wh
 
 
 def test_a_station_screen_signs_its_station_out_when_the_time_passes(
-    conn: sqlite3.Connection, moments: Clock
+    conn: sqlite3.Connection, moments: MovingClock
 ) -> None:
     scan(conn, "B1001", WORK_ORDER)
     scan(conn, "B2001", station="CUT-1")

@@ -18,8 +18,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from db.connection import clock, connect
-from tests.conftest import BUILT_MS, make_app, settle, wait_until
+from db.connection import connect
+from tests.conftest import MovingClock, make_app, settle, wait_until
 from tui.screens.scan import ScanScreen
 from tui.widgets.big_text import big_text
 
@@ -28,21 +28,6 @@ pytestmark = pytest.mark.timeout(60)
 MINUTE = 60_000
 SCREW = "SCR-M4X10"  # 7880 in A-01, the STORES station's bin
 WORK_ORDER = "WO-24003"
-
-
-class Clock:
-    def __init__(self, start: int) -> None:
-        self.now = start
-
-    def __call__(self) -> int:
-        return self.now
-
-
-@pytest.fixture
-def moments() -> Iterator[Clock]:
-    time = Clock(BUILT_MS + 60 * MINUTE)
-    with clock(time):
-        yield time
 
 
 @pytest.fixture
@@ -70,7 +55,7 @@ def drawn_lines(pilot: Pilot[Any]) -> list[str]:
 
 
 async def test_the_signed_in_operator_is_shown_in_big_letters_and_nobody_says_scan_your_badge(
-    demo_db: str, moments: Clock
+    demo_db: str, moments: MovingClock
 ) -> None:
     app = make_app(demo_db, station="STORES", live=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -97,7 +82,7 @@ async def test_the_signed_in_operator_is_shown_in_big_letters_and_nobody_says_sc
 
 
 async def test_the_station_signs_out_after_its_idle_time_and_the_next_scan_says_so(
-    demo_db: str, db: sqlite3.Connection, moments: Clock
+    demo_db: str, db: sqlite3.Connection, moments: MovingClock
 ) -> None:
     app = make_app(demo_db, station="STORES", live=False)
     async with app.run_test(size=(80, 24)) as pilot:
