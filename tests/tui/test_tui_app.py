@@ -801,12 +801,15 @@ def test_order_snapshot(demo_db: str, snap_compare: Any, size: tuple[int, int]) 
     assert snap_compare(board_snapshot_app(demo_db), terminal_size=size, run_before=open_one)
 
 
-async def test_every_key_is_on_screen_at_80x24(demo_db: str) -> None:
-    """Found: "f6 Devic▏" at 80x24, the screen's own keys pushing the F-keys out."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_every_key_is_on_screen(demo_db: str, size: tuple[int, int]) -> None:
+    """Found: "f6 Devic▏" at 80x24, the screen's own keys pushing the F-keys out; and
+    "f5 In▏" on the board at 120x40, the first width with the wide layout."""
     from textual.widgets._footer import FooterKey
 
+    width = size[0]
     app = make_app(demo_db)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
 
         def cut_keys() -> list[str]:
@@ -815,7 +818,7 @@ async def test_every_key_is_on_screen_at_80x24(demo_db: str) -> None:
             return [
                 f"{key.key_display} {key.description}"
                 for key in keys
-                if key.region.right > 80 or key.region.width < len(key.description) + 1
+                if key.region.right > width or key.region.width < len(key.description) + 1
             ]
 
         for entry in SCREENS:

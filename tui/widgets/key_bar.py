@@ -3,8 +3,8 @@
 Found at 80x24: the F-keys were cut ("f6 Devic▏") behind the palette's hint, and a
 screen's own keys (Replay, Dismiss, Hold/release) pushed them further out. Narrower
 than WIDE_FROM columns the bar goes compact (one space between keys) and leaves out the
-palette's hint (Ctrl+P still opens it); when the keys still do not fit in one line
-they take two, so every key a person needs stays on screen.
+palette's hint (Ctrl+P still opens it); when the keys still do not fit in one line, at
+any width, they take two, so every key a person needs stays on screen.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ class KeyBar(Footer):
         keys = list(super().compose())
         # What one line needs: each key's text and the space after it (compact: one).
         shown = [key for key in keys if isinstance(key, FooterKey)]
-        needed = sum(len(f"{key.key_display} {key.description}") + 1 for key in shown)
-        two_rows = self.compact and needed > self.app.size.width
+        # Textual's FooterKey pads a key one cell each side, compact only before its words.
+        padding = 1 if self.compact else 2
+        needed = sum(len(f"{key.key_display} {key.description}") + padding for key in shown)
+        # Wide is no promise of room: a screen's own keys may not fit one line there either.
+        two_rows = needed > self.app.size.width
         self.set_class(two_rows, "-two-rows")
         if two_rows:
             self.styles.grid_size_columns = math.ceil(len(keys) / 2)
